@@ -59,6 +59,7 @@ _DOC = Field("map", keys={
     "file": Field("str", required=True),
     "kind": Field("str", required=True, choices=DOCUMENT_KINDS),
     "format": Field("str"),
+    "segment_by": Field("str", choices=("turns", "paragraphs")),
     "attributes": Field("dict", values=Field("any")),
     "participants": Field("list", items=Field("str")),
     "speakers": Field("dict", values=Field("str")),
@@ -248,7 +249,10 @@ class _SegmentBuilder:
         if not path.exists():
             raise CorpusError(f"document '{doc['id']}' points at missing file '{doc['file']}'",
                               path=self.root / MANIFEST, fix="fix its 'file' entry or add the file")
-        transcript = read_transcript(path, ReaderOptions(speaker_pattern=self.pattern), doc.get("format"))
+        # Policy documents have no speakers: label-like lines ("Note:") must not split them.
+        by = doc.get("segment_by", "paragraphs" if doc["kind"] == "policy document" else "turns")
+        options = ReaderOptions(speaker_pattern=self.pattern, paragraphs_only=by == "paragraphs")
+        transcript = read_transcript(path, options, doc.get("format"))
         self.transcripts[doc["id"]] = transcript
         speakers: dict[str, str] = doc.get("speakers", {})
         interviewer = set(doc.get("interviewer", self.interviewer))

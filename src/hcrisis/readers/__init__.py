@@ -49,9 +49,11 @@ class ReaderOptions:
 
     `speaker_pattern` is a regular expression with a named group `speaker`,
     matched at the start of a line; None uses the reader's default.
+    `paragraphs_only` turns speaker detection off (policy documents).
     """
 
     speaker_pattern: str | None = None
+    paragraphs_only: bool = False
     max_bytes: int = 50 * 1024 * 1024
     extra: dict = field(default_factory=dict)
 

@@ -83,8 +83,10 @@ def paragraph_turns(text: str, offset: int = 0) -> list[Turn]:
 @register("txt", "md", "text")
 def read_text(path: Path, options: ReaderOptions) -> Transcript:
     text = decode_text(read_bytes(path, options.max_bytes), path)
-    rx = compile_pattern(options.speaker_pattern, path)
-    turns = split_turns(text, rx)
+    if options.paragraphs_only:
+        turns = paragraph_turns(text)
+    else:
+        turns = split_turns(text, compile_pattern(options.speaker_pattern, path))
     if not turns:
         raise InputError("transcript is empty", path=path, fix="check that the file has text")
     return Transcript(str(path), path.suffix.lower().lstrip("."), text, turns)
