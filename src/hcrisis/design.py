@@ -53,6 +53,7 @@ def design_tables(folder) -> dict[str, pd.DataFrame]:
     gender["total"] = gender["female"] + gender["male"]
     gender["female_pct"] = (100 * gender["female"] / gender["total"]).round(1)
     gender["male_pct"] = (100 * gender["male"] / gender["total"]).round(1)
+    gender = gender[["series", "female", "male", "total", "female_pct", "male_pct", "section"]]
     return {"table6_national_interviews": table6, "case_study_interviews": cs_table,
             "focus_groups": fg_table, "gender": gender, "_fg_rows": fg}
 

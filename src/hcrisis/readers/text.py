@@ -64,6 +64,8 @@ def split_turns(text: str, rx: re.Pattern[str]) -> list[Turn]:
     for i, m in enumerate(starts):
         stop = starts[i + 1].start() if i + 1 < len(starts) else len(text)
         s, e = _trim(text, m.end(), stop)
+        if e == s:  # a label with nothing said
+            continue
         groups = m.groupdict()
         speaker = groups["speaker"].strip()
         turns.append(Turn(speaker or None, s, e, parse_time(groups.get("time"))))
