@@ -195,7 +195,7 @@ def _load_participants(manifest: dict, root: Path, attributes: list[str], mpath:
         raise CorpusError("participant registry has no 'participant_id' column", path=where,
                           fix="add a participant_id column")
     unknown = [c for c in df.columns if c != "participant_id" and c not in attributes
-               and not c.endswith("_provenance") and c != "notes"]
+               and not c.endswith("_provenance") and c not in ("notes", "name")]
     if unknown:
         raise CorpusError(f"unknown attribute column(s) {', '.join(unknown)} in participant registry",
                           path=where, fix="declare them under 'attributes' in the manifest")
@@ -223,15 +223,15 @@ class _SegmentBuilder:
 
     def build(self) -> pd.DataFrame:
         rows: list[dict] = []
-        for doc in self.manifest.get("documents", []):
+        sources = [(self._document_rows, d) for d in self.manifest.get("documents", [])]
+        sources += [(self._table_rows, t) for t in self.manifest.get("tables", [])]
+        for read, entry in sources:
             try:
-                rows += self._document_rows(doc)
+                rows += read(entry)
             except HcrisisError as exc:
                 if not self.skip_bad:
                     raise
                 self.skipped.append(exc.one_line())
-        for table in self.manifest.get("tables", []):
-            rows += self._table_rows(table)
         df = pd.DataFrame(rows, columns=SEGMENT_COLUMNS + self.attributes)
         for col in ("position", "start", "end"):
             df[col] = df[col].astype("int64")

@@ -20,7 +20,8 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from .corpus import Corpus, load_corpus
+from .cache import cached_corpus, open_cache, run_step
+from .corpus import Corpus
 from .io import sha256_file, write_atomic
 from .study import Study, check_segment_columns, load_study
 from .tables import table_to_markdown
@@ -32,7 +33,8 @@ NOT_COMPUTABLE = "not computable"
 NOT_TESTABLE = "not testable"
 
 # Modules whose import registers reproduction steps.
-STEP_MODULES = ["hcrisis.design"]
+STEP_MODULES = ["hcrisis.design", "hcrisis.coding", "hcrisis.agree", "hcrisis.cloud", "hcrisis.chapter5",
+                "hcrisis.terms", "hcrisis.quotes"]
 PACKAGES = ["hcrisis", "spacy", "spacy-lookups-data", "pandas", "numpy", "scikit-learn",
             "scipy", "wordcloud", "matplotlib", "pyyaml", "snowballstemmer"]
 
@@ -59,6 +61,7 @@ class Context:
     inputs: list[Path] = field(default_factory=list)
     cache: dict[str, Any] = field(default_factory=dict)
     sections: list[tuple[str, str]] = field(default_factory=list)
+    disk_cache: Any = None  # hcrisis.cache.Cache for reruns, or None
 
     def check(self, *args, **kwargs) -> Check:
         c = Check(*args, **kwargs)
@@ -72,8 +75,8 @@ class Context:
     def tokens(self):
         """The corpus tokenised once and shared by every step."""
         if "tokens" not in self.cache:
-            from .tokens import tokenize_segments
-            self.cache["tokens"] = tokenize_segments(self.corpus.segments)
+            from .cache import cached_tokens
+            self.cache["tokens"] = cached_tokens(self.corpus.segments, self.disk_cache)
         return self.cache["tokens"]
 
 
@@ -89,21 +92,27 @@ def step(name: str, order: int) -> Callable[[StepFn], StepFn]:
 
 
 def run_reproduce(study_path: str | Path, only: list[str] | None = None,
-                  progress: Callable[[str], None] | None = None) -> Context:
-    """Run the study's steps; return the context with checks and outputs."""
+                  progress: Callable[[str], None] | None = None, cache: bool = True) -> Context:
+    """Run the study's steps; return the context with checks and outputs.
+
+    With `cache`, steps whose inputs, settings, packages and code are
+    unchanged since the last run are skipped and replayed (hcrisis.cache).
+    """
     for module in STEP_MODULES:
         importlib.import_module(module)
     study = load_study(study_path)
-    corpus = load_corpus(study.corpus_path)
+    disk_cache = open_cache(study.outputs) if cache else None
+    corpus = cached_corpus(study.corpus_path, disk_cache)
     check_segment_columns(study, corpus.segments)
     ctx = Context(study, corpus, study.outputs)
     ctx.inputs = [study.path, *corpus.input_files()]
+    ctx.disk_cache = disk_cache
     for name, (_, fn) in sorted(STEPS.items(), key=lambda kv: (kv[1][0], kv[0])):
         if only and name not in only:
             continue
         if progress:
             progress(name)
-        fn(ctx)
+        run_step(ctx, name, fn, ctx.disk_cache)
     ctx.written.append(write_atomic(ctx.out / "reproduction.md", render_report(ctx)))
     ctx.written.append(write_atomic(ctx.out / "manifest.json", render_manifest(ctx)))
     return ctx

@@ -56,20 +56,23 @@ def load_yaml(path: str | Path) -> tuple[Any, Lines]:
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 (byte {exc.start})", path=p,
                          fix="save the file as UTF-8") from None
+    lines: Lines = {"__file__": str(p)}  # type: ignore[dict-item]
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        raise InputError(f"malformed YAML: {exc.problem or exc.context}", path=p, line=line,
-                         fix="fix the YAML syntax at that line") from None
-    lines: Lines = {"__file__": str(p)}  # type: ignore[dict-item]
-    if node is None:
-        return None, lines
-    try:
+        if node is None:
+            return None, lines
         data = _construct(node, "", lines)
     except SchemaError as exc:
         raise SchemaError(p, exc.problems) from None
+    except yaml.YAMLError as exc:  # also ReaderError (control characters), not a MarkedYAMLError
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark else None
+        problem = getattr(exc, "problem", None) or getattr(exc, "context", None) or str(exc).splitlines()[0]
+        raise InputError(f"malformed YAML: {problem}", path=p, line=line,
+                         fix="fix the YAML syntax at that line") from None
+    except RecursionError:  # an alias inside itself (`&a [*a]`)
+        raise InputError("malformed YAML: recursive alias", path=p,
+                         fix="remove the alias that refers to itself") from None
     return data, lines
 
 

@@ -2,13 +2,15 @@
 
 Recognised by default at the start of a line: `Interviewer:`, `Q:`/`A:`,
 `R:`, `P1:`, `Speaker 2:`, `Dr Jane Smith:`, `[00:12:03] Name:`,
-`00:12:03 Speaker 1:`. Lines without a label continue the current turn; a
-file with no labels at all becomes one turn per paragraph.
+`00:12:03 Speaker 1:` (or `00:12:03 Speaker 1` alone on its line). Lines
+without a label continue the current turn; a file with no labels at all
+becomes one turn per paragraph.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
@@ -17,11 +19,14 @@ from . import ReaderOptions, Transcript, Turn, register
 from .decode import decode_text
 
 _TIME = r"(?:\[?(?P<time>\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?)\]?\s+)?"
-# A label is one to four capitalised words or a short code such as P1 or Q,
-# followed by a colon; markdown bold (**Name:**) is tolerated.
+# A label is one to four capitalised words or a short code such as P1 or Q
+# on one line, followed by a colon; markdown bold (**Name:**) is tolerated.
 _LABEL = (r"(?P<speaker>(?:[A-Z][\w'’.\-]*|[A-Z]{1,3}\d{0,3})"
-          r"(?:\s(?:[A-Z][\w'’.\-]*|\d{1,3})){0,3})")
-DEFAULT_PATTERN = rf"^[ \t]*(?:\*\*)?{_TIME}{_LABEL}\s*(?:\*\*)?:(?:\*\*)?[ \t]*"
+          r"(?:[ \t](?:[A-Z][\w'’.\-]*|\d{1,3})){0,3})")
+# After a timestamp the colon is optional when the label ends the line
+# (`00:12:03 Speaker 1` above the turn's text).
+DEFAULT_PATTERN = (rf"^[ \t]*(?:\*\*)?{_TIME}{_LABEL}"
+                   r"(?:[ \t]*(?:\*\*)?:(?:\*\*)?[ \t]*|(?(time)[ \t]*$|(?!)))")
 
 
 def parse_time(value: str | None) -> float | None:
@@ -55,21 +60,45 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def split_turns(text: str, rx: re.Pattern[str]) -> list[Turn]:
-    """Split canonical text into turns at speaker-label lines."""
-    starts = [m for m in rx.finditer(text) if m.start() == 0 or text[m.start() - 1] == "\n"]
-    if not starts:
+@dataclass(frozen=True)
+class Label:
+    """A speaker label at `start`; the turn's text begins at `body`.
+
+    Structured readers (docx tables, caption cues) build labels directly;
+    `speaker` may be None for a turn boundary without a speaker.
+    """
+
+    start: int
+    body: int
+    speaker: str | None
+    time_start: float | None = None
+    time_end: float | None = None
+
+
+def find_labels(text: str, rx: re.Pattern[str]) -> list[Label]:
+    """Speaker labels matched by `rx` at the start of a line."""
+    return [Label(m.start(), m.end(), m.group("speaker").strip() or None,
+                  parse_time(m.groupdict().get("time")))
+            for m in rx.finditer(text) if m.start() == 0 or text[m.start() - 1] == "\n"]
+
+
+def turns_from_labels(text: str, labels: list[Label]) -> list[Turn]:
+    """Each label's turn runs to the next label; text before the first is paragraphs."""
+    if not labels:
         return paragraph_turns(text)
-    turns = paragraph_turns(text[:starts[0].start()])
-    for i, m in enumerate(starts):
-        stop = starts[i + 1].start() if i + 1 < len(starts) else len(text)
-        s, e = _trim(text, m.end(), stop)
+    turns = paragraph_turns(text[:labels[0].start])
+    for i, lab in enumerate(labels):
+        stop = labels[i + 1].start if i + 1 < len(labels) else len(text)
+        s, e = _trim(text, lab.body, stop)
         if e == s:  # a label with nothing said
             continue
-        groups = m.groupdict()
-        speaker = groups["speaker"].strip()
-        turns.append(Turn(speaker or None, s, e, parse_time(groups.get("time"))))
+        turns.append(Turn(lab.speaker, s, e, lab.time_start, lab.time_end))
     return turns
+
+
+def split_turns(text: str, rx: re.Pattern[str]) -> list[Turn]:
+    """Split canonical text into turns at speaker-label lines."""
+    return turns_from_labels(text, find_labels(text, rx))
 
 
 def paragraph_turns(text: str, offset: int = 0) -> list[Turn]:

@@ -1,0 +1,266 @@
+"""Codebooks: schema errors (all at once, with paths and lines), each rule kind, compile, export."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from hcrisis.cli import app
+from hcrisis.codebook import (build_codebook, compile_codebook, load_codebook, near_windows,
+                              regex_problem, register_component, score, to_html, to_markdown)
+from hcrisis.errors import SchemaError
+from hcrisis.tokens import build_pipeline, tokenize_segments
+
+from conftest import write
+
+BAD = """\
+codebook: bad
+defaults: {unit: page}
+codes:
+  - id: Theme
+    label: A theme
+    colour: blue
+    rules:
+      keywords: [two words]
+      regex: ['(a+)+', '[', '.*x', 'a?']
+      patterns: [[{LOWER: x, FOO: 1}]]
+    codes:
+      - id: child
+        label: Child
+        related: [nowhere]
+  - id: child
+    label: Again
+    rules: {phrases: [social], colours: [x]}
+  - label: No id
+    rules: {near: [{terms: [a], within: 0}]}
+"""
+
+
+def test_every_schema_problem_is_reported_at_once(tmp_path):
+    path = write(tmp_path / "bad.yaml", BAD)
+    with pytest.raises(SchemaError) as exc:
+        load_codebook(path)
+    assert exc.value.problems == [
+        ("defaults.unit", 2, "'page' is not one of sentence, turn, paragraph"),
+        ("codes[0].id", 4, "id must match ^[a-z][a-z0-9_]*$"),
+        ("codes[0].colour", 6, "colour must be a hex colour such as #1f77b4"),
+        ("codes[0].rules.keywords[0]", 8, "a keyword is one word, optionally ending in * "
+                                          "(use phrases for several words)"),
+        ("codes[0].rules.regex[0]", 9, "nested unbounded repetition such as (a+)+ (catastrophic backtracking)"),
+        ("codes[0].rules.regex[1]", 9, "invalid regular expression: unterminated character set at position 0"),
+        ("codes[0].rules.regex[2]", 9, "unbounded .* or .+ (use a bounded repeat such as .{0,40})"),
+        ("codes[0].rules.regex[3]", 9, "regular expression matches the empty string"),
+        ("codes[0].rules.patterns[0]", 10, "invalid spaCy token pattern: [pattern -> 0 -> FOO] "
+                                           "Extra inputs are not permitted"),
+        ("codes[0].codes[0]", 12, "empty code 'child': give it rules or child codes"),
+        ("codes[0].codes[0].related[0]", 14, "related code 'nowhere' does not exist"),
+        ("codes[1].id", 15, "duplicate id 'child' (first at codes[0].codes[0].id)"),
+        ("codes[1].rules.colours", 17, "unknown key (known keys: exclude, keywords, near, patterns, "
+                                       "phrases, regex)"),
+        ("codes[2]", 18, "missing required key 'id'"),
+        ("codes[2].rules.near[0].within", 19, "must be at least 1"),
+    ]
+
+
+def test_cli_check_prints_one_error_line_and_exits_1(tmp_path):
+    path = write(tmp_path / "cb.yaml", "codebook: x\ncodes:\n  - id: a\n    label: A\n")
+    result = CliRunner().invoke(app, ["codebook", "check", str(path)])
+    assert result.exit_code == 1
+    assert result.output == (f"Error: {path}:3: codes[0]: empty code 'a': give it rules or child codes\n")
+
+
+def test_cli_check_summarises_a_valid_codebook(tmp_path):
+    path = write(tmp_path / "cb.yaml", "codebook: x\ncodes:\n  - id: a\n    label: A\n"
+                                       "    rules: {keywords: [tenant], regex: ['\\bCIH\\b']}\n")
+    result = CliRunner().invoke(app, ["codebook", "check", str(path)])
+    assert result.exit_code == 0
+    assert result.output == (f"{path}: codebook 'x' is valid: themes 1, codes 1, depth 1, keywords 1, "
+                             "phrases 0, patterns 0, near 0, regex 1, exclusions 0\n")
+
+
+@pytest.mark.parametrize("rx, problem", [
+    (r"\bCIH\b", None),
+    (r"(?i)tenants?", None),
+    (r"x.{0,40}y", None),
+    (r"\w+ing\b", None),
+    (r"(?:ab)+", None),
+    (r"(\w+\s?)*x", "nested unbounded repetition such as (a+)+ (catastrophic backtracking)"),
+    (r"(a*){2}b", "nested unbounded repetition such as (a+)+ (catastrophic backtracking)"),
+    (r"x(?=(a+)+)", "nested unbounded repetition such as (a+)+ (catastrophic backtracking)"),
+    (r"a.+", "unbounded .* or .+ (use a bounded repeat such as .{0,40})"),
+    (r"\b", "regular expression matches the empty string"),
+    ("x" * 301, "regular expression longer than 300 characters"),
+])
+def test_regex_rule(rx, problem):
+    assert regex_problem(rx) == problem
+
+
+# ---------------------------------------------------------------- matching
+@pytest.fixture(scope="module")
+def nlp():
+    return build_pipeline()
+
+
+def coded(nlp, codes: list[dict], text: str, defaults: dict | None = None):
+    """[(code id, unit, (start, end), terms, hits)] of one text."""
+    book = build_codebook({"codebook": "t", "defaults": defaults or {}, "codes": codes})
+    seg = pd.DataFrame({"segment_id": ["s"], "text": [text]})
+    tokens = tokenize_segments(seg, nlp)
+    compiled = compile_codebook(book, nlp, tokens.types["lower"])
+    doc = next(tokens.docs(nlp))
+    return [(book.codes[c.code].id, c.unit, (c.start_char, c.end_char), c.terms, c.hits, c.char_spans)
+            for c in compiled.code(doc)]
+
+
+def one(cid: str, **rules) -> dict:
+    return {"id": cid, "label": cid, "rules": rules}
+
+
+def test_keywords_match_lemmas(nlp):
+    text = "Tenants said the tenant is right."
+    assert coded(nlp, [one("a", keywords=["tenant"])], text) == [
+        ("a", -1, (0, 33), ("tenant", "tenants"), 2, [(0, 7), (17, 23)])]
+
+
+def test_keywords_split_by_the_tokenizer_still_match(nlp):
+    assert coded(nlp, [one("a", keywords=["well-being"])], "Staff well-being matters.")[0][3:] == (
+        ("well-being",), 1, [(6, 16)])
+
+
+def test_wildcards_expand_against_the_vocabulary(nlp):
+    text = "Managers manage; management matters to a manga fan."
+    assert coded(nlp, [one("a", keywords=["manag*"])], text)[0][3] == ("manage", "management", "managers")
+
+
+def test_phrases_are_case_insensitive_token_sequences(nlp):
+    text = "A Social Purpose, and social purposes."
+    assert coded(nlp, [one("a", phrases=["social purpose"])], text)[0][3:] == (
+        ("social purpose",), 1, [(2, 16)])
+
+
+def test_token_patterns(nlp):
+    text = "You must know the numbers."
+    rules = {"patterns": [[{"LOWER": "know"}, {"LOWER": "the"}, {"LOWER": "numbers"}]]}
+    assert coded(nlp, [one("a", **rules)], text)[0][3:] == (("know the numbers",), 1, [(9, 25)])
+
+
+def test_near_needs_every_term_within_the_window(nlp):
+    rules = {"near": [{"terms": ["leader", "vision"], "within": 3}]}
+    assert coded(nlp, [one("a", **rules)], "Leaders with a vision.")[0][3:] == (
+        ("leaders NEAR/3 vision",), 1, [(0, 21)])
+    assert coded(nlp, [one("a", **rules)], "Leaders need a very clear vision.") == []
+
+
+def test_regex_matches_widen_to_tokens(nlp):
+    assert coded(nlp, [one("a", regex=[r"CI[Hh]"])], "The CIHs view.")[0][3:] == (("cihs",), 1, [(4, 8)])
+
+
+def test_overlapping_matches_all_count(nlp):
+    rules = {"keywords": ["social"], "phrases": ["social purpose"]}
+    assert coded(nlp, [one("a", **rules)], "A social purpose.")[0][3:] == (
+        ("social", "social purpose"), 2, [(2, 8), (2, 16)])
+
+
+def test_exclusion_vetoes_the_unit_only(nlp):
+    rules = {"keywords": ["skill"], "exclude": {"phrases": ["soft skills"]}}
+    text = "Soft skills matter. Skills matter."
+    assert coded(nlp, [one("a", **rules)], text) == []
+    sentence = [{"id": "a", "label": "a", "unit": "sentence", "rules": rules}]
+    assert [c[:3] for c in coded(nlp, sentence, text)] == [("a", 1, (20, 34))]
+
+
+def test_min_hits(nlp):
+    text = "Tenants. Tenants and residents."
+    assert coded(nlp, [one("a", keywords=["tenant"])], text, {"min_hits": 3}) == []
+    assert coded(nlp, [one("a", keywords=["tenant"])], text, {"min_hits": 2})[0][4] == 2
+
+
+def test_sentence_units_versus_paragraph(nlp):
+    text = "Tenants first. Then money.  Tenants again."
+    para = coded(nlp, [one("a", keywords=["tenant"])], text)
+    sent = coded(nlp, [one("a", keywords=["tenant"])], text, {"unit": "sentence"})
+    assert [c[1:3] for c in para] == [(-1, (0, 42))]
+    assert [c[1:3] for c in sent] == [(0, (0, 14)), (2, (28, 42))]
+
+
+def test_score_rewards_distinct_and_stronger_evidence():
+    assert score([1.0]) == pytest.approx(1 / 3)
+    assert score([2.0]) == 0.5 == score([1.0, 1.0])
+    assert score([2.0, 2.0]) > score([2.0, 1.0])
+
+
+def test_pipeline_component_stores_span_groups(tmp_path):
+    path = write(tmp_path / "cb.yaml", "codebook: x\ncodes:\n  - id: a\n    label: A\n"
+                                       "    rules: {keywords: [social, 'purpos*'], phrases: [social purpose]}\n")
+    register_component()
+    nlp = build_pipeline()
+    nlp.add_pipe("hcrisis_coder", config={"codebook": str(path)})
+    doc = nlp("A social purpose.")
+    assert [(s.label_, s.text) for s in doc.spans["hcrisis_codes"]] == [
+        ("a", "social"), ("a", "social purpose"), ("a", "purpose")]
+    assert [(s.label_, s.text) for s in doc.spans["hcrisis_units"]] == [("a", "A social purpose.")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 2)), max_size=20), st.integers(1, 8))
+def test_near_windows_are_minimal_complete_and_disjoint(events, within):
+    events = sorted(set(events))
+    windows = near_windows(events, 3, within)
+    last = -1
+    for a, b in windows:
+        inside = {t for p, t in events if a <= p <= b}
+        assert inside == {0, 1, 2} and b - a <= within and a > last
+        last = b
+    if not windows:   # then no window of the events holds all three terms within range
+        for p, _ in events:
+            assert {t for q, t in events if p <= q <= p + within} != {0, 1, 2}
+
+
+# ---------------------------------------------------------------- export
+def test_exports(tmp_path):
+    path = write(tmp_path / "cb.yaml", """\
+codebook: demo
+version: "2"
+codes:
+  - id: people
+    label: People & tenants
+    definition: Tenants as people.
+    thesis_sections: ["5.2"]
+    rules: {keywords: [tenant]}
+    codes:
+      - id: care
+        label: Care
+        unit: sentence
+        rules: {near: [{terms: [duty, care], within: 3}], exclude: {keywords: [car]}}
+""")
+    book = load_codebook(path)
+    assert to_markdown(book) == """\
+# Codebook: demo (version 2)
+
+1 themes, 2 codes.
+
+## People & tenants (`people`)
+
+- **Definition**: Tenants as people.
+- **Unit**: paragraph, at least 1 hit(s)
+- **Thesis sections**: 5.2
+- **Rule: keywords**: tenant
+
+### Care (`care`)
+
+- **Unit**: sentence, at least 1 hit(s)
+- **Rule: near**: duty care within 3
+- **Rule: exclude keywords**: car
+"""
+    page = to_html(book)
+    assert "<h2 id=\"people\" style=\"border-left: 0.5em solid #999999; padding-left: 0.4em\">" \
+           "People &amp; tenants <code>people</code></h2>" in page
+    out = tmp_path / "cb.html"
+    result = CliRunner().invoke(app, ["codebook", "export", str(path), "--format", "html", "--out", str(out)])
+    assert result.exit_code == 0 and out.read_text(encoding="utf-8") == page
+    result = CliRunner().invoke(app, ["codebook", "export", str(path), "--format", "pdf", "--out", str(out)])
+    assert result.exit_code == 1
+    assert result.output == "Error: unknown format 'pdf' (use --format md or --format html)\n"

@@ -1,0 +1,217 @@
+"""`hcrisis code`: codings table (golden), matrices and co-occurrence by hand, quotations, CLI, step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from hcrisis.cli import app
+from hcrisis.codebook import load_codebook
+from hcrisis.coding import CODING_COLUMNS, apply_codebook, cooccurrence, matrix, quotations, write_outputs
+from hcrisis.corpus import load_corpus
+from hcrisis.reproduce import run_reproduce
+from hcrisis.tables import table_to_csv
+
+from conftest import ROOT, write
+
+GOLDEN = ROOT / "tests" / "golden" / "coding_codings.csv"
+
+CODEBOOK = """\
+codebook: mini
+codes:
+  - id: people
+    label: People
+    definition: Tenants as people.
+    rules: {keywords: [tenant]}
+    codes:
+      - id: care
+        label: Duty of care
+        unit: sentence
+        rules: {phrases: [duty of care]}
+  - id: skills
+    label: Skills
+    rules: {keywords: [skill], exclude: {phrases: [soft skills]}}
+    codes:
+      - id: numbers
+        label: Numbers
+        rules: {patterns: [[{LOWER: know}, {LOWER: the}, {LOWER: numbers}]]}
+"""
+
+
+@pytest.fixture
+def excerpts(tmp_path: Path) -> Path:
+    """Five published excerpts in a table corpus, each hand-coded in the tests below."""
+    root = tmp_path / "excerpts"
+    write(root / "manifest.yaml", """\
+name: mini-excerpts
+attributes:
+  sector: {}
+  source_type: {}
+  role_label: {}
+  section: {}
+participants: participants.csv
+tables:
+  - id: excerpts
+    file: excerpts.csv
+    kind: published excerpt
+    text_column: text
+    id_column: excerpt_id
+    participant_column: participant_id
+    attribute_columns: [section]
+""")
+    write(root / "participants.csv", "participant_id,sector,source_type,role_label\n"
+          "P01,local authority,national interview,Director\n"
+          "P02,housing association,case-study interview,Officer\nP03,,focus group,\n")
+    write(root / "excerpts.csv", "excerpt_id,participant_id,section,text\n"
+          "E1,P01,5.2,Tenants come first. We have a duty of care.\n"
+          "E2,P02,5.4,Skills matter. You must know the numbers.\n"
+          "E3,P02,5.2,Soft skills and tenants.\n"
+          "E4,P03,5.9,Nothing to code here.\n"
+          "E5,P01,5.4,Tenant *skills*.\n")
+    write(tmp_path / "codebook.yaml", CODEBOOK)
+    return root
+
+
+@pytest.fixture
+def coded(excerpts):
+    book = load_codebook(excerpts.parent / "codebook.yaml")
+    segments = load_corpus(excerpts).segments
+    return book, segments, apply_codebook(book, segments)
+
+
+def test_codings_table_matches_golden(coded):
+    _, _, codings = coded
+    assert list(codings.columns[:len(CODING_COLUMNS)]) == CODING_COLUMNS
+    assert table_to_csv(codings[CODING_COLUMNS]) == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_matrix_counts_by_hand(coded):
+    book, segments, codings = coded
+    got = matrix(codings, book, segments, "sector")
+    people = got[got["code_id"] == "people"].drop(columns=["code_id", "code_path"])
+    # people: E1 (segment), E1 sentence 1 (via `care`), E5 in local authority; E3 in housing association.
+    assert people.to_dict("records") == [
+        {"sector": "housing association", "references": 1, "segments": 1, "participants": 1, "words": 4,
+         "row_pct": 25.0, "col_pct": 50.0},
+        {"sector": "local authority", "references": 3, "segments": 2, "participants": 1, "words": 9 + 6 + 2,
+         "row_pct": 75.0, "col_pct": 100.0},
+        {"sector": "(none)", "references": 0, "segments": 0, "participants": 0, "words": 0,
+         "row_pct": 0.0, "col_pct": 0.0},
+    ]
+    skills = got[got["code_id"] == "skills"].set_index("sector")
+    assert skills["references"].to_dict() == {"housing association": 1, "local authority": 1, "(none)": 0}
+
+
+def test_cooccurrence_by_hand(coded):
+    book, _, codings = coded
+    got = cooccurrence(codings, book)
+    # people {E1, E3, E5}, skills {E2, E5}: one unit together; parent-child pairs are left out.
+    assert got.to_dict("records") == [{"code_a": "people", "code_b": "skills", "units_a": 3, "units_b": 2,
+                                       "both": 1, "jaccard": 0.25}]
+
+
+def test_quotations_bold_the_matches_and_attribute_them(coded):
+    book, segments, codings = coded
+    quotes = quotations(codings, book, segments)
+    assert sorted(quotes) == ["care", "numbers", "people", "skills"]
+    assert quotes["skills"] == """\
+# Skills (`skills`)
+
+Code path: `skills`. 2 coded unit(s); matched terms in bold.
+
+> **Skills** matter. You must know the numbers.
+
+— `E2` (segment); participant_id: P02; role_label: Officer; sector: housing association; \
+source_type: case-study interview; section: 5.4; score 0.333
+
+> Tenant \\***skills**\\*.
+
+— `E5` (segment); participant_id: P01; role_label: Director; sector: local authority; \
+source_type: national interview; section: 5.4; score 0.333
+"""
+    assert "> We have a **duty of care**." in quotes["care"]
+
+
+def test_outputs_are_byte_stable(coded, tmp_path):
+    book, segments, codings = coded
+    first = write_outputs(codings, book, segments, tmp_path / "a")
+    second = write_outputs(codings, book, segments, tmp_path / "b")
+    names = sorted(p.relative_to(tmp_path / "a").as_posix() for p in first)
+    assert names == sorted(p.relative_to(tmp_path / "b").as_posix() for p in second)
+    assert "figure_matrix_sector.png" in names and "figure_matrix_sector.csv" in names
+    assert "quotes/numbers.md" in names and "cooccurrence.csv" in names
+    for name in names:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_cli_code(excerpts, tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["code", str(excerpts), "--codebook",
+                                      str(excerpts.parent / "codebook.yaml"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("7 codings of 4 of 5 segments with 4 codes; wrote ")
+    assert (out / "codings.csv").read_text(encoding="utf-8") == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_cli_code_errors(excerpts, tmp_path):
+    result = CliRunner().invoke(app, ["code", str(excerpts)])
+    assert result.exit_code == 1
+    assert result.output == "Error: no codebook given (pass --codebook FILE or --study FILE)\n"
+    missing = tmp_path / "nope.yaml"
+    result = CliRunner().invoke(app, ["code", str(excerpts), "--codebook", str(missing)])
+    assert result.exit_code == 1
+    assert result.output == f"Error: {missing}: file not found (check the path)\n"
+
+
+def study(tmp_path: Path, codebook: str) -> Path:
+    return write(tmp_path / "study.yaml", f"study: mini\ncorpus: excerpts\ncodebook: {codebook}\n"
+                                          "outputs: outputs\n")
+
+
+def test_reproduction_step_shares_the_codings(excerpts, tmp_path):
+    ctx = run_reproduce(study(tmp_path, "codebook.yaml"), only=["coding"])
+    assert table_to_csv(ctx.cache["codings"][CODING_COLUMNS]) == GOLDEN.read_text(encoding="utf-8")
+    assert (tmp_path / "outputs" / "coding" / "codings.csv").exists()
+    (check,) = ctx.checks
+    assert (check.section, check.published, check.computed, check.status) == (
+        "5.2-5.15", "2 key themes (the codebook's themes)", "2 with coded units", "reproduced")
+
+
+def test_reproduction_step_skips_without_codebook(excerpts, tmp_path):
+    ctx = run_reproduce(study(tmp_path, "missing.yaml"), only=["coding"])
+    assert "codings" not in ctx.cache and not ctx.checks
+    assert ctx.sections == [("Coding", f"Skipped: the study's codebook {tmp_path / 'missing.yaml'} "
+                                       "does not exist.")]
+
+
+def test_interviewer_turns_are_not_coded(tmp_path):
+    book = load_codebook(write(tmp_path / "cb.yaml", CODEBOOK))
+    seg = pd.DataFrame({"segment_id": ["q", "a"], "is_interviewer": [True, False],
+                        "text": ["Do tenants matter?", "Tenants do."]})
+    assert apply_codebook(book, seg)["segment_id"].tolist() == ["a"]
+
+
+def test_reproduction_step_leaves_out_quotations_with_identifiers(excerpts, tmp_path):
+    csv = excerpts / "excerpts.csv"
+    csv.write_text(csv.read_text(encoding="utf-8").replace("Soft skills and tenants.",
+                                                           "Soft skills and tenants: jo@example.org."),
+                   encoding="utf-8")
+    ctx = run_reproduce(study(tmp_path, "codebook.yaml"), only=["coding"])
+    out = tmp_path / "outputs" / "coding"
+    assert (out / "codings.csv").exists() and not list(out.glob("quotes/*.md"))
+    assert (f"Quotations not written: {out / 'quotes'}: refusing to write: contains email (segment E3)"
+            in ctx.sections[0][1])
+
+
+def test_a_codebook_that_codes_nothing_still_writes_every_table(excerpts, tmp_path):
+    book = load_codebook(write(tmp_path / "none.yaml", "codebook: none\ncodes:\n  - id: z\n    label: Z\n"
+                                                        "    rules: {keywords: [xylophone]}\n"))
+    segments = load_corpus(excerpts).segments
+    codings = apply_codebook(book, segments)
+    write_outputs(codings, book, segments, tmp_path / "out")
+    assert (tmp_path / "out" / "codings.csv").read_text(encoding="utf-8") == ",".join(CODING_COLUMNS) + "\n"
+    assert (tmp_path / "out" / "matrix_sector.csv").read_text(encoding="utf-8").splitlines()[1:] == [
+        "z,z,housing association,0,0,0,0,0,0", "z,z,local authority,0,0,0,0,0,0", "z,z,(none),0,0,0,0,0,0"]

@@ -1,0 +1,207 @@
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.feature_extraction.text import CountVectorizer
+from typer.testing import CliRunner
+
+from conftest import write
+from freq_corpus import make_study
+from hcrisis.cli import app
+from hcrisis.corpus import load_corpus
+from hcrisis.errors import InputError
+from hcrisis.freq import FREQ_COLUMNS, FreqCounter, FreqSettings, settings_from, stop_entries, write_frequencies
+from hcrisis.study import ALL, load_study
+from hcrisis.tokens import build_pipeline, tokenize_segments
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def segments_of(texts, interviewer=None):
+    return pd.DataFrame({"segment_id": [f"s{i}" for i in range(len(texts))], "text": texts,
+                         "is_interviewer": interviewer or [False] * len(texts)})
+
+
+@lru_cache(maxsize=1)
+def nlp():
+    return build_pipeline()
+
+
+def counter_for(segments, **kw):
+    return FreqCounter(tokenize_segments(segments, nlp()), segments, FreqSettings(**kw))
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    study = load_study(make_study(tmp_path))
+    c = load_corpus(study.corpus_path)
+    return study, FreqCounter(tokenize_segments(c.segments), c.segments, settings_from(study))
+
+
+def as_pairs(table):
+    return list(zip(table["word"], table["count"]))
+
+
+def test_exact_table_is_literal(tiny):
+    _, counter = tiny
+    table = counter.table(ALL)
+    assert list(table.columns) == FREQ_COLUMNS
+    # fillers (yeah, um), filler sequences (you know, I mean, sort of), stop words and
+    # the interviewer's turns are not counted: 18 counted words
+    assert table.attrs["denominator"] == 18
+    assert as_pairs(table) == [
+        ("tenants", 4), ("housing", 2), ("people", 2), ("budgets", 1), ("communication", 1),
+        ("customers", 1), ("honesty", 1), ("houses", 1), ("manage", 1), ("managed", 1),
+        ("managers", 1), ("managing", 1), ("matter", 1)]
+    assert table["rank"].tolist() == list(range(1, 14))
+    assert table["weighted_percentage"].iloc[0] == pytest.approx(100 * 4 / 18)
+    assert table["length"].iloc[0] == 7
+
+
+def test_stemmed_groups_but_keeps_housing_apart(tiny):
+    study, counter = tiny
+    stemmed = FreqCounter(counter.tokens, counter.segments, settings_from(study, grouping="stemmed"))
+    table = stemmed.table(ALL)
+    assert as_pairs(table)[:4] == [("manage", 4), ("tenants", 4), ("housing", 2), ("people", 2)]
+    assert table["members"].iloc[0] == "manage (1), managed (1), managers (1), managing (1)"
+    houses = table.set_index("word").loc["houses"]
+    assert houses["members"] == "houses (1)" and houses["count"] == 1
+    assert table.attrs["denominator"] == 18
+
+
+def test_protected_list_is_editable():
+    segs = segments_of(["house houses housing building builds"])
+    plain = counter_for(segs, grouping="stemmed").table()
+    assert dict(as_pairs(plain)) == {"house": 2, "housing": 1, "building": 2}
+    kept = counter_for(segs, grouping="stemmed", protected=(("building", "building"),)).table()
+    assert dict(as_pairs(kept)) == {"house": 2, "housing": 1, "building": 1, "builds": 1}
+
+
+def test_segment_scopes_and_top(tiny):
+    study, counter = tiny
+    la = counter.table(study.segment("la"), top=3)
+    assert as_pairs(la) == [("people", 2), ("budgets", 1), ("houses", 1)]
+    assert la.attrs["denominator"] == 9  # the denominator counts every word, not only the top 3
+    assert counter.table(study.segment("almo")).empty
+
+
+def test_counts_match_countvectorizer_on_the_same_tokens():
+    texts = ["Housing people, housing!", "People matter; tenants matter more.", "A tenant's home."]
+    segs = segments_of(texts)
+    tokens = tokenize_segments(segs)
+    lower, alpha = tokens.column("lower"), tokens.column("is_alpha")
+    docs = [[w for w, a in zip(lower[s:e], alpha[s:e]) if a and len(w) >= 3]
+            for s, e in zip(tokens.bounds[:-1], tokens.bounds[1:])]
+    vec = CountVectorizer(analyzer=lambda doc: doc)
+    expected = dict(zip(vec.fit(docs).get_feature_names_out(),
+                        np.asarray(vec.transform(docs).sum(axis=0)).ravel().tolist()))
+    table = FreqCounter(tokens, segs, FreqSettings(stop_words="none")).table()
+    assert dict(as_pairs(table)) == expected
+    assert expected["housing"] == 2 and "a" not in expected
+
+
+def test_stop_word_file_and_sequences(tmp_path):
+    stop = write(tmp_path / "stop.txt", "# my list\npeople\nkind of\n")
+    segs = segments_of(["People kind of matter, a kind person."])
+    table = counter_for(segs, stop_words=str(stop)).table()
+    assert as_pairs(table) == [("kind", 1), ("matter", 1), ("person", 1)]
+    assert ("kind", "of") in stop_entries(FreqSettings(stop_words=str(stop)))
+
+
+def test_missing_stop_file_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="cannot read stop-word list"):
+        stop_entries(FreqSettings(stop_words=str(tmp_path / "nope.txt")))
+
+
+def test_study_settings_and_overrides(tmp_path):
+    study = load_study(make_study(tmp_path, """\
+study: s
+corpus: corpus
+settings:
+  freq: {min_length: 4, grouping: stemmed, fillers: [erm], extra_stop_words: [tenants]}
+"""))
+    s = settings_from(study, min_length=None, top=5)
+    assert (s.min_length, s.grouping, s.fillers, s.extra_stop_words, s.top) == (4, "stemmed", ("erm",), ("tenants",), 5)
+    assert ("yeah",) not in stop_entries(s) and ("erm",) in stop_entries(s)
+    with pytest.raises(InputError, match="unknown grouping 'fuzzy'"):
+        settings_from(study, grouping="fuzzy")
+
+
+def test_interviewer_turns_are_excluded():
+    segs = segments_of(["tenants tenants", "tenants budgets"], interviewer=[True, False])
+    assert as_pairs(counter_for(segs).table()) == [("budgets", 1), ("tenants", 1)]
+
+
+def test_golden_frequency_table(tiny, tmp_path):
+    study, counter = tiny
+    seg = study.segment("ha")
+    written = write_frequencies(counter.table(seg), tmp_path, seg, counter.settings)
+    for path in written:
+        assert path.read_text("utf-8") == (GOLDEN / path.name).read_text("utf-8"), path.name
+
+
+VOCAB = ["housing", "tenants", "people", "the", "yeah", "you", "know", "managing", "homes", "of", "kind"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(VOCAB), max_size=12), min_size=1, max_size=5), st.randoms())
+def test_counts_sum_to_denominator_and_ignore_document_order(docs, rnd):
+    texts = [" ".join(d) for d in docs]
+    table = counter_for(segments_of(texts)).table()
+    assert table["count"].sum() == table.attrs["denominator"]
+    if len(table):
+        assert table["weighted_percentage"].sum() == pytest.approx(100.0)
+    order = list(range(len(texts)))
+    rnd.shuffle(order)
+    shuffled = counter_for(segments_of([texts[i] for i in order])).table()
+    pd.testing.assert_frame_equal(table.reset_index(drop=True), shuffled.reset_index(drop=True))
+
+
+runner = CliRunner()
+
+
+def test_cli_freq_writes_table(tmp_path):
+    study = make_study(tmp_path)
+    result = runner.invoke(app, ["freq", "--study", str(study), "--segment", "la", "--out", str(tmp_path / "t")])
+    assert result.exit_code == 0, result.output
+    assert "9 counted words" in result.output
+    assert pd.read_csv(tmp_path / "t" / "freq_la.csv")["word"].tolist()[:2] == ["people", "budgets"]
+
+
+def test_cli_freq_unknown_segment(tmp_path):
+    study = make_study(tmp_path)
+    result = runner.invoke(app, ["freq", "--study", str(study), "--segment", "zz", "--out", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines()[-1] == \
+        f"Error: {study}:5: segments: no segment 'zz' (known: la, ha, almo)"
+
+
+def test_cli_freq_segment_needs_study(tmp_path):
+    make_study(tmp_path)
+    result = runner.invoke(app, ["freq", str(tmp_path / "corpus"), "--segment", "la"])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines()[-1] == ("Error: no segment 'la' without a study file "
+                                                      "(pass --study FILE declaring the segment, or leave out --segment)")
+
+
+def test_cli_compare(tmp_path):
+    study = make_study(tmp_path)
+    out = tmp_path / "t"
+    result = runner.invoke(app, ["compare", "la", "ha", "--study", str(study), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "keyness_la_vs_ha.csv")
+    assert table.iloc[0]["item"] == "people" and table.iloc[0]["favours"] == "la"
+    result = runner.invoke(app, ["compare", "ha", "--rest", "--study", str(study), "--out", str(out)])
+    assert result.exit_code == 0 and (out / "keyness_ha_vs_rest.csv").exists()
+
+
+def test_cli_compare_needs_b_or_rest(tmp_path):
+    study = make_study(tmp_path)
+    result = runner.invoke(app, ["compare", "la", "ha", "--rest", "--study", str(study)])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines()[-1] == \
+        "Error: give either segment B or --rest (e.g. hcrisis compare la ha, or hcrisis compare la --rest)"

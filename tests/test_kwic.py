@@ -1,0 +1,71 @@
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from freq_corpus import make_study
+from hcrisis.cli import app
+from hcrisis.corpus import load_corpus
+from hcrisis.errors import InputError
+from hcrisis.kwic import kwic
+from hcrisis.study import ALL, load_study
+from hcrisis.tokens import tokenize_segments
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    study = load_study(make_study(tmp_path))
+    segs = load_corpus(study.corpus_path).segments
+    return study, tokenize_segments(segs), segs
+
+
+def rows(df):
+    return list(zip(df["document_id"], df["left"], df["match"], df["right"]))
+
+
+def test_wildcard_window_grouped_by_document(corpus):
+    _, tokens, segs = corpus
+    hits = kwic(tokens, segs, "manag*", window=2, rows=ALL.mask(segs))
+    # ha1 sorts before la1; the interviewer's "managing" is left out
+    assert rows(hits) == [
+        ("ha1", "of honesty.", "Managers", "manage."),
+        ("ha1", "honesty. Managers", "manage", "."),
+        ("la1", "about people.", "Managing", "people, managed"),
+        ("la1", "Managing people,", "managed", "budgets. I"),
+    ]
+    assert hits["participant_id"].tolist() == ["F02", "F02", "P01", "P01"]
+    assert hits["role_label"].tolist() == ["Officer", "Officer", "Director", "Director"]
+
+
+def test_lemma_match_never_finds_housing_for_house(corpus):
+    _, tokens, segs = corpus
+    assert kwic(tokens, segs, "house", window=1)["match"].tolist() == ["houses"]
+    assert kwic(tokens, segs, "housing", window=0)["match"].str.lower().tolist() == ["housing"] * 3
+    assert kwic(tokens, segs, "manage", window=0)["match"].tolist() == ["manage", "managing", "Managing", "managed"]
+
+
+def test_exact_match_and_paragraph(corpus):
+    study, tokens, segs = corpus
+    hits = kwic(tokens, segs, "customers", match="exact", paragraph=True, rows=study.segment("ha").mask(segs))
+    assert rows(hits) == [("ha1", "Tenants and", "customers", ". Housing tenants.")]
+    assert kwic(tokens, segs, "customer", match="exact").empty
+
+
+def test_bad_queries(corpus):
+    _, tokens, segs = corpus
+    with pytest.raises(InputError, match="cannot search for 'you know'"):
+        kwic(tokens, segs, "you know")
+    with pytest.raises(InputError, match="unknown match 'regex'"):
+        kwic(tokens, segs, "tenants", match="regex")
+
+
+def test_cli_kwic(tmp_path):
+    study = make_study(tmp_path)
+    out = tmp_path / "hits.csv"
+    result = CliRunner().invoke(app, ["kwic", "tenants", "--study", str(study), "--segment", "la",
+                                      "--window", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "1 hit(s) of 'tenants' in 1 document(s)" in result.output
+    assert pd.read_csv(out)[["left", "match", "right"]].values.tolist() == [["and", "tenants", "."]]
+    bad = CliRunner().invoke(app, ["kwic", "x", "--study", str(study), "--window", "-1"])
+    assert bad.exit_code == 1
+    assert bad.stderr.strip().splitlines()[-1] == "Error: window must be 0 or more (pass --window 5, say)"
