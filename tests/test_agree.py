@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 from hcrisis.agree import (NONE, agreement, agreement_step, binary_scores, cohen_kappa, compare,
                            krippendorff_alpha_nominal, load_code_tree, run_agree, section_codes,
-                           sentence_units, split_of, to_sentences)
+                           sentence_units, split_keys, split_of, text_key,
+                           to_sentences)
 from hcrisis.cli import app
 from hcrisis.corpus import load_corpus
 from hcrisis.reproduce import DIFFERS, NOT_COMPUTABLE, REPRODUCED, Context
@@ -299,3 +300,77 @@ def test_cli_agree_sentences(excerpts, tree, tmp_path):
     row = summary[summary["split"] == "all"].iloc[0]
     # sentences with gold: e1#s0, e1#s1 (a1), e2#s0 (a21), e3#s0 (b); top-1 right on e1#s0 and e2#s0
     assert (row["unit"], row["gold_units"], row["top1"]) == ("sentence", 4, 0.5)
+
+
+# ---------------------------------------------------------------- transcripts
+@pytest.fixture
+def two_turns(tmp_path) -> Path:
+    """A focus group of two turns: the second turn's text starts 38 characters into the file."""
+    root = tmp_path / "fg"
+    write(root / "manifest.yaml", """\
+name: fg
+documents:
+  - id: fg1
+    file: fg1.txt
+    kind: focus group
+    speakers: {P1: F01, P2: F02}
+""")
+    # Turn texts: "Tenants first. Values matter." (fg1:0000, file offsets 4-33) and
+    # "Rent arrears rise. Tenants too." (fg1:0001, file offsets 38-69).
+    write(root / "fg1.txt", "P1: Tenants first. Values matter.\nP2: Rent arrears rise. Tenants too.\n")
+    return root
+
+
+def test_sentence_units_transcript_offsets(two_turns):
+    segs = load_corpus(two_turns).segments
+    assert segs["start"].tolist() == [4, 38]
+    sents = sentence_units(tokenize_segments(segs), segs)
+    assert sents.values.tolist() == [
+        ["fg1:0000#s0", "fg1:0000", 0, 14, 4, 18], ["fg1:0000#s1", "fg1:0000", 15, 29, 19, 33],
+        ["fg1:0001#s0", "fg1:0001", 0, 18, 38, 56], ["fg1:0001#s1", "fg1:0001", 19, 31, 57, 69]]
+    text = (two_turns / "fg1.txt").read_text()
+    assert [text[a:b] for a, b in zip(sents["doc_start"], sents["doc_end"])] == [
+        "Tenants first.", "Values matter.", "Rent arrears rise.", "Tenants too."]
+    # Codings carry offsets in their turn's text: the second turn's start again at 0.
+    codings = pd.DataFrame({"segment_id": ["fg1:0001", "fg1:0001"], "code_id": ["a21", "a1"],
+                            "start": [0, 19], "end": [18, 31]})
+    assert to_sentences(codings, sents).values.tolist() == [["fg1:0001#s0", "a21"], ["fg1:0001#s1", "a1"]]
+
+
+def test_cli_code_then_agree_by_sentence_on_transcript(two_turns, tmp_path):
+    # Code by sentence with `hcrisis code` (turn-relative offsets), then compare with a hand coding.
+    codebook = write(tmp_path / "sentences.yaml", CODEBOOK.replace('version: "1.0"\n',
+                                                                    'version: "1.0"\ndefaults: {unit: sentence}\n'))
+    result = run("code", two_turns, "--codebook", codebook, "--out", tmp_path / "coding")
+    assert result.exit_code == 0, result.output
+    coded = pd.read_csv(tmp_path / "coding" / "codings.csv")
+    assert sorted(zip(coded["segment_id"], coded["unit"], coded["code_id"], coded["start"], coded["end"])) == [
+        ("fg1:0000", "s0", "a1", 0, 14), ("fg1:0000", "s1", "b", 15, 29),
+        ("fg1:0001", "s0", "a2", 0, 18), ("fg1:0001", "s0", "a21", 0, 18), ("fg1:0001", "s1", "a1", 19, 31)]
+    gold = write(tmp_path / "gold.csv", "segment_id,code_id,start,end\n"
+                 "fg1:0000,a1,0,14\nfg1:0000,b,15,29\nfg1:0001,a21,0,18\nfg1:0001,a1,19,31\n")
+    result = run("agree", tmp_path / "coding" / "codings.csv", "--gold", gold, "--corpus", two_turns,
+                 "--codebook", codebook, "--unit", "sentence", "--level", "theme", "--out", tmp_path / "o")
+    assert result.exit_code == 0, result.output
+    summary = pd.read_csv(tmp_path / "o" / "agreement.csv")
+    row = summary[summary["split"] == "all"].iloc[0]
+    # four sentences, each with one gold theme (a, b, a, a) and the same single predicted theme
+    assert (row["units"], row["gold_units"], row["top1"], row["codes_per_unit"]) == (4, 4, 1.0, 1.0)
+    per_theme = pd.read_csv(tmp_path / "o" / "agreement_themes.csv").set_index("code_id")
+    assert per_theme.loc[["a", "b"], ["gold_n", "pred_n", "tp"]].values.tolist() == [[3, 3, 3], [1, 1, 1]]
+
+
+def test_reused_quotation_stays_in_the_read_half():
+    # The same passage quoted under two sections, the second copy with a longer opening: their
+    # text keys hash to different halves, but whoever read one has read the other.
+    quote = "we need leaders who can listen to staff and tenants and explain the hard choices that follow"
+    segs = pd.DataFrame({"segment_id": ["q1", "q2", "q3"],
+                         "text": [quote, "As I said, " + quote, "Tenants first and always, whatever the board says about the budget this year."]})
+    assert [split_of(text_key(t)) for t in segs["text"]] == ["held-out", "read", "read"]
+    keys = split_keys(segs)
+    assert keys == {"q1": text_key(segs["text"][1]), "q2": text_key(segs["text"][1]), "q3": text_key(segs["text"][2])}
+    assert {s: split_of(k) for s, k in keys.items()} == {"q1": "read", "q2": "read", "q3": "read"}
+    # below the overlap threshold (a shared clause only) each keeps its own key
+    other = segs.assign(text=[quote, "As I said, explain the hard choices that follow, but first the budget "
+                                     "and the repairs and the new homes we promised the council last spring", segs["text"][2]])
+    assert split_keys(other)["q1"] == text_key(quote)

@@ -148,8 +148,8 @@ def test_corpus_is_cached_until_a_file_changes(tiny_corpus, tmp_path, monkeypatc
         cached_corpus(tiny_corpus, Cache(tmp_path / "c"))
 
 
-def test_real_steps_rerun_skips_all(tiny_corpus, tmp_path):
-    study = write(tmp_path / "s.yaml", f"""\
+def _tiny_study(tiny_corpus, tmp_path):
+    return write(tmp_path / "s.yaml", f"""\
 study: tiny
 corpus: {tiny_corpus}
 outputs: {tmp_path / 'out'}
@@ -157,9 +157,35 @@ segments:
   - {{id: all, label: All, figure: "5.1"}}
 settings: {{clouds: {{width: 200, height: 120}}}}
 """)
+
+
+def test_real_steps_rerun_skips_all(tiny_corpus, tmp_path):
+    study = _tiny_study(tiny_corpus, tmp_path)
     steps = ["descriptives", "clouds"]
     run_reproduce(study, only=steps)
     out = _files(tmp_path / "out")
     ctx = run_reproduce(study, only=steps)
     assert ctx.disk_cache.skipped == steps   # in step order
+    assert _files(tmp_path / "out") == out
+
+
+def test_word_counter_is_not_in_step_records_and_clouds_rerun_without_it(tiny_corpus, tmp_path,
+                                                                           monkeypatch):
+    import pickle
+
+    from hcrisis import cache as cache_module
+
+    study = _tiny_study(tiny_corpus, tmp_path)
+    steps = ["chapter5", "clouds"]
+    run_reproduce(study, only=steps)
+    out = _files(tmp_path / "out")
+    records = [pickle.loads(p.read_bytes()) for p in (tmp_path / CACHE_DIR / "step").glob("*.pkl")]
+    assert records and all("freq_counter" not in r.results for r in records)
+    assert any("freq" in r.results for r in records)
+    # the clouds code changes: chapter5 is replayed, clouds counts again from the cached tokens
+    real = cache_module.source_hash
+    monkeypatch.setattr(cache_module, "source_hash",
+                        lambda m: "new" if m == "hcrisis.cloud" else real(m))
+    ctx = run_reproduce(study, only=steps)
+    assert ctx.disk_cache.skipped == ["chapter5"]
     assert _files(tmp_path / "out") == out

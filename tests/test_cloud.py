@@ -12,8 +12,8 @@ from PIL import Image, ImageColor
 from typer.testing import CliRunner
 
 from hcrisis.cli import app
-from hcrisis.cloud import (SIDE_COLOURS, CloudStyle, comparison_table, plot_cloud, plot_comparison,
-                           top_words)
+from hcrisis.cloud import (SIDE_COLOURS, CloudStyle, cloud_job, comparison_job, comparison_table,
+                           plot_cloud, plot_comparison, render_all, top_words)
 from hcrisis.errors import InputError
 from hcrisis.reproduce import NOT_TESTABLE, run_reproduce
 from hcrisis.stats import keyness
@@ -59,6 +59,14 @@ def test_same_table_gives_same_bytes(tmp_path, monkeypatch):
     plot_cloud(TABLE, tmp_path / "b" / "c", SMALL)
     for ext in ("png", "svg", "csv"):
         assert (tmp_path / "a" / f"c.{ext}").read_bytes() == (tmp_path / "b" / f"c.{ext}").read_bytes()
+
+
+def test_clouds_drawn_in_worker_processes_are_identical():
+    jobs = [cloud_job(TABLE, SMALL, title="a"), cloud_job(TABLE.iloc[1:], SMALL),
+            comparison_job(_keyness(), ("la", "ha"), style=SMALL)]
+    serial, parallel = render_all(jobs, processes=1), render_all(jobs, processes=2)
+    for one, other in zip(serial, parallel):
+        assert one.png == other.png and one.svg == other.svg and one.table.equals(other.table)
 
 
 def test_layout_seed_changes_the_picture(tmp_path):

@@ -109,10 +109,9 @@ def coded(nlp, codes: list[dict], text: str, defaults: dict | None = None):
     book = build_codebook({"codebook": "t", "defaults": defaults or {}, "codes": codes})
     seg = pd.DataFrame({"segment_id": ["s"], "text": [text]})
     tokens = tokenize_segments(seg, nlp)
-    compiled = compile_codebook(book, nlp, tokens.types["lower"])
-    doc = next(tokens.docs(nlp))
-    return [(book.codes[c.code].id, c.unit, (c.start_char, c.end_char), c.terms, c.hits, c.char_spans)
-            for c in compiled.code(doc)]
+    found = compile_codebook(book, nlp).code(tokens, [text])
+    return [(book.codes[c.code].id, c.unit, (c.start, c.end), tuple(c.terms.split(";")), c.hits, c.spans)
+            for c in found.itertuples()]
 
 
 def one(cid: str, **rules) -> dict:
@@ -264,3 +263,66 @@ codes:
     result = CliRunner().invoke(app, ["codebook", "export", str(path), "--format", "pdf", "--out", str(out)])
     assert result.exit_code == 1
     assert result.output == "Error: unknown format 'pdf' (use --format md or --format html)\n"
+
+
+# ---------------------------------------------------------------- equivalence with spaCy's matchers
+EQUIVALENCE_CODES = [
+    one("a", keywords=["tenant", "well-being", "manag*", "be"], phrases=["social purpose", "the  tenants"],
+        regex=[r"(?i)\bcih\b", r"s ", r"\d+"]),
+    one("b", keywords=["s*", "purpose"], near=[{"terms": ["tenant", "manag*"], "within": 3}],
+        patterns=[[{"LOWER": "social"}, {"LOWER": {"IN": ["purpose", "housing"]}, "OP": "+"}],
+                  [{"LEMMA": "tenant"}, {"IS_PUNCT": True, "OP": "?"}, {"ORTH": "CIH"}]],
+        exclude={"phrases": ["soft skills"]}),
+]
+WORDS = ["Tenants", "tenant", "social", "Purpose", "purposes", "housing", "well-being", "Managers", "manage",
+         "the", "The", "soft", "skills", "CIH", "cih", "42", ".", "!", "-", "s", "be", "is", "Señor"]
+
+
+def spacy_matches(compiled, tokens, texts) -> list[tuple[int, int, int]]:
+    """(rule, start, end) of every rule, found with spaCy: PhraseMatcher on LEMMA and LOWER (wildcards
+    expanded against the vocabulary), Matcher, and Doc.char_span(alignment_mode="expand") for regexes."""
+    from spacy.matcher import PhraseMatcher
+    from spacy.tokens import Doc
+
+    vocab = compiled.nlp.vocab
+    matchers = {0: PhraseMatcher(vocab, attr="LEMMA"), 1: PhraseMatcher(vocab, attr="LOWER")}
+    for (attr, words), rules in compiled.sequences.items():
+        for r in rules:
+            lemmas = list(words) if attr == 0 else None        # 0: LEMMA sequence, 1: LOWER
+            pattern = Doc(vocab, words=list(words), lemmas=lemmas)
+            matchers[attr].add(str(r), [pattern])
+    lowers = sorted(set(tokens.types["lower"]))
+    for prefix, rules in compiled.prefixes.items():
+        forms = [w for w in lowers if w.startswith(prefix)]
+        for r in rules:
+            if forms:
+                matchers[1].add(str(r), [Doc(vocab, words=[w]) for w in forms])
+    found = []
+    for i, doc in enumerate(tokens.docs(compiled.nlp)):
+        base = int(tokens.bounds[i])
+        found += [(int(vocab.strings[k]), base + s, base + e) for m in matchers.values() for k, s, e in m(doc)]
+        found += [(compiled.keys[k], base + s, base + e) for k, s, e in compiled.tokens(doc)]
+        for rx, r in compiled.regexes:
+            for m in rx.finditer(texts[i]):
+                span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
+                if span is not None and len(span):
+                    found.append((r, base + span.start, base + span.end))
+    return sorted(found)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.sampled_from(WORDS), st.sampled_from([" ", "", "  ", "\n", " \n "])),
+                         max_size=25), min_size=1, max_size=4),
+       st.booleans())
+def test_matches_equal_spacys_matchers(segments, anchored):
+    """The vectorised matcher finds exactly what spaCy's matchers find on one Doc per segment,
+    with and without the segment filter of token patterns."""
+    nlp = build_pipeline()
+    codes = EQUIVALENCE_CODES if anchored else EQUIVALENCE_CODES + [
+        one("c", patterns=[[{"IS_ALPHA": True, "OP": "+"}, {"LIKE_NUM": True}]])]
+    compiled = compile_codebook(build_codebook({"codebook": "t", "codes": codes}), nlp)
+    assert (compiled.anchors is not None) == anchored
+    texts = ["".join(w + sep for w, sep in seg) for seg in segments]
+    tokens = tokenize_segments(pd.DataFrame({"segment_id": list(map(str, range(len(texts)))), "text": texts}), nlp)
+    rule, start, end = compiled.matches(tokens, texts)
+    assert sorted(zip(rule.tolist(), start.tolist(), end.tolist())) == spacy_matches(compiled, tokens, texts)

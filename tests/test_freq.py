@@ -161,6 +161,33 @@ def test_counts_sum_to_denominator_and_ignore_document_order(docs, rnd):
     pd.testing.assert_frame_equal(table.reset_index(drop=True), shuffled.reset_index(drop=True))
 
 
+STEM_VOCAB = ["managing", "managed", "manage", "managers", "housing", "houses", "house", "tenants",
+              "tenant", "leaders", "leader", "leadership"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(STEM_VOCAB), max_size=10), min_size=2, max_size=6),
+       st.sampled_from(["exact", "stemmed"]))
+def test_keyness_names_and_counts_are_the_frequency_tables(docs, grouping):
+    """Keyness groups: named by their most frequent form in A and B (ties by form), counts
+    as in each side's frequency table, and for ranks the table's group counts."""
+    texts = [" ".join(d) for d in docs]
+    counter = counter_for(segments_of(texts), grouping=grouping)
+    half = len(texts) // 2
+    a, b = np.arange(len(texts)) < half, np.arange(len(texts)) >= half
+    fa, fb = counter.form_counts(a), counter.form_counts(b)
+    if not fa.sum() or not fb.sum():
+        return
+    names = counter.table(a | b)["word"]
+    key = counter.keyness(a, b).set_index("item")
+    for side, mask in (("count_a", a), ("count_b", b)):
+        table = counter.table(mask)
+        expected = dict(zip(names[table.index], table["count"]))
+        assert {w: n for w, n in key[side].items() if n} == expected
+    counts = counter.group_counts(counter.form_counts(a | b))
+    assert sorted(counts[counts > 0], reverse=True) == counter.table(a | b)["count"].tolist()
+
+
 runner = CliRunner()
 
 

@@ -12,7 +12,9 @@ from typer.testing import CliRunner
 from hcrisis.cli import app
 from hcrisis.corpus import load_corpus
 from hcrisis.errors import PrivacyError
+from hcrisis.kwic import kwic
 from hcrisis.privacy import KINDS, Scanner, guard_export, is_generic_label, mask, redact, scan_corpus
+from hcrisis.tokens import tokenize_segments
 
 from conftest import write
 
@@ -214,6 +216,19 @@ def test_cli_redact(planted, tmp_path):
     assert result.output.startswith(f"wrote {tmp_path / 'r'}: 2 documents, 0 tables, 13 distinct")
 
 
+def test_cli_redact_skip_bad(planted, tmp_path):
+    write(planted / "int01.txt", b"\x00\x01binary")
+    out = tmp_path / "r"
+    result = CliRunner().invoke(app, ["privacy", "redact", str(planted), "--out", str(out),
+                                      "--key", str(tmp_path / "k.csv"), "--skip-bad"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (f"skipped: {planted / 'int01.txt'}: binary file, not text (or UTF-16 without"
+                             " a byte-order mark) (export the transcript as .txt, .docx, .odt, .pdf,"
+                             " .vtt or .srt)\n")
+    assert [d["id"] for d in load_corpus(out).manifest["documents"]] == ["fg1"]   # the bad file left out
+    assert sorted(p.name for p in (out / "documents").iterdir()) == ["fg1.txt"]
+
+
 # --- the guard wired into exporting commands ---------------------------------------
 
 MINI_CODEBOOK = "codebook: mini\ncodes:\n  - id: skills\n    label: Skills\n    rules: {keywords: [ring, work]}\n"
@@ -230,6 +245,34 @@ def test_kwic_export_guarded(planted, tmp_path):
     assert not out.exists()
     allowed = runner.invoke(app, ["kwic", "ring", str(planted), "--out", str(out), "--allow-identifiers"])
     assert allowed.exit_code == 0 and out.exists()
+
+
+def test_kwic_masks_identifiers_even_partly_shown(planted):
+    c = load_corpus(planted)
+    tokens, scanner = tokenize_segments(c.segments), Scanner.from_corpus(c)
+    hits = kwic(tokens, c.segments, "ring", scanner=scanner)
+    assert hits[["left", "match", "right"]].values.tolist() == [
+        ["Write to [EMAIL] or", "ring", "[PHONE], or [PHONE]"]]   # the window cuts the 2nd phone
+    assert hits.attrs["identifiers"] == [("int01:0001", "email"), ("int01:0001", "phone")]
+    # the window ends inside "sheffield city council": the part shown is masked too
+    edge = kwic(tokens, c.segments, "before", window=2, scanner=scanner)
+    assert edge[["left", "match", "right"]].values.tolist() == [["Yes,", "before", "that [ORGANISATION]"]]
+    raw = kwic(tokens, c.segments, "before", window=2)
+    assert raw["right"].tolist() == ["that sheffield"] and raw.attrs["identifiers"] == []
+
+
+def test_cli_kwic_terminal_masked_and_window_only(planted):
+    runner = CliRunner()
+    result = runner.invoke(app, ["kwic", "ring", str(planted), "--window", "1"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "│ or   │ ring  │ [PHONE] │" in result.output
+    for beyond in ("jane", "0114", "Write", "office", "S10"):   # identifiers and text outside the window
+        assert beyond not in result.output
+    assert result.stderr.strip().splitlines()[-1] == (
+        "identifiers masked in 1 segment(s): phone (see hcrisis privacy scan)")
+    shown = runner.invoke(app, ["kwic", "ring", str(planted), "--window", "1", "--allow-identifiers"],
+                          terminal_width=200)
+    assert "│ or   │ ring  │ 0114  │" in shown.output and "masked" not in shown.output
 
 
 def test_code_quotations_guarded(planted, tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from hcrisis.tables import table_to_csv, table_to_markdown, write_table
@@ -28,3 +29,27 @@ def test_write_table_atomic_and_identical(tmp_path):
     second = [p.read_bytes() for p in write_table(_df(), tmp_path / "t", title="T")]
     assert first == second
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.md"]
+
+
+def _mixed():
+    return pd.DataFrame({
+        "f": [1.0, np.nan, np.inf, -np.inf, 1e-7, 123456789.0],
+        "o": ["x|y", "a\nb", "", None, 3.5, np.nan],
+        "b": [True, False, True, False, True, False],
+        "u": np.arange(6, dtype=np.uint8),
+        "f32": np.array([1.5, 2, 3, 4, 5, 6], dtype=np.float32),
+        "ext": pd.array([1.5, None, 2, 3, 4, 5], dtype="Float64"),
+    })
+
+
+def test_csv_floats_as_pandas_formats_them():
+    for df in (_mixed(), _df(), pd.DataFrame({"only": [np.nan, 1.0]}), pd.DataFrame({"a": []}, dtype=float)):
+        assert table_to_csv(df) == df.to_csv(index=False, lineterminator="\n", float_format="%.6g")
+
+
+def test_markdown_cells_of_every_dtype():
+    assert table_to_markdown(_mixed()).splitlines()[2:5] == [
+        "| 1.0000 | x\\|y | True | 0 | 1.5000 | 1.5000 |",
+        "|  | a b | False | 1 | 2.0000 | <NA> |",
+        "| inf |  | True | 2 | 3.0000 | 2.0000 |",
+    ]

@@ -335,16 +335,28 @@ def test_accepted_terms_from_settings_or_extracted():
     assert accepted_terms(idx.tokens, idx.segments, TermSettings(accepted=("right to buy",))) == ["right to buy"]
 
 
-def test_cli_freq_terms_counts_terms_as_items(tmp_path):
-    study = corpus(tmp_path)
-    write(study, study.read_text() + "settings:\n  terms: {accepted: [social purpose]}\n")
-    out = tmp_path / "tables"
-    result = CliRunner().invoke(app, ["freq", "--study", str(study), "--segment", "ha", "--terms",
+def accepting(study: Path, terms: str) -> Path:
+    """The study file with `settings.terms.accepted: [terms]`."""
+    return write(study, study.read_text() + f"settings:\n  terms: {{accepted: [{terms}]}}\n")
+
+
+@pytest.mark.parametrize("command,table", [("freq", "freq_ha.csv"), ("cloud", "cloud_ha_terms.csv")])
+def test_cli_freq_and_cloud_count_terms_as_items(tmp_path, command, table):
+    study = accepting(corpus(tmp_path), "social purpose")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, [command, "--study", str(study), "--segment", "ha", "--terms",
                                       "--out", str(out)])
     assert result.exit_code == 0, result.output
     # HA participant: "Social purpose matters. Our social purpose." -> the term twice, matters once
-    table = pd.read_csv(out / "freq_ha.csv")
-    assert table[["word", "count"]].values.tolist() == [["social purpose", 2], ["matters", 1]]
+    assert pd.read_csv(out / table)[["word", "count"]].values.tolist() == [["social purpose", 2], ["matters", 1]]
+
+
+def test_cli_cloud_terms_draws_no_comparison(tmp_path):
+    result = CliRunner().invoke(app, ["cloud", "--study", str(corpus(tmp_path)), "--terms",
+                                      "--compare", "ha", "la"])
+    assert result.exit_code == 1
+    assert result.output == ("Error: --terms draws frequency clouds, not comparisons "
+                             "(leave out --compare or --terms)\n")
 
 
 def test_noun_chunks_from_a_parser_are_candidates_and_counted():
@@ -381,3 +393,18 @@ def test_surface_forms_keep_the_written_spacing():
     assert table["members"].to_dict() == {"master's degree": "master's degree (2)"}
     assert table.index.tolist() == ["master's degree"]
     assert merge_terms(tok, ["Master's degree"]).counts(tok, np.array([True, True])).tolist() == [2]
+
+
+def test_reproduce_step_draws_the_used_terms_cloud_of_all_participants(tmp_path):
+    from hcrisis.reproduce import run_reproduce
+
+    study = corpus(tmp_path)
+    write(study, study.read_text().replace("{id: all, label: All}", "{id: all, label: All, figure: '5.1'}"))
+    run_reproduce(accepting(study, "social purpose"), only=["terms"], cache=False)
+    figures = tmp_path / "outputs" / "figures"
+    assert (figures / "fig5_1_all_terms.png").exists() and (figures / "fig5_1_all_terms.svg").exists()
+    drawn = pd.read_csv(figures / "fig5_1_all_terms.csv")
+    # participants: housing 4 (i2 3, i3 1), crisis 3, social purpose 3 (i1 2, i3 1) as one item
+    assert drawn[["word", "count"]].values.tolist()[:3] == [["housing", 4], ["crisis", 3], ["social purpose", 3]]
+    assert "words with 1 multi-word terms counted as single items" in \
+        (tmp_path / "outputs" / "reproduction.md").read_text()

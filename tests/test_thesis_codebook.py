@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
 import yaml
 
 from hcrisis.agree import load_code_tree, section_codes
 from hcrisis.codebook import load_codebook
+from hcrisis.coding import apply_codebook
 
 from conftest import ROOT
 
@@ -77,3 +79,55 @@ def test_validates_with_the_codebook_module():
     codebook = load_codebook(CODEBOOK)
     assert len(codebook.themes) == len(THEMES)
     assert all(code.unit == "paragraph" for code in codebook.codes)
+
+
+# Words every theme of this corpus uses: on their own they say nothing about which theme a
+# passage belongs to, so they may appear only inside phrases or `near` rules (see the header).
+GENERIC = {"people", "person", "housing", "house", "home", "sector", "skill", "leader", "leadership", "manager",
+           "management", "manage", "train", "training", "organisation", "staff", "tenant", "rent", "invest",
+           "investment", "cih", "board", "committee", "professional", "programme", "relationship", "political",
+           "number", "data", "landlord", "balance", "senior", "community"}
+
+
+def test_generic_words_are_never_keywords_alone(data):
+    for code, _ in walk(data["codes"]):
+        for kw in code["rules"].get("keywords", []):
+            stem = kw.rstrip("*")
+            clash = {g for g in GENERIC if (g.startswith(stem) if kw.endswith("*") else g == stem)}
+            assert not clash, (code["id"], kw, clash)
+
+
+def _coded(texts: dict[str, str]) -> pd.DataFrame:
+    seg = pd.DataFrame({"segment_id": list(texts), "text": list(texts.values())})
+    return apply_codebook(load_codebook(CODEBOOK), seg)
+
+
+def test_rules_prefer_specific_evidence():
+    # Paraphrases of the codes' definitions, not participant quotations.
+    coded = _coded({
+        "generic": "Housing leaders need skills, and training for staff and tenants in the sector matters "
+                   "to people who manage housing organisations.",
+        "segmented": "Staff in small organisations feel training is segmented: a two-tier system where access "
+                     "to training depends on who you work for.",
+        "cih_role": "The CIH should set the framework and standards rather than deliver every programme itself.",
+        "cih_mention": "I remember reading a CIH report about repairs last year.",
+        "rent_cut": "The rent cut of 2015 took millions out of our business plan.",
+        "rent_paid": "Our rent is collected weekly at the local office.",
+    })
+    primary = coded[coded["primary"]].set_index("segment_id")
+    assert "generic" not in set(coded["segment_id"])           # generic words alone code nothing
+    assert primary.loc["segmented", "theme_id"] == "training_segmentation"
+    assert "training_segmentation" in set(coded[coded["segment_id"] == "segmented"]["code_id"])
+    assert primary.loc["cih_role", "code_id"] == "national_role"
+    assert "cih_mention" not in set(coded["segment_id"])       # the CIH named, no role for it
+    assert primary.loc["rent_cut", "code_id"] == "financing"
+    assert "rent_paid" not in set(coded["segment_id"])
+
+
+def test_segmentation_codes_its_own_vocabulary():
+    # 5.14 / 8.14 in other words: the theme and its code each have rules of their own.
+    coded = _coded({"size": "Bigger organisations have more opportunities, while less well-resourced ones "
+                            "cannot fund any courses.",
+                    "tiers": "It feels like a two-tier system for access to development."})
+    primary = coded[coded["primary"]].set_index("segment_id")["code_id"].to_dict()
+    assert primary == {"size": "segmentation_access", "tiers": "training_segmentation"}

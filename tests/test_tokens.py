@@ -63,3 +63,64 @@ def test_property_tokens_point_into_text(texts):
         for k in range(tk.bounds[i], tk.bounds[i + 1]):
             assert text[tk.start[k]:tk.start[k] + len(forms[k])] == forms[k]
     assert np.all(np.diff(tk.bounds) >= 0)
+
+
+SENTENCE_TEXTS = [
+    "The tenants come first. Housing! Really?", "“Is it?” she asked. (Yes.) Then… more",
+    "Wait... what?! OK.\n\nNew paragraph. 3.5 per cent, e.g. this.", ". Leading stop", "",
+    "End with a stop.", "Quote: 'fine.' Next one", "a ! b ? c . . d ;. e",
+]
+
+
+def sentencizer_reference(nlp, text):
+    """spaCy's own Sentencizer component run on the tokenizer's Doc."""
+    return [t.is_sent_start for t in nlp.get_pipe("sentencizer")(nlp.make_doc(text))]
+
+
+def test_sentence_starts_equal_the_sentencizer(nlp):
+    tk = tokenize(SENTENCE_TEXTS, [str(i) for i in range(len(SENTENCE_TEXTS))], nlp)
+    for i, text in enumerate(SENTENCE_TEXTS):
+        assert tk.sent_start[tk.bounds[i]:tk.bounds[i + 1]].tolist() == sentencizer_reference(nlp, text)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(list("ab .!?…\"')(;\n") + ["A ", "Mr. ", "...", "?!"]),
+                         max_size=30).map("".join), min_size=1, max_size=6))
+def test_property_sentence_starts_equal_the_sentencizer(texts):
+    nlp = build_pipeline()
+    tk = tokenize(texts, [str(i) for i in range(len(texts))], nlp)
+    for i, text in enumerate(texts):
+        assert tk.sent_start[tk.bounds[i]:tk.bounds[i + 1]].tolist() == sentencizer_reference(nlp, text)
+
+
+def assert_same_tokens(a, b):
+    for name in ("bounds", "type_id", "start", "sent_start", "space"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.dtype == y.dtype and np.array_equal(x, y), name
+    assert a.segment_ids == b.segment_ids
+    assert a.types.equals(b.types)
+
+
+def test_pipe_path_equals_tokenizer_path():
+    # The sentencizer under another name runs through nlp.pipe (the trained-model path).
+    import spacy
+    from hcrisis.tokens import _register_components
+    _register_components()
+    piped = spacy.blank("en")
+    piped.add_pipe("sentencizer", name="senter")
+    piped.add_pipe("hcrisis_lemmatizer")
+    ids = [str(i) for i in range(len(SENTENCE_TEXTS))]
+    assert_same_tokens(tokenize(SENTENCE_TEXTS, ids, piped), tokenize(SENTENCE_TEXTS, ids, build_pipeline()))
+
+
+def test_processes_give_identical_tokens():
+    # the first chunk goes to a worker: its new words must reach this process's strings
+    texts = ["Only a worker sees Zyxwv and qwerty."] + SENTENCE_TEXTS * 5
+    ids = [str(i) for i in range(len(texts))]
+    one = tokenize(texts, ids, build_pipeline(), processes=1)
+    for n in (2, 3):
+        seen = []
+        many = tokenize(texts, ids, build_pipeline(), processes=n, progress=seen.append)
+        assert_same_tokens(one, many)
+        assert sum(seen) == len(texts)
+    assert "Zyxwv" in one.types["form"].tolist()

@@ -24,7 +24,9 @@ ancestor). Reported:
 Every figure is reported on all units and on two fixed halves (by a hash of
 the first 60 letters of the unit's segment's text, or of its id when no
 corpus is given): `read`, the half one may read while writing rules, and
-`held-out`, the half one does not look at.
+`held-out`, the half one does not look at. A quotation the author reuses
+under two sections stays in one half, `read` if either copy is
+(`split_keys`), so the held-out half holds nothing one has read.
 
 Section mapping: an excerpt's section maps to the deepest codes listing it
 exactly; a section no code lists falls back to its nearest listed ancestor
@@ -54,6 +56,8 @@ LEVELS = ("theme", "code")
 UNITS = ("segment", "sentence")
 SPLITS = ("all", "read", "held-out")
 SEED = 0
+SHINGLE, REUSED = 6, 0.25   # a quotation reused under two sections: shares >= 25% of its 6-word shingles
+COMMON = 20                 # shingles in more segments than this are stock phrases, not reuse
 BASELINE = "baseline"  # TF-IDF + logistic regression, stratified cross-validation
 # The brief's targets for the codebook against the author's placement.
 TARGET_TOP1, TARGET_KAPPA = 0.70, 0.60
@@ -225,10 +229,70 @@ def text_key(text: str) -> str:
     return "".join(ch for ch in str(text).lower() if ch.isalpha())[:60]
 
 
-def sentence_units(tokens) -> pd.DataFrame:
-    """One row per sentence: unit_id, segment_id, start, end (offsets in the segment's text)."""
+def _shingles(text: str, n: int = SHINGLE) -> set[str]:
+    words = re.findall(r"[a-z]+", str(text).lower())
+    return {" ".join(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+
+def split_keys(segments: pd.DataFrame, overlap: float = REUSED) -> dict[str, str]:
+    """The split key of each segment: `text_key`, shared by reused quotations.
+
+    The thesis quotes some passages twice, under two sections (seven pairs
+    among its excerpts). Reading one while writing rules is reading the
+    other, so two segments sharing at least `overlap` of the shorter one's
+    6-word shingles form a group, and a group is `read` if any member is:
+    every member takes the key of its first read member (else of its first
+    member). Unrelated excerpts share under 0.08 of their shingles.
+    """
+    ids = segments["segment_id"].astype(str).tolist()
+    keys = [text_key(t) for t in segments["text"]]
+    shingles = [_shingles(t) for t in segments["text"]]
+    index: dict[str, list[int]] = {}
+    for i, sh in enumerate(shingles):
+        for g in sh:
+            index.setdefault(g, []).append(i)
+    parent = list(range(len(ids)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    shared: dict[tuple[int, int], int] = {}
+    for members in index.values():
+        if len(members) > COMMON:     # a stock phrase ("at the end of the day"), not a reuse
+            continue
+        for a_pos, a in enumerate(members):
+            for b in members[a_pos + 1:]:
+                shared[(a, b)] = shared.get((a, b), 0) + 1
+    for (a, b), n in shared.items():
+        if n >= overlap * min(len(shingles[a]), len(shingles[b])):
+            parent[root(b)] = root(a)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(ids)):
+        groups.setdefault(root(i), []).append(i)
+    out = {}
+    for members in groups.values():
+        read = [i for i in members if split_of(keys[i]) == "read"]
+        key = keys[(read or members)[0]]
+        out.update({ids[i]: key for i in members})
+    return out
+
+
+def sentence_units(tokens, segments: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per sentence: unit_id, segment_id, start, end, doc_start, doc_end.
+
+    `start`/`end` are offsets in the segment's text (the turn of a
+    transcript), the convention of `hcrisis code` codings; `doc_start`/
+    `doc_end` add the segment's `start` in its document (the transcript
+    file) when `segments` (row-aligned with `tokens`) is given, else repeat
+    the segment offsets. Unit ids `<segment>#s<k>` number the sentences of
+    each segment from 0, as the codings' `unit` column does.
+    """
+    columns = ["unit_id", "segment_id", "start", "end", "doc_start", "doc_end"]
     if len(tokens) == 0:
-        return pd.DataFrame(columns=["unit_id", "segment_id", "start", "end"])
+        return pd.DataFrame(columns=columns)
     sent = tokens.sentence()
     row = tokens.segment
     first = np.r_[True, sent[1:] != sent[:-1]]
@@ -239,16 +303,24 @@ def sentence_units(tokens) -> pd.DataFrame:
         r = int(row[a])
         k = local[r] = local.get(r, -1) + 1
         sid = tokens.segment_ids[r]
-        rows.append((f"{sid}#s{k}", sid, int(tokens.start[a]), int(tokens.start[b] + lengths[b])))
-    return pd.DataFrame(rows, columns=["unit_id", "segment_id", "start", "end"])
+        rows.append((f"{sid}#s{k}", sid, int(tokens.start[a]), int(tokens.start[b] + lengths[b]), r))
+    out = pd.DataFrame(rows, columns=["unit_id", "segment_id", "start", "end", "row"])
+    shift = 0
+    if segments is not None and "start" in segments.columns:
+        shift = pd.to_numeric(segments["start"], errors="coerce").fillna(0).astype("int64").to_numpy()[out["row"]]
+    out["doc_start"], out["doc_end"] = out["start"] + shift, out["end"] + shift
+    return out[columns]
 
 
 def to_sentences(codings: pd.DataFrame, sentences: pd.DataFrame) -> pd.DataFrame:
     """Spread codings onto the sentences they overlap (whole segment without offsets).
 
     `start`/`end` of a coding are character offsets in its segment's text, as
-    `hcrisis code` writes them.
+    `hcrisis code` writes them, so they are compared with the sentences'
+    segment offsets, never their document offsets: in a transcript the
+    second turn's codings start again at 0.
     """
+    sentences = sentences[["unit_id", "segment_id", "start", "end"]]
     merged = codings.merge(sentences, on="segment_id", suffixes=("", "_s"))
     if "start" in codings.columns and "end" in codings.columns:
         s, e = pd.to_numeric(merged["start"], errors="coerce"), pd.to_numeric(merged["end"], errors="coerce")
@@ -480,15 +552,15 @@ def compare_on_corpus(pred: pd.DataFrame, gold: pd.DataFrame, tree: CodeTree, se
             from .tokens import tokenize_segments
             tokens = tokenize_segments(segments)
         if unit == "sentence":
-            sents = sentence_units(tokens)
+            sents = sentence_units(tokens, segments)
             pred, gold = to_sentences(pred, sents), to_sentences(gold, sents)
-            keys = dict(zip(segments["segment_id"].astype(str), segments["text"].map(text_key)))
+            keys = split_keys(segments)
             units, docs = sents["unit_id"].tolist(), None
             split_by = {u: keys[s] for u, s in zip(sents["unit_id"], sents["segment_id"])}
         else:
             from .suggest import unit_documents
             units = segments["segment_id"].astype(str).tolist()
-            split_by = dict(zip(units, segments["text"].map(text_key)))
+            split_by = split_keys(segments)
             docs = unit_documents(tokens) if baseline else None
         result = agreement(pred, gold, tree, units=units, levels=levels, unit=unit, docs=docs,
                            split_by=split_by, sections=sections)
@@ -534,7 +606,8 @@ def agreement_step(ctx: Context) -> None:
     unmapped = result.sections[result.sections["codes"] == NONE]
     body = ("Each published quotation's section is the author's code; the codebook's best-scoring "
             "code is compared with it. `read` is the half of the excerpts that may be read while "
-            "writing rules, `held-out` the other half (fixed hash of the excerpt's first 60 letters).\n\n"
+            "writing rules, `held-out` the other half (fixed hash of the excerpt's first 60 letters; "
+            "a quotation reused under two sections is `read` if either copy is).\n\n"
             + table_to_markdown(result.summary)
             + (f"\nSections mapped to no code: {', '.join(unmapped['section'])}\n" if len(unmapped) else ""))
     ctx.add_section("Agreement with the author's coding", body)

@@ -46,7 +46,10 @@ CACHE_DIR = ".hcrisis-cache"
 FORMAT = 2             # bump when the record layout changes
 KEEP_TOKENS = 4        # corpora and token arrays kept (most recently used first)
 STEP_BYTES = 2 << 30   # step records kept, in bytes (a step may keep token arrays)
-UNCACHED_KEYS = {"tokens"}   # ctx.cache entries with their own cache kind
+# ctx.cache entries left out of step records: the token arrays have their own
+# cache kind, and the word counter (which holds them) is rebuilt from it by a
+# later step that runs; pickling it made every rerun load ~20 MB per 0.5M words.
+UNCACHED_KEYS = {"tokens", "freq_counter"}
 TOKENISER_PACKAGES = ("spacy", "spacy-lookups-data", "numpy", "pandas")
 
 
@@ -112,7 +115,13 @@ def source_hash(module: str) -> str:
     root = _package_root()
     files = sorted({_module_file(m) for m in seen} - {None})
     files += sorted(p for p in (root / "data").rglob("*") if p.is_file())
-    return digest([(p.relative_to(root).as_posix(), sha256_file(p)) for p in files])
+    return digest([(p.relative_to(root).as_posix(), _package_file_hash(p)) for p in files])
+
+
+@lru_cache(maxsize=None)
+def _package_file_hash(path: Path) -> str:
+    """sha256 of one of hcrisis's own files, once per process (every step's key hashes the data files)."""
+    return sha256_file(path)
 
 
 class Cache:
@@ -121,6 +130,7 @@ class Cache:
     def __init__(self, root: str | Path):
         self.root = Path(root)
         self._hashes: dict[Path, str | None] = {}
+        self._resolved: dict[str, Path] = {}
         self._versions: dict[str, str] | None = None
         self.skipped: list[str] = []   # steps replayed from the cache in this run
         self.chain = ""                # key of the last step run or replayed
@@ -132,17 +142,28 @@ class Cache:
             self._versions = package_versions()
         return self._versions
 
+    def resolve(self, path: str | Path) -> Path:
+        """The absolute path, resolved once per run (every step key lists every input)."""
+        key = str(path)
+        if key not in self._resolved:
+            self._resolved[key] = Path(path).resolve()
+        return self._resolved[key]
+
     def file_hash(self, path: str | Path) -> str | None:
         """sha256 of a file, once per run; None if it does not exist."""
-        p = Path(path).resolve()
+        p = self.resolve(path)
         if p not in self._hashes:
             self._hashes[p] = sha256_file(p) if p.is_file() else None
         return self._hashes[p]
 
+    def hashed(self, paths) -> list[tuple[str, str | None]]:
+        """(absolute path, sha256) of each path, as step keys and records list them."""
+        return [(str(self.resolve(p)), self.file_hash(p)) for p in paths]
+
     def forget(self, paths) -> None:
         """Drop remembered hashes of files that were just (re)written."""
         for p in paths:
-            self._hashes.pop(Path(p).resolve(), None)
+            self._hashes.pop(self.resolve(p), None)
 
     def _path(self, kind: str, key: str) -> Path:
         return self.root / kind / f"{key}.pkl"
@@ -209,7 +230,7 @@ class StepRecord:
 def step_key(ctx, cache: Cache, name: str, fn: Callable) -> str:
     """The step's key, chained to the previous step's: a step may use what earlier
     steps left in ctx.cache, so a change upstream must reach every later key."""
-    base = [(str(Path(p).resolve()), cache.file_hash(p)) for p in ctx.inputs]
+    base = cache.hashed(ctx.inputs)
     return digest(FORMAT, "step", name, cache.chain, base, ctx.study.data, cache.versions(),
                   source_hash(fn.__module__))
 
@@ -234,8 +255,7 @@ def run_step(ctx, name: str, fn: Callable, cache: Cache | None) -> bool:
                if k not in UNCACHED_KEYS and before.get(k) is not v}
     record = StepRecord(
         ctx.checks[marks[0]:], ctx.sections[marks[1]:],
-        [(str(Path(p).resolve()), cache.file_hash(p)) for p in written],
-        [(str(Path(p).resolve()), cache.file_hash(p)) for p in ctx.inputs[marks[3]:]],
+        cache.hashed(written), cache.hashed(ctx.inputs[marks[3]:]),
         results)
     cache.store("step", key, record, keep_bytes=STEP_BYTES)
     return False
@@ -266,7 +286,7 @@ def cached_corpus(path: str | Path, cache: Cache | None):
     if isinstance(entry, tuple) and all(cache.file_hash(p) == h for p, h in entry[1]):
         return entry[0]
     corpus = load_corpus(path)
-    inputs = [(str(Path(p).resolve()), cache.file_hash(p)) for p in corpus.input_files()]
+    inputs = cache.hashed(corpus.input_files())
     cache.store("corpus", key, (corpus, inputs), keep=KEEP_TOKENS)
     return corpus
 

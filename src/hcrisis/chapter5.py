@@ -18,8 +18,8 @@ checks every published count and claim declared in the study design's
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import replace
-from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,7 @@ class Scopes:
     def __init__(self, counter: FreqCounter, segments: dict[str, Segment]):
         self.counter, self.segments = counter, segments
         self._counts: dict[str, np.ndarray] = {}
-        self._tables: dict[str, pd.DataFrame] = {}
+        self._groups: dict[str, np.ndarray] = {}
         self._forms: dict[tuple[str, ...], np.ndarray] = {}
 
     def rows(self, seg_id: str) -> np.ndarray:
@@ -78,16 +78,17 @@ class Scopes:
     def count(self, seg_id: str, words: list[str]) -> int:
         key = tuple(str(w).lower() for w in words)
         if key not in self._forms:
-            self._forms[key] = np.array([any(fnmatchcase(str(f), w) for w in key)
-                                         for f in self.counter.forms], dtype=bool)
+            forms = self.counter.forms.tolist()
+            hits = set().union(*(fnmatch.filter(forms, w) for w in key))   # forms are lower-case
+            self._forms[key] = np.array([f in hits for f in forms], dtype=bool)
         hit = self._forms[key]
         return int(self.form_counts(seg_id)[hit].sum()) if hit.size else 0
 
     def rank(self, seg_id: str, count: int) -> int:
         """Rank a count would take in the segment's frequency table (1 = most frequent)."""
-        if seg_id not in self._tables:
-            self._tables[seg_id] = self.counter.table(self.rows(seg_id))
-        return 1 + int((self._tables[seg_id]["count"] > count).sum())
+        if seg_id not in self._groups:
+            self._groups[seg_id] = self.counter.group_counts(self.form_counts(seg_id))
+        return 1 + int((self._groups[seg_id] > count).sum())
 
     def rate(self, seg_id: str, count: int) -> float:
         total = self.total(seg_id)

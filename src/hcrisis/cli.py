@@ -42,6 +42,8 @@ app.add_typer(privacy_app, name="privacy")
 
 DEFAULT_STUDY = Path("studies/thesis.yaml")
 DEFAULT_CORPUS = Path("corpora/thesis-excerpts")
+SKIP_BAD = typer.Option(False, "--skip-bad", help="List unreadable files on stderr and analyse the "
+                        "rest (default: stop at the first bad file).")
 
 
 def console():
@@ -88,16 +90,15 @@ def reproduce(
 def corpus_info(
     corpus: Path = typer.Argument(DEFAULT_CORPUS, help="Corpus folder."),
     by: Optional[str] = typer.Option(None, "--by", help="Break down by this attribute."),
-    skip_bad: bool = typer.Option(False, "--skip-bad", help="List unreadable files and use the rest."),
+    skip_bad: bool = SKIP_BAD,
 ) -> None:
     """Documents, participants, segments and words of a corpus.
 
     Example: hcrisis corpus info corpora/thesis-excerpts --by sector
     """
-    from .corpus import corpus_summary, load_corpus
+    from .corpus import corpus_summary
 
-    c = load_corpus(corpus, skip_bad=skip_bad)
-    report_skipped(c)
+    c = open_corpus(corpus, skip_bad)
     print_table(corpus_summary(c, by), title=f"corpus {c.name}")
     for doc, speaker in c.unmapped_speakers:
         typer.echo(f"unmapped speaker label in {doc}: {speaker!r}", err=True)
@@ -109,6 +110,15 @@ def report_skipped(corpus) -> None:
         typer.echo(f"skipped: {line}", err=True)
 
 
+def open_corpus(path: Path, skip_bad: bool):
+    """Load a corpus for a command, listing the files `--skip-bad` left out."""
+    from .corpus import load_corpus
+
+    c = load_corpus(path, skip_bad=skip_bad)
+    report_skipped(c)
+    return c
+
+
 @corpus_app.command("init")
 def corpus_init(
     folder: Path = typer.Argument(..., help="Folder of transcripts."),
@@ -116,7 +126,7 @@ def corpus_init(
 ) -> None:
     """Write a manifest skeleton for a folder of transcripts, to complete by hand.
 
-    Example: hcrisis corpus init transcripts/
+    Example: hcrisis corpus init examples/transcripts
     """
     from .init import init_corpus
 
@@ -130,18 +140,16 @@ def corpus_init(
 @privacy_app.command("scan")
 def privacy_scan(
     corpus: Path = typer.Argument(DEFAULT_CORPUS, help="Corpus folder."),
-    skip_bad: bool = typer.Option(False, "--skip-bad", help="List unreadable files and use the rest."),
+    skip_bad: bool = SKIP_BAD,
 ) -> None:
     """List identifiers (e-mails, phones, postcodes, personal URLs, names, organisations).
 
     Shows document, segment, offsets and kind with the item masked, never the text.
     Example: hcrisis privacy scan corpora/thesis-excerpts
     """
-    from .corpus import load_corpus
     from .privacy import scan_corpus
 
-    c = load_corpus(corpus, skip_bad=skip_bad)
-    report_skipped(c)
+    c = open_corpus(corpus, skip_bad)
     findings = scan_corpus(c)
     if not findings.empty:
         print_table(findings, title=f"identifiers in corpus {c.name}")
@@ -154,15 +162,15 @@ def privacy_redact(
     corpus: Path = typer.Argument(DEFAULT_CORPUS, help="Corpus folder."),
     out: Path = typer.Option(..., "--out", help="New folder for the pseudonymised copy."),
     key: Path = typer.Option(..., "--key", help="Key file (CSV), kept apart from the copy and outputs/."),
+    skip_bad: bool = SKIP_BAD,
 ) -> None:
     """Write a pseudonymised copy of a corpus and, separately, its key.
 
-    Example: hcrisis privacy redact corpora/interviews --out corpora/interviews-redacted --key ~/keys/interviews.csv
+    Example: hcrisis privacy redact corpora/thesis-excerpts --out outputs/redacted-excerpts --key ~/hcrisis-keys/excerpts.csv
     """
-    from .corpus import load_corpus
     from .privacy import redact
 
-    counts = redact(load_corpus(corpus), out, key)
+    counts = redact(open_corpus(corpus, skip_bad), out, key)
     typer.echo(f"wrote {out}: {counts['documents']} documents, {counts['tables']} tables, "
                f"{counts['replacements']} distinct replacements; key {key}")
 
@@ -181,6 +189,7 @@ def agree(
 ) -> None:
     """Agreement of two codings: precision, recall, F1, kappa, alpha, confusion, baseline.
 
+    The example's codings are written by hcrisis code (or hcrisis reproduce).
     Example: hcrisis agree outputs/coding/codings.csv --gold thesis-sections --corpus corpora/thesis-excerpts
     """
     from .agree import LEVELS, UNITS, run_agree
@@ -206,6 +215,7 @@ def suggest(
 ) -> None:
     """Suggest codes for uncoded units and candidate new themes (for review, not codings).
 
+    The example's codings are written by hcrisis code (or hcrisis reproduce).
     Example: hcrisis suggest corpora/thesis-excerpts --codings outputs/coding/codings.csv --topics 5
     """
     from .suggest import run_suggest
@@ -292,7 +302,8 @@ def freq(
     corpus: Optional[Path] = typer.Argument(None, help="Corpus folder (default: the study's, "
                                             "else corpora/thesis-excerpts)."),
     study: Optional[Path] = typer.Option(None, "--study", help="Study file declaring segments and settings.freq."),
-    segment: Optional[str] = typer.Option(None, "--segment", help="Segment id of the study (default all)."),
+    segment: str = typer.Option("all", "--segment", help="Segment id of the study; all: every "
+                                "participant turn (the study's own 'all' segment if it declares one)."),
     min_length: Optional[int] = typer.Option(None, "--min-length", help="Shortest word counted (default 3)."),
     stop_words: Optional[str] = typer.Option(None, "--stop-words", help="default, none or a stop-list FILE."),
     grouping: Optional[str] = typer.Option(None, "--grouping", help="exact or stemmed."),
@@ -363,33 +374,43 @@ def kwic(
     corpus: Optional[Path] = typer.Argument(None, help="Corpus folder (default: the study's, "
                                             "else corpora/thesis-excerpts)."),
     study: Optional[Path] = typer.Option(None, "--study", help="Study file declaring the segments."),
-    segment: Optional[str] = typer.Option(None, "--segment", help="Search only this segment of the study."),
+    segment: str = typer.Option("all", "--segment", help="Search only this segment of the study; all: "
+                                "every participant turn (the study's own 'all' if declared)."),
     window: int = typer.Option(5, "--window", help="Words shown either side."),
     paragraph: bool = typer.Option(False, "--paragraph", help="Show the whole turn instead of the window."),
     match: str = typer.Option("lemma", "--match", help="lemma or exact."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write the hits to FILE (.csv, with a .md twin)."),
-    allow_identifiers: bool = typer.Option(False, "--allow-identifiers", help="Write hits even if they "
-                                           "hold identifiers (see hcrisis privacy scan)."),
+    allow_identifiers: bool = typer.Option(False, "--allow-identifiers", help="Show and write hits with "
+                                           "their identifiers (see hcrisis privacy scan)."),
 ) -> None:
     """Keyword in context, grouped by document, with each speaker's attribution.
 
+    Only the window (or, with --paragraph, the turn) is shown; identifiers in
+    it are shown as [EMAIL], [NAME], ... unless --allow-identifiers.
     Example: hcrisis kwic 'manag*' --study studies/thesis.yaml --segment la --window 5
     """
     from .freq import open_tokens, resolve_segment
     from .kwic import kwic as find
+    from .privacy import Scanner, guard_masked
     from .tables import write_table
 
     tokens, segments, s = open_tokens(corpus, study, DEFAULT_CORPUS)
     rows = resolve_segment(s, segment).mask(segments)
-    hits = find(tokens, segments, word, window=window, paragraph=paragraph, rows=rows, match=match)
+    scanner = None if allow_identifiers else Scanner.from_corpus(
+        corpus or (s.corpus_path if s else DEFAULT_CORPUS))
+    hits = find(tokens, segments, word, window=window, paragraph=paragraph, rows=rows, match=match,
+                scanner=scanner)
     for doc, part in hits.groupby("document_id", sort=False):
         where = ", ".join(sorted({str(v) for c in ("sector", "source_type") if c in part for v in part[c] if v}))
         print_table(part.drop(columns=["document_id", "sector", "source_type"], errors="ignore"),
                     title=f"{doc} ({where}): {len(part)} hit(s)" if where else f"{doc}: {len(part)} hit(s)")
     typer.echo(f"{len(hits)} hit(s) of '{word}' in {hits['document_id'].nunique()} document(s)")
+    hidden = hits.attrs["identifiers"]
+    if hidden:
+        typer.echo(f"identifiers masked in {len({seg for seg, _ in hidden})} segment(s): "
+                   f"{', '.join(sorted({kind for _, kind in hidden}))} (see hcrisis privacy scan)", err=True)
     if out is not None:
-        from .privacy import guard_export
-        guard_export(hits, out, allow_identifiers, corpus or (s.corpus_path if s else DEFAULT_CORPUS))
+        guard_masked(hits, out)
         written = write_table(hits, out.with_suffix(""))
         typer.echo(f"wrote {written[0]}")
 
@@ -404,15 +425,24 @@ def cloud(
     study: Path = typer.Option(DEFAULT_STUDY, "--study", help="Study file declaring the segments."),
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: the study's outputs/figures)."),
     measure: str = typer.Option("g2", "--measure", help="Comparison word size: g2 or log_ratio."),
+    terms: bool = typer.Option(False, "--terms", help="Count multi-word terms as single items, a cloud of "
+                               "used terms (the study's settings.terms.accepted, else the top extracted terms)."),
 ) -> None:
     """Word clouds of study segments (PNG 300 dpi, SVG and the frequency table beside them).
 
     Example: hcrisis cloud corpora/thesis-excerpts --segment la --compare la ha --out outputs/figures
     """
     from .cloud import run_cloud
+    from .errors import InputError
 
     pair = tuple(compare) if compare and all(compare) else None
-    written = run_cloud(study, corpus, segment, pair, out, measure)
+    if terms:
+        from .terms import run_terms_cloud
+        if pair:
+            raise InputError("--terms draws frequency clouds, not comparisons", fix="leave out --compare or --terms")
+        written = run_terms_cloud(study, corpus, segment, out)
+    else:
+        written = run_cloud(study, corpus, segment, pair, out, measure)
     typer.echo(f"wrote {len(written)} files: " + ", ".join(sorted({str(p.with_suffix('')) for p in written})))
 
 

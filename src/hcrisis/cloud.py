@@ -10,6 +10,7 @@ canvas; the PNG holds only image data and its dpi (no time or text chunks). The 
 metadata), which is several times faster than a large canvas or a
 matplotlib figure. The SVG embeds a WOFF subset of the font, saved without
 fontTools' timestamp, so it renders the same anywhere and is byte-stable.
+The clouds of a run are drawn in forked worker processes (`render_all`).
 
 A comparison cloud sizes each word by its keyness (|G²|, Rayson & Garside
 2000, or |log ratio|, Hardie 2014; see `hcrisis.stats`) between two
@@ -20,11 +21,11 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 import zlib
 from dataclasses import dataclass, fields
 from importlib import resources
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 import pandas as pd
 
@@ -43,6 +44,7 @@ SIDE_COLOURS = ("#0072B2", "#D55E00")
 MEASURES = ("g2", "log_ratio")
 LAYOUT_TABLES = ["GPOS", "GSUB", "GDEF", "kern", "FFTM"]
 LEGEND_BAND = 0.08    # comparison clouds: legend band height, fraction of the cloud's
+MAX_PROCESSES = 2     # clouds drawn at once (render_all)
 
 
 @dataclass(frozen=True)
@@ -94,16 +96,30 @@ class Rendered:
     table: pd.DataFrame   # the words given to the cloud, with font_size and drawn
 
 
-def render(words: pd.DataFrame, value: str, colours: dict[str, str], style: CloudStyle,
-           title: str | None = None, legend: list[tuple[str, str]] | None = None) -> Rendered:
-    """Lay out `words` (sized by column `value`) and render PNG bytes and SVG text.
+@dataclass
+class CloudJob:
+    """One cloud to draw: `words` sized by their column `value`, in `colours`, and
+    `legend` (text, colour) pairs written in a band below the cloud."""
 
-    `legend` (text, colour) pairs are written in a band below the cloud.
-    """
+    words: pd.DataFrame
+    value: str
+    colours: dict[str, str]
+    style: CloudStyle
+    title: str | None = None
+    legend: list[tuple[str, str]] | None = None
+
+    def __post_init__(self):
+        # checked here, in the calling process, rather than in a worker
+        if self.words.empty:
+            raise InputError("no words to draw", fix="choose a segment with counted words")
+
+
+def render(job: CloudJob) -> Rendered:
+    """Lay out a cloud and render PNG bytes and SVG text."""
     from wordcloud import WordCloud
 
-    if words.empty:
-        raise InputError("no words to draw", fix="choose a segment with counted words")
+    words, value, colours, style, title, legend = (job.words, job.value, job.colours, job.style,
+                                                   job.title, job.legend)
     wc = WordCloud(font_path=font_path(), width=style.width, height=style.height,
                    scale=style.scale, max_words=style.max_words, random_state=style.random_state,
                    background_color=style.background, prefer_horizontal=style.prefer_horizontal,
@@ -125,6 +141,8 @@ def render(words: pd.DataFrame, value: str, colours: dict[str, str], style: Clou
 
 def _legend_band(image, svg: str, legend: list[tuple[str, str]], style: CloudStyle):
     """Add a band below the cloud (PNG and SVG alike) with the legend's coloured labels."""
+    from xml.sax.saxutils import escape   # here: it imports urllib, a cost on every rerun
+
     from PIL import Image, ImageDraw, ImageFont
 
     width, height = image.size
@@ -147,6 +165,8 @@ def _legend_band(image, svg: str, legend: list[tuple[str, str]], style: CloudSty
 
 def _finish_svg(svg: str, chars: str, title: str | None) -> str:
     """A title and a byte-stable embedded font subset for `chars` after the <svg> tag."""
+    from xml.sax.saxutils import escape
+
     head, rest = svg.split("\n", 1)
     extra = [f"<title>{escape(title)}</title>"] if title else []
     extra.append(_font_face(chars))
@@ -181,6 +201,25 @@ def _font_face(text: str) -> str:
             f'src:url("data:font/woff;base64,{data}")format("woff");}}</style>')
 
 
+def render_all(jobs: list[CloudJob], processes: int | None = None) -> list[Rendered]:
+    """`render` every job, in order; several jobs are spread over forked worker
+    processes (default: one per CPU, at most `MAX_PROCESSES`). Each cloud has its
+    own seeded layout, so the bytes do not depend on where it was drawn."""
+    import multiprocessing
+
+    # imported once here and inherited by the workers
+    import fontTools.subset  # noqa: F401
+    import wordcloud  # noqa: F401
+
+    processes = min(processes or os.cpu_count() or 1, MAX_PROCESSES, len(jobs))
+    if processes <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return [render(job) for job in jobs]
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(render, jobs))
+
+
 def write_figure(rendered: Rendered, stem: str | Path) -> list[Path]:
     """`<stem>.png`, `<stem>.svg` and the data table `<stem>.csv`."""
     stem = Path(stem)
@@ -189,12 +228,16 @@ def write_figure(rendered: Rendered, stem: str | Path) -> list[Path]:
             *write_table(rendered.table, stem, markdown=False)]
 
 
+def cloud_job(table: pd.DataFrame, style: CloudStyle = CloudStyle(), title: str | None = None) -> CloudJob:
+    """The cloud of a frequency table (columns word, count), sized by count."""
+    words = top_words(table, "count", style.max_words)
+    return CloudJob(words, "count", {w: word_colour(w) for w in words["word"]}, style, title)
+
+
 def plot_cloud(table: pd.DataFrame, stem: str | Path, style: CloudStyle = CloudStyle(),
                title: str | None = None) -> list[Path]:
     """Word cloud of a frequency table (columns word, count), sized by count."""
-    words = top_words(table, "count", style.max_words)
-    colours = {w: word_colour(w) for w in words["word"]}
-    return write_figure(render(words, "count", colours, style, title), stem)
+    return write_figure(render(cloud_job(table, style, title)), stem)
 
 
 def check_measure(measure: str) -> None:
@@ -215,15 +258,27 @@ def comparison_table(keyness: pd.DataFrame, labels: tuple[str, str], measure: st
     return top_words(table[[c for c in keep if c in table.columns]], "score", max_words)
 
 
-def plot_comparison(keyness: pd.DataFrame, stem: str | Path, labels: tuple[str, str],
-                    measure: str = "g2", style: CloudStyle = CloudStyle(),
-                    title: str | None = None) -> list[Path]:
+def comparison_job(keyness: pd.DataFrame, labels: tuple[str, str], measure: str = "g2",
+                   style: CloudStyle = CloudStyle(), title: str | None = None) -> CloudJob:
     """Comparison cloud: words sized by |keyness|, coloured by the segment they favour."""
     words = comparison_table(keyness, labels, measure, style.max_words)
     side = dict(zip(labels, SIDE_COLOURS))
     colours = {w: side[f] for w, f in zip(words["word"], words["favours"])}
     legend = [(f"■ more frequent in {label}", side[label]) for label in labels]
-    return write_figure(render(words, "score", colours, style, title, legend), stem)
+    return CloudJob(words, "score", colours, style, title, legend)
+
+
+def plot_comparison(keyness: pd.DataFrame, stem: str | Path, labels: tuple[str, str],
+                    measure: str = "g2", style: CloudStyle = CloudStyle(),
+                    title: str | None = None) -> list[Path]:
+    """Comparison cloud: words sized by |keyness|, coloured by the segment they favour."""
+    return write_figure(render(comparison_job(keyness, labels, measure, style, title)), stem)
+
+
+def write_figures(jobs: list[tuple[Path, CloudJob]]) -> list[Path]:
+    """Draw every (stem, job) with `render_all` and write the figures in order."""
+    rendered = render_all([job for _, job in jobs])
+    return [p for (stem, _), r in zip(jobs, rendered) for p in write_figure(r, stem)]
 
 
 def figure_stem(folder: Path, seg: Segment) -> Path:
@@ -283,18 +338,18 @@ def run_cloud(study_path: str | Path, corpus: str | Path | None = None,
     check_segment_columns(study, c.segments)
     counter = _counter(study, tokenize_segments(c.segments), c.segments)
     folder = Path(out) if out else study.outputs / "figures"
-    written = []
+    jobs = []
     for seg in chosen:
         table = counter.table(seg, top=counter.settings.top)
         if table.empty:
             raise InputError(f"segment '{seg.id}' has no counted words in this corpus",
                              path=study.path, fix="choose another segment or check its `where`")
-        written += plot_cloud(table, figure_stem(folder, seg), style, title=_title(seg))
+        jobs.append((figure_stem(folder, seg), cloud_job(table, style, title=_title(seg))))
     if pair:
         table = counter.keyness(*map(study.segment, pair), labels=pair)
-        written += plot_comparison(table, compare_stem(folder, pair), pair, measure, style,
-                                   title=_compare_title(pair))
-    return written
+        jobs.append((compare_stem(folder, pair),
+                     comparison_job(table, pair, measure, style, title=_compare_title(pair))))
+    return write_figures(jobs)
 
 
 def _title(seg: Segment) -> str:
@@ -311,6 +366,7 @@ def clouds_step(ctx: Context) -> None:
     style, pair = study_style(ctx.study)
     tables = segment_tables(ctx)
     folder = ctx.out / "figures"
+    jobs = []
     for seg in ctx.study.segments:
         if not seg.figure:
             continue
@@ -321,12 +377,13 @@ def clouds_step(ctx: Context) -> None:
                       NOT_COMPUTABLE, f"segment '{seg.id}' has no text in this corpus")
             continue
         stem = figure_stem(folder, seg)
-        ctx.written += plot_cloud(table, stem, style, title=_title(seg))
+        jobs.append((stem, cloud_job(table, style, title=_title(seg))))
         top = ", ".join(top_words(table, "count", 5)["word"])
         ctx.check(section, f"word cloud: {seg.label}", "word cloud (image)",
                   f"{stem.name}.png; largest: {top}", NOT_TESTABLE,
                   "the published figure is an image without data; compare by eye")
     if len(pair) == 2 and all(tables.get(s) is not None and not tables[s].empty for s in pair):
         table = step_counter(ctx).keyness(*map(ctx.study.segment, pair), labels=pair)
-        ctx.written += plot_comparison(table, compare_stem(folder, pair), pair, style=style,
-                                       title=_compare_title(pair))
+        jobs.append((compare_stem(folder, pair),
+                     comparison_job(table, pair, style=style, title=_compare_title(pair))))
+    ctx.written += write_figures(jobs)

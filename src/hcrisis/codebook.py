@@ -58,10 +58,16 @@ listed at once with their paths and lines. Children do not inherit rules;
 aggregate tables count a unit coded by a child for its ancestors too
 (`hcrisis.coding`).
 
-Compilation (`CompiledCodebook`): keywords (and near terms) go to one
-`PhraseMatcher` on LEMMA, phrases and wildcard expansions to one on LOWER —
-the fast path, linear in the text whatever the number of codes —, and only
-`patterns` to a token `Matcher`; regexes run per segment. The compiled
+Compilation (`CompiledCodebook`): keywords and near terms become lemma
+sequences, phrases lower-cased token sequences and wildcards prefixes of
+lower-cased word types (expanded against the vocabulary being coded); all
+are matched at once with numpy over the token arrays of `hcrisis.tokens`,
+giving exactly the matches of spaCy's `PhraseMatcher` on LEMMA and LOWER
+over one Doc per segment — linear in the text whatever the number of codes,
+and without building Docs. Only `patterns` use spaCy's token `Matcher`, on
+Docs of the segments that hold a word the patterns require; regexes run per
+segment text. Coding units, scores and spans are computed with numpy over
+all matches. The compiled
 codebook is also a spaCy pipeline component, `hcrisis_coder`, that stores
 rule hits of applied codes in `doc.spans["hcrisis_codes"]` and coded units in
 `doc.spans["hcrisis_units"]` (label = code id).
@@ -73,8 +79,9 @@ import bisect
 import html
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -93,6 +100,11 @@ WEIGHTS = {"keywords": 1.0, "phrases": 2.0, "patterns": 2.0, "near": 2.0, "regex
 MAX_REGEX = 300
 SPAN_KEY = "hcrisis_codes"
 UNIT_KEY = "hcrisis_units"
+
+if TYPE_CHECKING:
+    from .tokens import Tokens
+
+LEMMA, LOWER = 0, 1          # the token attribute a keyword/phrase sequence is matched on
 
 _ID = re.compile(r"[a-z][a-z0-9_]*")
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
@@ -353,22 +365,6 @@ class Rule:
     term: int = -1                   # index of the term in it
 
 
-@dataclass(slots=True)
-class Coded:
-    """One code applied to one unit of a Doc."""
-
-    code: int
-    unit: int                        # sentence number in the Doc, or -1 for the whole Doc
-    start_char: int
-    end_char: int
-    hits: int
-    terms: tuple[str, ...]
-    score: float
-    spans: list[tuple[int, int]]       # token spans of the hits
-    char_spans: list[tuple[int, int]]  # the same as character offsets
-    words: int                         # words (not punctuation or space) in the unit
-
-
 def score(weights: Iterable[float]) -> float:
     """Evidence of a coding: S / (S + 2), S = summed weights of its distinct matched terms.
 
@@ -382,195 +378,386 @@ def score(weights: Iterable[float]) -> float:
 
 
 class CompiledCodebook:
-    """A codebook's rules as spaCy matchers; `code(doc)` applies it to one Doc."""
+    """A codebook's rules compiled for matching over token arrays (`hcrisis.tokens.Tokens`).
 
-    def __init__(self, codebook: Codebook, nlp, vocabulary: Iterable[str] = ()):
-        from spacy.matcher import Matcher, PhraseMatcher
+    Keywords, phrases, near terms and wildcards are token sequences matched
+    with numpy over the whole corpus at once: the tokens whose type can open
+    a sequence are found through a type → sequences index, and each
+    candidate is checked a token at a time, vectorised over candidates. This
+    gives exactly the matches of spaCy's PhraseMatcher on LEMMA (keywords,
+    near terms) and LOWER (phrases, wildcard expansions) over one Doc per
+    segment, without building Docs. Token patterns run spaCy's `Matcher`, on
+    Docs of only the segments holding a word every pattern needs (when the
+    patterns name one); regexes run per segment text.
+    """
+
+    def __init__(self, codebook: Codebook, nlp):
+        from spacy.matcher import Matcher
 
         self.codebook = codebook
         self.nlp = nlp
-        self.lemma = PhraseMatcher(nlp.vocab, attr="LEMMA")
-        self.lower = PhraseMatcher(nlp.vocab, attr="LOWER")
-        self.tokens = Matcher(nlp.vocab)
         self.rules: list[Rule] = []
-        self.keys: dict[int, int] = {}               # matcher key hash -> rule index
+        # distinct sequences (LEMMA or LOWER, token strings) and wildcard prefixes -> their rules,
+        # so that a word several rules use is matched once
+        self.sequences: dict[tuple[int, tuple[str, ...]], list[int]] = {}
+        self.prefixes: dict[str, list[int]] = {}
+        self._words: dict[str, list[str]] = {}          # text -> its lower-cased tokens
+        self.tokens = Matcher(nlp.vocab)
+        self.keys: dict[int, int] = {}                 # Matcher key hash -> rule index
+        self.anchors: set[str] | None = set()          # see `_anchor`; None: no filter
         self.regexes: list[tuple[re.Pattern, int]] = []
-        self.near: list[tuple[int, int]] = []         # (within, number of terms), by near index
-        self.prefixes: list[tuple[str, str]] = []     # (prefix, matcher key)
-        self.seen: set[str] = set()
-        self.is_word: dict[int, bool] = {}            # orth -> has a letter or digit
-        self.by_sentence = [c.unit == "sentence" for c in codebook.codes]
+        self.near: list[tuple[int, int]] = []          # (within, number of terms), by near index
         for i, code in enumerate(codebook.codes):
             self._add_rules(i, code.rules, exclude=False)
             self._add_rules(i, code.rules.get("exclude", {}), exclude=True)
-        self.expand(vocabulary)
+        self._index_sequences()
+        rules = self.rules
+        self.rule_code = np.array([r.code for r in rules], dtype=np.int64)
+        self.rule_exclude = np.array([r.exclude for r in rules], dtype=bool)
+        self.rule_term = np.array([r.kind == "term" for r in rules], dtype=bool)
+        self.rule_near = np.array([r.near for r in rules], dtype=np.int64)
+        self.rule_term_index = np.array([r.term for r in rules], dtype=np.int64)
+        self.rule_weight = np.array([WEIGHTS.get(r.kind, 0.0) for r in rules])
+        self.by_sentence = np.array([c.unit == "sentence" for c in codebook.codes], dtype=bool)
+        self.min_hits = np.array([c.min_hits for c in codebook.codes], dtype=np.int64)
 
     # -- building
-    def _key(self, rule: Rule) -> str:
-        key = f"hcrisis:{len(self.rules)}"
-        self.keys[self.nlp.vocab.strings.add(key)] = len(self.rules)
+    def _rule(self, rule: Rule) -> int:
         self.rules.append(rule)
-        return key
+        return len(self.rules) - 1
 
     def _add_rules(self, i: int, rules: dict, exclude: bool) -> None:
         for word in rules.get("keywords", []):
-            self._add_word(word, self._key(Rule(i, "keywords", exclude)))
+            self._add_word(word, self._rule(Rule(i, "keywords", exclude)))
         for phrase in rules.get("phrases", []):
-            self.lower.add(self._key(Rule(i, "phrases", exclude)), [self.nlp.make_doc(phrase)])
+            rule = self._rule(Rule(i, "phrases", exclude))
+            self.sequences.setdefault((LOWER, tuple(self._tokenise(phrase))), []).append(rule)
         for pattern in rules.get("patterns", []):
-            self.tokens.add(self._key(Rule(i, "patterns", exclude)), [pattern])
+            r = self._rule(Rule(i, "patterns", exclude))
+            self.keys[self.nlp.vocab.strings.add(f"hcrisis:{r}")] = r
+            self.tokens.add(f"hcrisis:{r}", [pattern])
+            anchor = _anchor(pattern)
+            self.anchors = None if anchor is None or self.anchors is None else self.anchors | anchor
         for near in rules.get("near", []):
             n = len(self.near)
             self.near.append((near["within"], len(near["terms"])))
             for j, word in enumerate(near["terms"]):
-                self._add_word(word, self._key(Rule(i, "term", exclude, n, j)))
+                self._add_word(word, self._rule(Rule(i, "term", exclude, n, j)))
         for rx in rules.get("regex", []):
-            self.regexes.append((re.compile(rx), len(self.rules)))
-            self._key(Rule(i, "regex", exclude))
+            self.regexes.append((re.compile(rx), self._rule(Rule(i, "regex", exclude))))
 
-    def _add_word(self, word: str, key: str) -> None:
-        from spacy.tokens import Doc
-
+    def _add_word(self, word: str, rule: int) -> None:
         from .tokens import lemmatize_form
 
         if word.endswith("*"):
-            self.prefixes.append((word[:-1].lower(), key))
+            self.prefixes.setdefault(word[:-1].lower(), []).append(rule)
         else:   # tokenised like the corpus: "well-being" is three tokens
-            words = [t.lower_ for t in self.nlp.make_doc(word)]
-            self.lemma.add(key, [Doc(self.nlp.vocab, words=words, lemmas=[lemmatize_form(w) for w in words])])
+            lemmas = tuple(lemmatize_form(w) for w in self._tokenise(word))
+            self.sequences.setdefault((LEMMA, lemmas), []).append(rule)
 
-    def expand(self, forms: Iterable[str]) -> None:
-        """Add the wildcard expansions among `forms` (lower-cased) not seen before."""
-        from spacy.tokens import Doc
+    def _tokenise(self, text: str) -> list[str]:
+        if text not in self._words:
+            self._words[text] = [t.lower_ for t in self.nlp.make_doc(text)]
+        return self._words[text]
 
-        new = sorted(set(forms) - self.seen)
-        self.seen.update(new)
-        for prefix, key in self.prefixes:
-            lo = bisect.bisect_left(new, prefix)
-            hi = bisect.bisect_left(new, prefix + "\U0010ffff")
-            if hi > lo:
-                self.lower.add(key, [Doc(self.nlp.vocab, words=[w]) for w in new[lo:hi]])
+    def _index_sequences(self) -> None:
+        """Entries (sequences, then prefixes) as arrays, their rules, and the sequences by first token."""
+        self.strings: dict[str, int] = {}                # every token string of a sequence -> code
+        rules = [*self.sequences.values(), *self.prefixes.values()]
+        n = len(rules)
+        width = max([len(w) for _, w in self.sequences] + [1])
+        self.entry_len = np.ones(n, dtype=np.int64)
+        self.entry_attr = np.full(n, LOWER, dtype=np.int64)
+        self.entry_codes = np.full((n, width), -1, dtype=np.int64)
+        self.entry_rules = np.concatenate([[0], np.cumsum([len(r) for r in rules])]).astype(np.int64)
+        self.entry_rule = np.array([r for rs in rules for r in rs], dtype=np.int64)
+        self.first: dict[tuple[int, int], list[int]] = {}   # (attr, code of the first token) -> entries
+        for e, (attr, words) in enumerate(self.sequences):
+            codes = [self.strings.setdefault(w, len(self.strings)) for w in words]
+            self.entry_len[e], self.entry_attr[e] = len(codes), attr
+            self.entry_codes[e, :len(codes)] = codes
+            self.first.setdefault((attr, codes[0]), []).append(e)
 
     # -- matching
-    def matches(self, doc, text: str | None = None) -> list[tuple[int, int, int]]:
-        """Every rule match in `doc` as (rule index, start token, end token)."""
-        found = [(self.keys[k], s, e) for m in (self.lemma, self.lower) for k, s, e in m(doc)]
-        if len(self.tokens):
-            found += [(self.keys[k], s, e) for k, s, e in self.tokens(doc)]
-        text = doc.text if text is None else text
-        for rx, r in self.regexes:
-            for m in rx.finditer(text):
-                span = doc.char_span(m.start(), m.end(), alignment_mode="expand") if m.end() > m.start() else None
-                if span is not None and len(span):
-                    found.append((r, span.start, span.end))
-        return found
+    def _openers(self, lower: list[str], lemma: list[str]) -> tuple[np.ndarray, ...]:
+        """Per type: its lemma and lower codes, and (CSR pointers, entries) of the entries it opens."""
+        lem = np.array([self.strings.get(w, -1) for w in lemma], dtype=np.int64)
+        low = np.array([self.strings.get(w, -1) for w in lower], dtype=np.int64)
+        types, entries = [], []
+        for attr, codes in ((LEMMA, lem), (LOWER, low)):
+            for t in np.flatnonzero(codes >= 0).tolist():
+                opened = self.first.get((attr, int(codes[t])), ())
+                types += [t] * len(opened)
+                entries += opened
+        if self.prefixes:   # wildcards: every type whose lower-cased form starts with the prefix
+            order = sorted(range(len(lower)), key=lower.__getitem__)
+            forms = [lower[t] for t in order]
+            for k, prefix in enumerate(self.prefixes):
+                lo = bisect.bisect_left(forms, prefix)
+                hi = bisect.bisect_left(forms, prefix + "\U0010ffff")
+                types += order[lo:hi]
+                entries += [len(self.sequences) + k] * (hi - lo)
+        types_a = np.array(types, dtype=np.int64)
+        by_type = np.argsort(types_a, kind="stable")
+        ptr = np.concatenate([[0], np.cumsum(np.bincount(types_a, minlength=len(lower)))])
+        return lem, low, ptr, np.array(entries, dtype=np.int64)[by_type]
 
-    def code(self, doc, text: str | None = None, words: np.ndarray | None = None) -> list[Coded]:
-        """The codes applied to each unit of `doc`, in (unit, code order).
+    def matches(self, tokens: "Tokens", texts: Sequence[str], rows: Sequence[int] | None = None,
+                docs: Callable[[list[int]], Iterable] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every rule match in the segment rows `rows` (default all) as arrays (rule, start, end).
 
-        `text` (the Doc's text) and `words` (a boolean per token: is it a word)
-        may be passed when known, which saves recomputing them.
+        Start and end are token positions in `tokens`; a match never crosses a
+        segment. `texts` are the segments' texts (for regexes); `docs(rows)`
+        gives the Docs of some rows for token patterns (default: rebuilt by
+        `Tokens.docs`).
         """
-        if not len(doc):
-            return []
-        view = _DocView(doc, doc.text if text is None else text, words, self.is_word)
-        groups: dict[tuple[int, int], list[tuple[Rule, int, int]]] = {}
-        vetoed = set()
-        sent, rules, by_sentence = view.sent, self.rules, self.by_sentence
-        for r, s, e in self.matches(doc, view.text):
-            rule = rules[r]
-            key = (sent[s] if by_sentence[rule.code] else -1, rule.code)
-            if rule.exclude:
-                vetoed.add(key)
-            else:
-                groups.setdefault(key, []).append((rule, s, e))
+        return self._matches(tokens, tokens.segment, texts, rows, docs)
+
+    def _matches(self, tokens, seg, texts, rows, docs):
+        n_rows = len(tokens.segment_ids)
+        rows = np.arange(n_rows) if rows is None else np.asarray(rows, dtype=np.int64)
+        active = np.zeros(n_rows, dtype=bool)
+        active[rows] = True
+        lower, lemma = tokens.types["lower"].tolist(), tokens.types["lemma"].tolist()
+        found = [self._sequence_matches(tokens, seg, active, lower, lemma)]
+        if len(self.tokens):
+            found.append(self._pattern_matches(tokens, seg, rows, lower, lemma, docs))
+        if self.regexes:
+            found.append(self._regex_matches(tokens, seg, rows, texts))
+        rule, start, end = (np.concatenate(parts) for parts in zip(*found))
+        return rule, start, end
+
+    def _sequence_matches(self, tokens, seg, active, lower, lemma):
+        lem, low, ptr, entries = self._openers(lower, lemma)
+        tid = tokens.type_id
+        count = np.diff(ptr)[tid] * active[seg]
+        tok = np.repeat(np.arange(tid.size), count)
+        offset = np.arange(tok.size) - np.repeat(np.cumsum(count) - count, count)
+        entry = entries[ptr[tid[tok]] + offset]
+        length = self.entry_len[entry]
+        ok = tok + length <= tokens.bounds[1:][seg[tok]]       # within the segment
+        for j in range(1, self.entry_codes.shape[1]):
+            need = np.flatnonzero(ok & (length > j))
+            if not need.size:
+                break
+            t = tid[tok[need] + j]
+            got = np.where(self.entry_attr[entry[need]] == LEMMA, lem[t], low[t])
+            ok[need] = got == self.entry_codes[entry[need], j]
+        entry, tok, end = entry[ok], tok[ok], tok[ok] + length[ok]
+        n_rules = np.diff(self.entry_rules)[entry]      # each entry's match is a match of each of its rules
+        at = np.repeat(self.entry_rules[entry] - np.cumsum(n_rules) + n_rules, n_rules) + np.arange(n_rules.sum())
+        return self.entry_rule[at], np.repeat(tok, n_rules), np.repeat(end, n_rules)
+
+    def _pattern_matches(self, tokens, seg, rows, lower, lemma, docs):
+        if self.anchors is not None:   # only segments holding a word some pattern needs
+            needed = np.array([a in self.anchors or b.lower() in self.anchors for a, b in zip(lower, lemma)],
+                              dtype=bool)
+            holds = np.bincount(seg[needed[tokens.type_id]], minlength=len(tokens.segment_ids)) > 0
+            rows = rows[holds[rows]]
+        rows = rows.tolist()
+        docs = docs or (lambda chosen: tokens.subset(chosen).docs(self.nlp))
+        out = [(self.keys[k], tokens.bounds[r] + s, tokens.bounds[r] + e)
+               for r, doc in zip(rows, docs(rows)) for k, s, e in self.tokens(doc)]
+        return tuple(np.array(col, dtype=np.int64) for col in (zip(*out) if out else ([], [], [])))
+
+    def _regex_matches(self, tokens, seg, rows, texts):
+        """Regex matches widened to whole tokens, as spaCy's `Doc.char_span(alignment_mode="expand")`."""
+        found = [(r, row, m.start(), m.end()) for row in rows.tolist() for rx, r in self.regexes
+                 for m in rx.finditer(texts[row]) if m.end() > m.start()]
+        if not found:
+            return (np.zeros(0, dtype=np.int64),) * 3
+        rule, row, a, b = (np.array(col, dtype=np.int64) for col in zip(*found))
+        # tokens and their trailing spaces tile a segment's text: a character
+        # belongs to the last token starting at or before it
+        width = max(len(texts[r]) for r in rows.tolist()) + 1
+        key = seg * width + tokens.start
+        first = np.searchsorted(key, row * width + a, side="right") - 1
+        last = np.searchsorted(key, row * width + b - 1, side="right") - 1
+        first += a == _token_ends(tokens)[first]          # a match starting in a trailing space starts at the next token
+        keep = first <= last
+        return rule[keep], first[keep], last[keep] + 1
+
+    def code(self, tokens: "Tokens", texts: Sequence[str], rows: Sequence[int] | None = None,
+             docs: Callable[[list[int]], Iterable] | None = None):
+        """The codes applied to each unit of the segment rows `rows` (default all), as a DataFrame.
+
+        One row per coded unit and code, in (segment row, unit, code) order:
+        `row`, `unit` (sentence number in the segment, or -1 for the segment),
+        `code` (index in codebook order), `start`/`end` (characters of the unit
+        in the segment's text, edge whitespace excluded for sentences),
+        `hits`, `terms` (distinct lower-cased matched texts, sorted,
+        `;`-joined), `score`, `spans` (character spans of the hits, sorted)
+        and `words` (tokens with a letter or digit in the unit).
+        """
+        seg, sent = tokens.segment, tokens.sentence()
+        rule, s, e = self._matches(tokens, seg, texts, rows, docs)
+        row, code = seg[s], self.rule_code[rule]
+        unit = np.where(self.by_sentence[code], sent[s] - sent[tokens.bounds[row]], -1)
+        n_units = int(unit.max()) + 2 if unit.size else 1
+        g, first = _groups((row * n_units + unit + 1) * len(self.codebook.codes) + code)
+        vetoed = np.zeros(first.size, dtype=bool)
+        vetoed[g[self.rule_exclude[rule]]] = True
+        use = ~self.rule_exclude[rule] & ~vetoed[g]
+        term, plain = use & self.rule_term[rule], use & ~self.rule_term[rule]
+        ends = _token_ends(tokens)
+        lower = tokens.types["lower"].to_numpy(dtype=object)
+        hg, hs, he = g[plain], s[plain], e[plain]
+        terms = lower[tokens.type_id[hs]]              # one token: its lower-cased form
+        for i in np.flatnonzero(he - hs > 1).tolist():
+            terms[i] = texts[seg[hs[i]]][tokens.start[hs[i]]:ends[he[i] - 1]].lower()
+        near = self._near_hits(g[term], s[term], rule[term], lambda t: lower[tokens.type_id[t]])
+        hg, hs, he, terms = (np.concatenate(p) for p in zip((hg, hs, he, terms), near))
+        weights = np.concatenate([self.rule_weight[rule[plain]], np.full(near[0].size, WEIGHTS["near"])])
+        return self._units(tokens, texts, sent, ends, (row[first], unit[first], code[first]),
+                           (hg, hs, he, terms, weights))
+
+    def _near_hits(self, g, s, rule, lower_of):
+        """NEAR windows (`near_windows`) of each group's term matches: group, start, end, term."""
+        n_near = max(len(self.near), 1)
+        n_terms = np.array([k for _, k in self.near] or [1], dtype=np.int64)
+        width, n_pos = int(n_terms.max()), int(s.max()) + 1 if s.size else 1
+        pair, term = g * n_near + self.rule_near[rule], self.rule_term_index[rule]   # (group, near rule)
+        # a window needs every term of the rule: drop the pairs lacking one
+        pairs, distinct = np.unique(np.unique(pair * width + term) // width, return_counts=True)
+        keep = np.isin(pair, pairs[distinct == n_terms[pairs % n_near]])
+        events = np.unique((pair[keep] * n_pos + s[keep]) * width + term[keep])   # sorted: pair, token, term
+        pair, pos, term = events // width // n_pos, events // width % n_pos, events % width
         out = []
-        for (unit, ci), found in sorted(groups.items()):
-            coded = None if (unit, ci) in vetoed else self._apply(view, ci, unit, found)
-            if coded is not None:
-                out.append(coded)
-        return out
-
-    def _apply(self, view: "_DocView", ci: int, unit: int, found: list) -> Coded | None:
-        text, idx, ends = view.text, view.idx, view.ends
-        hits = [(rule.kind, s, e, text[idx[s]:ends[e - 1]].lower()) for rule, s, e in found if rule.kind != "term"]
-        code = self.codebook.codes[ci]
-        if code.rules.get("near"):
-            hits += self._near_hits(view, found)
-        if not hits or len(hits) < code.min_hits:
-            return None
-        weights: dict[str, float] = {}
-        for kind, _, _, term in hits:                    # a term's strongest kind counts
-            weights[term] = max(weights.get(term, 0.0), WEIGHTS[kind])
-        start, end, words = view.unit(unit)
-        spans = sorted({(s, e) for _, s, e, _ in hits})
-        return Coded(ci, unit, start, end, len(hits), tuple(sorted(weights)), score(weights.values()),
-                     spans, [(idx[s], ends[e - 1]) for s, e in spans], words)
-
-    def _near_hits(self, view: "_DocView", found: list) -> list[tuple[str, int, int, str]]:
-        events: dict[int, list[tuple[int, int]]] = {}
-        for rule, s, _ in found:
-            if rule.kind == "term":
-                events.setdefault(rule.near, []).append((s, rule.term))
-        hits = []
-        for n, ev in sorted(events.items()):
+        bounds = np.flatnonzero(np.diff(pair, prepend=-1, append=-1)).tolist()
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            group, n = divmod(int(pair[a]), n_near)
             within, k = self.near[n]
-            for a, b in near_windows(sorted(set(ev)), k, within):
-                hits.append(("near", a, b + 1, f"{view.term(a, a + 1)} NEAR/{within} {view.term(b, b + 1)}"))
-        return hits
+            ev = list(zip(pos[a:b].tolist(), term[a:b].tolist()))
+            out += [(group, x, y + 1, within) for x, y in near_windows(ev, k, within)]
+        g, a, b, within = (np.array(col, dtype=np.int64) for col in (zip(*out) if out else ([],) * 4))
+        terms = [f"{x} NEAR/{w} {y}" for x, w, y in zip(lower_of(a), within.tolist(), lower_of(b - 1))]
+        return g, a, b, np.array(terms, dtype=object)
+
+    def _units(self, tokens, texts, sent, ends, groups, hits_of):
+        """The coded units' table (see `code`) from each group's (row, unit, code) and hits."""
+        import pandas as pd
+
+        g_row, g_unit, g_code = groups
+        hg, hs, he, terms, weights = hits_of
+        hits = np.bincount(hg, minlength=g_row.size)
+        kept = (hits > 0) & (hits >= self.min_hits[g_code])
+        renumber = np.cumsum(kept) - 1
+        h = kept[hg]
+        hg, hs, he, terms, weights = renumber[hg[h]], hs[h], he[h], terms[h], weights[h]
+        g_row, g_unit, g_code, hits = g_row[kept], g_unit[kept], g_code[kept], hits[kept]
+        n = g_row.size
+        # distinct terms of each unit with their strongest weight; the score of those weights
+        term_code, names = pd.factorize(terms, sort=True)
+        n_names = max(len(names), 1)
+        values, which = np.unique(weights, return_inverse=True)
+        n_values = max(values.size, 1)
+        key = np.unique((hg * n_names + term_code) * n_values + which.ravel())    # sorted: unit, term, weight
+        key = key[np.flatnonzero(np.diff(key // n_values, append=-1))]             # a term's strongest weight
+        t_group, t_code, which = key // n_values // n_names, key // n_values % n_names, key % n_values
+        mix = np.zeros((n, n_values), dtype=np.int64)                               # per unit: terms of each weight
+        np.add.at(mix, (t_group, which), 1)
+        mixes, mix_of = np.unique(mix, axis=0, return_inverse=True)
+        scores = np.array([score(np.repeat(values, m).tolist()) for m in mixes])[mix_of.ravel()]
+        bounds = np.searchsorted(t_group, np.arange(n + 1))
+        joined = names[t_code[bounds[:-1]]].astype(object)        # most units have one term
+        names_list = names.tolist()
+        for i in np.flatnonzero(np.diff(bounds) > 1).tolist():
+            joined[i] = ";".join(names_list[c] for c in t_code[bounds[i]:bounds[i + 1]].tolist())
+        # distinct hit spans of each unit, as characters of the segment's text
+        n_tok, n_len = len(tokens) + 1, int((he - hs).max()) + 1 if he.size else 1
+        span = np.unique((hg * n_tok + hs) * n_len + he - hs)                     # sorted: unit, start, end
+        span_g, span_s = span // n_len // n_tok, span // n_len % n_tok
+        span_e = span_s + span % n_len
+        pairs = list(zip(tokens.start[span_s].tolist(), ends[span_e - 1].tolist()))
+        bounds = np.searchsorted(span_g, np.arange(n + 1)).tolist()
+        spans = [pairs[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+        # unit extents and words
+        seg_a = tokens.bounds[g_row]
+        sentence = sent[seg_a] + g_unit
+        unit_a = np.where(g_unit < 0, seg_a, np.searchsorted(sent, sentence, side="left"))
+        unit_b = np.where(g_unit < 0, tokens.bounds[g_row + 1], np.searchsorted(sent, sentence, side="right"))
+        words = np.concatenate([[0], np.cumsum(~tokens.types["is_punct"].to_numpy(dtype=bool)[tokens.type_id])])
+        start = np.zeros(n, dtype=np.int64)
+        end = np.array([len(texts[r]) for r in g_row.tolist()], dtype=np.int64)
+        for i in np.flatnonzero(g_unit >= 0).tolist():
+            a, b = tokens.start[unit_a[i]], ends[unit_b[i] - 1]
+            piece = texts[g_row[i]][a:b]
+            start[i], end[i] = a + len(piece) - len(piece.lstrip()), b - len(piece) + len(piece.rstrip())
+        return pd.DataFrame({"row": g_row, "unit": g_unit, "code": g_code, "start": start, "end": end,
+                             "hits": hits, "terms": joined, "score": scores, "spans": spans,
+                             "words": words[unit_b] - words[unit_a]})
 
     # -- spaCy component
     def __call__(self, doc):
-        """Pipeline use: expand wildcards on the Doc's words, store hits and units as span groups."""
-        from spacy.tokens import Span
-
-        self.expand(t.lower_ for t in doc)
-        coded = self.code(doc)
+        """Pipeline use: store the hits and units of applied codes as span groups."""
+        tokens = doc_tokens([doc])
+        coded = self.code(tokens, [doc.text], docs=lambda rows: [doc])
         ids = [c.id for c in self.codebook.codes]
-        doc.spans[SPAN_KEY] = [Span(doc, s, e, label=ids[c.code]) for c in coded for s, e in c.spans]
-        doc.spans[UNIT_KEY] = [doc.char_span(c.start_char, c.end_char, label=ids[c.code],
-                                             alignment_mode="expand") for c in coded]
+        doc.spans[SPAN_KEY] = [doc.char_span(a, b, label=ids[c]) for c, spans in zip(coded["code"], coded["spans"])
+                               for a, b in spans]
+        doc.spans[UNIT_KEY] = [doc.char_span(a, b, label=ids[c], alignment_mode="expand")
+                               for c, a, b in zip(coded["code"], coded["start"], coded["end"])]
         return doc
 
 
-class _DocView:
-    """Per-Doc arrays for coding without creating Token objects (which is slow)."""
+def _token_ends(tokens: "Tokens") -> np.ndarray:
+    """Character offset just after each token in its segment's text."""
+    lengths = np.array([len(form) for form in tokens.types["form"]], dtype=np.int64)
+    return tokens.start + lengths[tokens.type_id]
 
-    def __init__(self, doc, text: str, words: np.ndarray | None, is_word: dict[int, bool]):
-        from spacy.attrs import IDX, LENGTH, ORTH, SENT_START
 
-        arr = doc.to_array([SENT_START, IDX, LENGTH, ORTH])
-        self.text = text
-        idx = arr[:, 1].astype(np.int64)
-        self.idx, self.ends = idx.tolist(), (idx + arr[:, 2].astype(np.int64)).tolist()
-        sent = np.cumsum(arr[:, 0].astype(np.int64) == 1)
-        self.sent = (sent - sent[0]).tolist()           # the first token opens sentence 0
-        if words is None:                                # a word has a letter or digit, as in `Tokens.types`
-            strings = doc.vocab.strings
-            orths = arr[:, 3].tolist()
-            for o in set(orths):
-                if o not in is_word:
-                    is_word[o] = any(ch.isalnum() for ch in strings[o])
-            words = np.fromiter((is_word[o] for o in orths), dtype=bool, count=len(orths))
-        self.words = np.concatenate([[0], np.cumsum(words)]).tolist()
+def _groups(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Group number of each key (numbered in key order) and the first index of each group."""
+    import pandas as pd
 
-    def chars(self, s: int, e: int) -> tuple[int, int]:
-        """Character span of tokens s..e-1."""
-        return self.idx[s], self.ends[e - 1]
+    codes, uniques = pd.factorize(key)                 # hashing, numbered by first appearance
+    rank = np.empty(uniques.size, dtype=np.int64)
+    rank[np.argsort(uniques)] = np.arange(uniques.size)
+    first = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
+    return rank[codes], first[np.argsort(rank)]
 
-    def term(self, s: int, e: int) -> str:
-        a, b = self.chars(s, e)
-        return self.text[a:b].lower()
 
-    def unit(self, unit: int) -> tuple[int, int, int]:
-        """Character span (without edge whitespace) and word count of a sentence, or the Doc (-1)."""
-        if unit < 0:
-            return 0, len(self.text), self.words[-1]
-        a, b = bisect.bisect_left(self.sent, unit), bisect.bisect_left(self.sent, unit + 1)
-        start, end = self.chars(a, b)
-        piece = self.text[start:end]
-        return (start + len(piece) - len(piece.lstrip()), end - len(piece) + len(piece.rstrip()),
-                self.words[b] - self.words[a])
+def _anchor(pattern: list[dict]) -> set[str] | None:
+    """Lower-cased words one of which a Doc must hold for `pattern` to match, or None if unknown.
+
+    Taken from the first token the pattern requires (no `?`, `*` or `!`
+    operator) that names its text, lower-case form or lemma, as a string or
+    an `IN` list; a token's lower-cased form or lemma equal to one of them,
+    ignoring case, is a superset of what spaCy's Matcher would accept.
+    """
+    for spec in pattern:
+        if spec.get("OP", "1") not in ("1", "+"):
+            continue
+        for attr in ("ORTH", "TEXT", "LOWER", "LEMMA"):
+            value = spec.get(attr)
+            if isinstance(value, dict) and set(value) == {"IN"}:
+                value = value["IN"]
+            if isinstance(value, str):
+                return {value.lower()}
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                return {v.lower() for v in value}
+    return None
+
+
+def doc_tokens(docs: list) -> "Tokens":
+    """`Tokens` of spaCy Docs: types are (form, lemma) pairs, a word has a letter or digit."""
+    from spacy.attrs import IDX, LEMMA as LEMMA_ATTR, ORTH, SENT_START, SPACY
+
+    import pandas as pd
+
+    from .tokens import Tokens
+
+    arrays = [doc.to_array([ORTH, LEMMA_ATTR, IDX, SENT_START, SPACY]).astype(np.uint64) for doc in docs]
+    arr = np.concatenate(arrays) if arrays else np.zeros((0, 5), dtype=np.uint64)
+    pairs, type_id = np.unique(arr[:, :2], axis=0, return_inverse=True)
+    strings = docs[0].vocab.strings if docs else None
+    forms = [strings[int(o)] for o in pairs[:, 0]]
+    types = pd.DataFrame({"form": forms, "lower": [f.lower() for f in forms],
+                          "lemma": [strings[int(m)] for m in pairs[:, 1]],
+                          "is_punct": [not any(ch.isalnum() for ch in f) for f in forms]})
+    return Tokens([str(i) for i in range(len(docs))], np.concatenate([[0], np.cumsum([len(d) for d in docs])]),
+                  type_id.ravel().astype(np.int64), arr[:, 2].astype(np.int64), arr[:, 3] == 1,
+                  arr[:, 4] == 1, types)
 
 
 def near_windows(events: list[tuple[int, int]], k: int, within: int) -> list[tuple[int, int]]:
@@ -602,11 +789,21 @@ def near_windows(events: list[tuple[int, int]], k: int, within: int) -> list[tup
     return out
 
 
-def compile_codebook(codebook: Codebook, nlp=None, vocabulary: Iterable[str] = ()) -> CompiledCodebook:
-    """Compile `codebook` for `nlp` (default: the toolkit's pipeline)."""
+@lru_cache(maxsize=2)
+def default_pipeline(model: str | None = None):
+    """The toolkit's pipeline (`hcrisis.tokens.build_pipeline`), built once per process.
+
+    Compiling only tokenises the rules' words and adds strings to its
+    vocabulary, so codebooks can share it; building one costs ~0.2 s.
+    """
     from .tokens import build_pipeline
 
-    return CompiledCodebook(codebook, nlp or build_pipeline(), vocabulary)
+    return build_pipeline(model)
+
+
+def compile_codebook(codebook: Codebook, nlp=None) -> CompiledCodebook:
+    """Compile `codebook` for `nlp` (default: the toolkit's pipeline)."""
+    return CompiledCodebook(codebook, nlp or default_pipeline())
 
 
 def register_component() -> None:

@@ -1,8 +1,8 @@
 """`hcrisis code`: apply a codebook to a corpus and tabulate the codings.
 
-`apply_codebook` matches the compiled codebook (`hcrisis.codebook`) on Docs
-rebuilt from the shared `Tokens` (never re-tokenising) and returns one row
-per coded unit and code:
+`apply_codebook` matches the compiled codebook (`hcrisis.codebook`) on the
+shared `Tokens` arrays (never re-tokenising) and returns one row per coded
+unit and code:
 
     segment_id, code_id, code_path, theme_id, unit, start, end,
     matched_terms, hits, score, primary
@@ -49,7 +49,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .codebook import Codebook, compile_codebook, load_codebook
+from .codebook import Codebook, compile_codebook, default_pipeline, load_codebook
 from .errors import PrivacyError
 from .io import atomic_path, write_atomic
 from .reproduce import DIFFERS, REPRODUCED, Context, step
@@ -73,27 +73,25 @@ def coded_rows(segments: pd.DataFrame) -> list[int]:
 def apply_codebook(codebook: Codebook | str | Path, segments: pd.DataFrame, tokens=None,
                    *, nlp=None) -> pd.DataFrame:
     """Code every (non-interviewer) segment; one row per coded unit and code."""
-    from .tokens import build_pipeline, tokenize_segments
+    from .tokens import tokenize_segments
 
     if not isinstance(codebook, Codebook):
         codebook = load_codebook(codebook)
-    nlp = nlp or build_pipeline(tokens.model if tokens is not None else None)
     if tokens is None:
         tokens = tokenize_segments(segments, nlp)
-    compiled = compile_codebook(codebook, nlp, tokens.types["lower"])
-    rows = coded_rows(segments)
-    ids = segments["segment_id"].astype(str).tolist()
-    records = []
-    texts = segments["text"].astype(str).tolist()
-    is_word = ~tokens.column("is_punct")
-    for row, doc in zip(rows, tokens.subset(rows).docs(nlp)):
-        for c in compiled.code(doc, texts[row], is_word[tokens.bounds[row]:tokens.bounds[row + 1]]):
-            code = codebook.codes[c.code]
-            records.append((ids[row], code.id, code.code_path, code.theme,
-                            "segment" if c.unit < 0 else f"s{c.unit}", c.start_char, c.end_char,
-                            ";".join(c.terms), c.hits, c.score, False, row, c.words, c.code,
-                            c.char_spans))
-    df = pd.DataFrame(records, columns=CODING_COLUMNS + ["row", "words", "order", "spans"])
+    compiled = compile_codebook(codebook, nlp or default_pipeline(tokens.model))
+    coded = compiled.code(tokens, segments["text"].astype(str).tolist(), coded_rows(segments))
+    codes = codebook.codes
+    order = coded["code"].to_numpy()
+    of_code = {name: np.array([getattr(c, name) for c in codes], dtype=object)[order]
+               for name in ("id", "code_path", "theme")}
+    df = pd.DataFrame({
+        "segment_id": segments["segment_id"].astype(str).to_numpy(dtype=object)[coded["row"].to_numpy()],
+        "code_id": of_code["id"], "code_path": of_code["code_path"], "theme_id": of_code["theme"],
+        "unit": ["segment" if u < 0 else f"s{u}" for u in coded["unit"].tolist()],
+        "start": coded["start"], "end": coded["end"], "matched_terms": coded["terms"], "hits": coded["hits"],
+        "score": coded["score"], "primary": False, "row": coded["row"], "words": coded["words"],
+        "order": order, "spans": coded["spans"]})
     return mark_primary(df).sort_values(["segment_id", "start", "order"], kind="mergesort") \
         .reset_index(drop=True)
 

@@ -212,7 +212,11 @@ class _SegmentBuilder:
     def __init__(self, root: Path, manifest: dict, attributes: list[str],
                  registry: pd.DataFrame, skip_bad: bool):
         self.root, self.manifest, self.attributes = root, manifest, attributes
-        self.registry = registry.set_index("participant_id", drop=False)
+        # Each participant's non-empty attributes, looked up once (not per turn).
+        columns = [a for a in attributes if a in registry.columns]
+        self.participant_attrs = {
+            rec["participant_id"]: {a: rec[a] for a in columns if rec[a] != ""}
+            for rec in registry.to_dict("records")}
         self.skip_bad = skip_bad
         self.transcripts: dict[str, Transcript] = {}
         self.unmapped: list[tuple[str, str]] = []
@@ -239,10 +243,7 @@ class _SegmentBuilder:
         return df
 
     def _participant_attrs(self, pid: str | None) -> dict[str, str]:
-        if not pid or pid not in self.registry.index:
-            return {}
-        row = self.registry.loc[pid]
-        return {a: row[a] for a in self.attributes if a in row.index and row[a] != ""}
+        return self.participant_attrs.get(pid, {}) if pid else {}
 
     def _document_rows(self, doc: dict) -> list[dict]:
         path = self.root / doc["file"]

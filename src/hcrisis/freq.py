@@ -119,6 +119,7 @@ class FreqCounter:
 
     def __init__(self, tokens: Tokens, segments: pd.DataFrame, settings: FreqSettings):
         self.tokens, self.segments, self.settings = tokens, segments, settings
+        self.token_segment = tokens.segment   # segment row of every token, computed once
         lower = tokens.types["lower"].to_numpy(dtype=object)
         self.forms, form_of_type = np.unique(lower, return_inverse=True)
         self.form_id = form_of_type[tokens.type_id]
@@ -130,12 +131,14 @@ class FreqCounter:
         self.counted = keep_form[self.form_id] & alpha_type[tokens.type_id]
         self.counted &= ~self._sequence_mask([e for e in entries if len(e) > 1])
         self.group_of_form = self._groups()
+        keys, self.group_index = np.unique(self.group_of_form, return_inverse=True)
+        self.n_groups = len(keys)
 
     def _sequence_mask(self, sequences: list[tuple[str, ...]]) -> np.ndarray:
         """Tokens inside an occurrence of a multi-word stop entry (within one turn)."""
         hit = np.zeros(len(self.form_id), dtype=bool)
         index = {f: i for i, f in enumerate(self.forms)}
-        seg = self.tokens.segment
+        seg = self.token_segment
         for seq in sequences:
             ids = [index.get(w) for w in seq]
             k = len(seq)
@@ -170,13 +173,24 @@ class FreqCounter:
 
     def form_counts(self, scope: Segment | np.ndarray) -> np.ndarray:
         """Counted tokens per form in the scope (a mask over the token arrays)."""
-        in_scope = self.rows(scope)[self.tokens.segment]
+        in_scope = self.rows(scope)[self.token_segment]
         return np.bincount(self.form_id[self.counted & in_scope], minlength=len(self.forms))
+
+    def group_counts(self, form_counts: np.ndarray) -> np.ndarray:
+        """Counts per group (in sorted group-key order) from counts per form."""
+        return np.bincount(self.group_index, weights=form_counts, minlength=self.n_groups).astype(np.int64)
+
+    def group_names(self, form_counts: np.ndarray) -> np.ndarray:
+        """The name of every group: its most frequent form, ties by form (as in the tables)."""
+        order = np.lexsort((np.arange(len(self.forms)), -form_counts, self.group_index))
+        groups = self.group_index[order]
+        first = order[np.r_[True, groups[1:] != groups[:-1]]] if len(order) else order
+        return self.forms[first]
 
     def table(self, scope: Segment | np.ndarray = ALL, top: int | None = None) -> pd.DataFrame:
         """The frequency table of a scope (all groups unless `top`), indexed by group key."""
         table = frequency_table(self.forms, self.group_of_form, self.form_counts(scope), top)
-        table.attrs["tokens_in_scope"] = int(self.rows(scope)[self.tokens.segment].sum())
+        table.attrs["tokens_in_scope"] = int(self.rows(scope)[self.token_segment].sum())
         return table
 
     def keyness(self, scope_a: Segment | np.ndarray, scope_b: Segment | np.ndarray,
@@ -189,10 +203,11 @@ class FreqCounter:
         from .stats import keyness
 
         a, b = self.form_counts(scope_a), self.form_counts(scope_b)
-        names = frequency_table(self.forms, self.group_of_form, a + b)["word"]
-        ta = frequency_table(self.forms, self.group_of_form, a)["count"]
-        tb = frequency_table(self.forms, self.group_of_form, b)["count"]
-        return keyness(ta.rename(names), tb.rename(names), labels=labels, correction=correction)
+        names = self.group_names(a + b)
+        ga, gb = self.group_counts(a), self.group_counts(b)
+        return keyness(pd.Series(ga[ga > 0], index=names[ga > 0]),
+                       pd.Series(gb[gb > 0], index=names[gb > 0]),
+                       labels=labels, correction=correction)
 
 
 def frequency_table(forms: np.ndarray, groups: np.ndarray, counts: np.ndarray,

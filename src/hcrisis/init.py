@@ -18,7 +18,7 @@ import yaml
 from .corpus import DEFAULT_INTERVIEWER_LABELS, INTERVIEWER, MANIFEST
 from .errors import CorpusError, HcrisisError, InputError
 from .io import write_atomic
-from .readers import READERS, Transcript, _load_readers, read_transcript
+from .readers import Transcript, read_transcript, supported_formats
 
 _HEADER = """\
 # Corpus manifest skeleton written by `hcrisis corpus init`. To complete it:
@@ -63,7 +63,7 @@ def init_corpus(folder: str | Path, force: bool = False) -> InitReport:
         report.labels += len(entry.get("speakers", {}))
     if not documents:
         raise CorpusError("no readable transcripts found", path=root,
-                          fix=f"add files in one of the formats {', '.join(sorted(READERS))}")
+                          fix=f"add files in one of the formats {', '.join(supported_formats())}")
     report.documents = len(documents)
     data: dict = {"name": root.resolve().name, "description": "", "attributes": {}}
     if participants:
@@ -77,9 +77,9 @@ def init_corpus(folder: str | Path, force: bool = False) -> InitReport:
 
 def transcript_files(root: Path) -> list[Path]:
     """Files in a supported format, hidden folders skipped, in path order."""
-    _load_readers()
+    formats = set(supported_formats())
     return sorted((p for p in root.rglob("*")
-                   if p.is_file() and p.suffix.lower().lstrip(".") in READERS
+                   if p.is_file() and p.suffix.lower().lstrip(".") in formats
                    and p.stem.lower() != "readme"
                    and not any(part.startswith(".") for part in p.relative_to(root).parts)),
                   key=lambda p: p.relative_to(root).as_posix())

@@ -11,7 +11,8 @@ masked (`j***@e***.org`) and the surrounding text never.
 
 `redact` writes a pseudonymised copy of a corpus with consistent
 replacements (`[PARTICIPANT-07]`, `[EMAIL]`, `[ORG-2]`) and a separate key
-file; `guard_export` stops an export that would write identifiers.
+file; `guard_export` stops an export that would write identifiers, and
+`hide_identifiers` masks them in text shown in the terminal (KWIC).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import copy
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, NoReturn
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -130,7 +131,8 @@ class Scanner:
         return kept
 
     @classmethod
-    def from_corpus(cls, corpus: Corpus) -> "Scanner":
+    def from_corpus(cls, corpus: Corpus | str | Path) -> "Scanner":
+        corpus = _corpus(corpus)
         names: dict[str, str] = {}
         reg = corpus.participants
         if "name" in reg.columns:
@@ -224,6 +226,31 @@ def _texts(texts_or_segments: Any) -> Iterable[tuple[str, str]]:
     return ((str(i), str(t)) for i, t in enumerate(texts_or_segments, 1))
 
 
+def hide_identifiers(text: str, start: int, end: int, findings: list[Finding]) -> tuple[str, list[str]]:
+    """`text[start:end]`, whitespace collapsed, with every finding overlapping it
+    (even in part) replaced by its kind (`[EMAIL]`); and those kinds in order."""
+    parts, kinds, at = [], [], start
+    for f in findings:
+        if f.end > start and f.start < end:
+            parts += [text[at:max(at, f.start)], f"[{f.kind.upper()}]"]
+            kinds.append(f.kind)
+            at = min(end, f.end)
+    parts.append(text[at:end])
+    return " ".join("".join(parts).split()), kinds
+
+
+def refuse(kind: str, where: str, destination: str | Path) -> NoReturn:
+    """The export guard's one-line refusal."""
+    raise PrivacyError(f"refusing to write: contains {kind} (segment {where})", path=destination, fix=_FIX)
+
+
+def guard_masked(table: pd.DataFrame, destination: str | Path) -> None:
+    """Refuse to write a table in which identifiers were masked (`attrs['identifiers']`)."""
+    hidden = table.attrs.get("identifiers", [])
+    if hidden:
+        refuse(hidden[0][1], hidden[0][0], destination)
+
+
 def guard_export(texts_or_segments: Any, destination: str | Path, allow_identifiers: bool,
                  scanner: Scanner | Corpus | str | Path | None = None) -> None:
     """Raise PrivacyError if text about to be written to `destination` holds identifiers.
@@ -237,12 +264,11 @@ def guard_export(texts_or_segments: Any, destination: str | Path, allow_identifi
     if allow_identifiers:
         return
     if not isinstance(scanner, Scanner):
-        scanner = Scanner() if scanner is None else Scanner.from_corpus(_corpus(scanner))
+        scanner = Scanner() if scanner is None else Scanner.from_corpus(scanner)
     for seg, text in _texts(texts_or_segments):
         found = scanner.find(text)
         if found:
-            raise PrivacyError(f"refusing to write: contains {found[0].kind} (segment {seg})",
-                               path=destination, fix=_FIX)
+            refuse(found[0].kind, seg, destination)
 
 
 def guard_corpus(corpus: Corpus | str | Path, destination: str | Path, allow_identifiers: bool) -> None:
@@ -317,6 +343,11 @@ def redact(corpus: Corpus, out: str | Path, key: str | Path) -> dict[str, int]:
         raise PrivacyError("output folder is not empty", path=out, fix="choose a new folder")
     pseudo = Pseudonymiser(Scanner.from_corpus(corpus))
     manifest = copy.deepcopy(corpus.manifest)
+    # files a `skip_bad` load left out are not copied
+    read = set(corpus.transcripts) | set(corpus.segments["document_id"])
+    for kind in ("documents", "tables"):
+        if kind in manifest:
+            manifest[kind] = [entry for entry in manifest[kind] if entry["id"] in read]
     for doc in manifest.get("documents", []):
         rows = corpus.segments[corpus.segments["document_id"] == doc["id"]]
         write_atomic(out / "documents" / f"{doc['id']}.txt", _render(rows, pseudo))

@@ -14,6 +14,7 @@ import importlib
 import json
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
@@ -141,6 +142,7 @@ def _rel(path: Path, base: Path) -> str:
     return os.path.relpath(Path(path).resolve(), base.resolve()).replace(os.sep, "/")
 
 
+@lru_cache(maxsize=1)
 def package_versions() -> dict[str, str]:
     out = {}
     for name in PACKAGES:

@@ -239,6 +239,16 @@ class TermIndex:
                 lv[k] = lv[k][keep]
         self._c_values(levels)
         self._strength(levels, inside)
+        if top is not None:    # the rows that can rank in the top, before building their lemma keys
+            c = np.concatenate([lv["c_value"] for lv in levels.values()])
+            n = np.concatenate([lv["count"] for lv in levels.values()])
+            if c.size > top:
+                kth = np.lexsort((-n, -c))[top - 1]                      # ties with it may rank too
+                keep = (c > c[kth]) | ((c == c[kth]) & (n >= n[kth]))
+                at = np.cumsum([0] + [lv["id"].size for lv in levels.values()])
+                for i, lv in enumerate(levels.values()):
+                    for k in list(lv):
+                        lv[k] = lv[k][keep[at[i]:at[i + 1]]]
         df = pd.concat([self._frame(m, lv) for m, lv in levels.items()])
         df = df.rename_axis("key").reset_index()
         df = df.sort_values(["c_value", "count", "key"], ascending=[False, False, True], kind="mergesort")
@@ -253,11 +263,14 @@ class TermIndex:
         return df
 
     def _level_stats(self, m: int, inside: np.ndarray) -> dict[str, np.ndarray]:
-        """Count, documents, participants and a first position of every level-m candidate."""
+        """Count, documents, participants and a position of every level-m candidate."""
         pos = self._positions(m, inside)
         ids = self.ids[m][pos]
-        uniq, first, count = np.unique(ids, return_index=True, return_counts=True)
-        out = {"id": uniq, "pos": pos[first], "count": count,
+        counts = np.bincount(ids, minlength=self.ids[m].size)   # ids are dense codes: no sort needed
+        uniq = np.flatnonzero(counts)
+        at = np.empty(counts.size, dtype=np.int64)
+        at[ids] = pos                                          # any occurrence: its lemmas are the term's
+        out = {"id": uniq, "pos": at[uniq], "count": counts[uniq],
                "documents": self._distinct(ids, uniq, self.doc_code[self.seg[pos]]),
                "participants": self._distinct(ids, uniq, self.pid_code[self.seg[pos]])}
         if self.has_chunks:
@@ -395,7 +408,9 @@ def merge_terms(tokens: Tokens, accepted: Iterable[str]) -> Merged:
     `Merged.counts` gives term counts over any scope.
     """
     terms = list(dict.fromkeys(t.strip().lower() for t in accepted if t.strip()))
-    lemma = tokens.column("lemma")
+    names, lemma_of_type = np.unique(tokens.types["lemma"].to_numpy(dtype=str), return_inverse=True)
+    lemma = lemma_of_type.ravel()[tokens.type_id]          # codes: comparing them is far faster than strings
+    code = {w: i for i, w in enumerate(names.tolist())}
     sent = tokens.sentence()
     covered = np.zeros(len(tokens), bool)
     starts, which = [], []
@@ -403,10 +418,10 @@ def merge_terms(tokens: Tokens, accepted: Iterable[str]) -> Merged:
     known = dict(zip(tokens.types["lower"], tokens.types["lemma"]))
     written = [term_words(t) for t in terms]
     for i in sorted(range(len(terms)), key=lambda i: -len(written[i])):
-        words = [known.get(w) or lemmatize_form(w) for w in written[i]]
+        words = [code.get(known.get(w) or lemmatize_form(w), -1) for w in written[i]]
         m = len(words)
         n = len(tokens) - m + 1
-        if n <= 0:
+        if n <= 0 or min(words) < 0:      # a lemma the corpus lacks: no occurrence
             continue
         hit = sent[:n] == sent[m - 1:m - 1 + n]
         for j, w in enumerate(words):
@@ -487,26 +502,27 @@ def coverage(table: pd.DataFrame, codebook_path: str | Path) -> tuple[pd.DataFra
     from spacy.lang.en.stop_words import STOP_WORDS
     from spacy.tokens import Doc
 
-    from .codebook import compile_codebook, load_codebook
+    from .codebook import compile_codebook, doc_tokens, load_codebook
 
     book = load_codebook(codebook_path)
     compiled = compile_codebook(book)
     words = [term_words(str(t)) for t in table["term"]]
-    compiled.expand({w for ws in words for w in ws})
+    docs = [Doc(compiled.nlp.vocab, words=ws, lemmas=[lemmatize_form(w) for w in ws]) for ws in words]
+    tokens = doc_tokens(docs)
+    rule, start, end = compiled.matches(tokens, [d.text for d in docs], docs=lambda rows: [docs[r] for r in rows])
+    spans: list[dict[int, set[int]]] = [{} for _ in docs]      # per term: code -> its tokens matched
+    for r, i, s, e in zip(rule.tolist(), tokens.segment[start].tolist(), start.tolist(), end.tolist()):
+        if not compiled.rules[r].exclude:
+            base = int(tokens.bounds[i])
+            spans[i].setdefault(compiled.rules[r].code, set()).update(range(s - base, e - base))
     full: dict[int, list[str]] = {}
     partial: list[list[str]] = []
-    for ws, term, count in zip(words, table["term"], table["count"]):
-        doc = Doc(compiled.nlp.vocab, words=ws, lemmas=[lemmatize_form(w) for w in ws])
+    for ws, term, count, got_by_code in zip(words, table["term"], table["count"], spans):
         need = {i for i, w in enumerate(ws) if w not in STOP_WORDS}
-        spans: dict[int, set[int]] = {}
-        for r, s, e in compiled.matches(doc):
-            rule = compiled.rules[r]
-            if not rule.exclude:
-                spans.setdefault(rule.code, set()).update(range(s, e))
-        for ci, got in spans.items():
+        for ci, got in got_by_code.items():
             if need <= got:
                 full.setdefault(ci, []).append(f"{term} ({count})")
-        partial.append(sorted(book.codes[ci].id for ci, got in spans.items() if not need <= got))
+        partial.append(sorted(book.codes[ci].id for ci, got in got_by_code.items() if not need <= got))
     covered = {t.split(" (")[0] for ts in full.values() for t in ts}
     unc = table.assign(partly_matched_by=[", ".join(p) for p in partial])
     unc = unc[~unc["term"].isin(covered)]
@@ -622,7 +638,11 @@ def _report(tables: dict[str, pd.DataFrame], study: Study) -> str:
 
 @step("terms", order=45)
 def terms_step(ctx: Context) -> None:
-    """terms_<segment>.csv/.md for every study segment, §5.3 social purpose checks, a report section."""
+    """terms_<segment>.csv/.md for every study segment, §5.3 social purpose checks, the used-terms
+    cloud of all participants, a report section."""
+    from .cloud import step_counter, study_style
+    from .freq import resolve_segment
+
     settings = TermSettings.from_study(ctx.study)
     index = TermIndex(ctx.tokens(), ctx.corpus.segments)
     tables = {}
@@ -631,13 +651,66 @@ def terms_step(ctx: Context) -> None:
         ctx.written += write_terms(tables[seg.id], ctx.out / "tables", seg, settings)
     ctx.cache["terms"] = tables
     _social_purpose_checks(ctx, index)
-    ctx.add_section("Multi-word terms", _report(tables, ctx.study))
+    report = _report(tables, ctx.study)
+    seg = resolve_segment(ctx.study, ALL.id)          # the scope of Figure 5.1
+    accepted = accepted_terms(index.tokens, ctx.corpus.segments, settings, index)
+    counter = step_counter(ctx)
+    table = merged_frequency_table(counter, seg, accepted, top=counter.settings.top)
+    if not table.empty:
+        written = terms_cloud(table, seg, ctx.out / "figures", study_style(ctx.study)[0])
+        ctx.written += written
+        source = ("the study's `settings.terms.accepted`" if settings.accepted is not None else
+                  f"the top {settings.merge_top} terms by C-value with G² ≥ {settings.min_g2}")
+        report += (f"\n\nUsed-terms cloud `{written[0].name}` ({seg.label}): words with {len(accepted)} "
+                   f"multi-word terms counted as single items ({source}): {', '.join(accepted)}; "
+                   f"{table.attrs['terms']:,} term occurrences.")
+    ctx.add_section("Multi-word terms", report)
 
 
-def accepted_terms(tokens: Tokens, segments: pd.DataFrame, settings: TermSettings) -> list[str]:
+def accepted_terms(tokens: Tokens, segments: pd.DataFrame, settings: TermSettings,
+                   index: TermIndex | None = None) -> list[str]:
     """The terms `--terms` merges: `settings.accepted`, else the top `merge_top` of all
-    participants by C-value among those with G² ≥ `min_g2` (p < 0.001 by default)."""
+    participants by C-value among those with G² ≥ `min_g2` (p < 0.001 by default).
+    `index`: the tokens' `TermIndex`, if already built."""
     if settings.accepted is not None:
         return list(settings.accepted)
-    table = TermIndex(tokens, segments).table(ALL, settings.min_freq, settings.min_docs)
+    table = (index or TermIndex(tokens, segments)).table(ALL, settings.min_freq, settings.min_docs)
     return table.loc[table["g2"] >= settings.min_g2, "term"].head(settings.merge_top).tolist()
+
+
+def terms_cloud(table: pd.DataFrame, seg: Segment, folder: Path, style) -> list[Path]:
+    """A cloud of used terms from a `merged_frequency_table`: `<figure stem>_terms.png/.svg/.csv`.
+
+    Drawn like the word clouds (`hcrisis.cloud.plot_cloud`), so "social
+    purpose" is one item where the word cloud shows "social" and "purpose".
+    """
+    from .cloud import figure_stem, plot_cloud
+
+    stem = figure_stem(folder, seg)
+    title = (f"Figure {seg.figure}, terms as single items: {seg.label}" if seg.figure
+             else f"{seg.label}: terms as single items")
+    return plot_cloud(table, stem.with_name(f"{stem.name}_terms"), style, title=title)
+
+
+def run_terms_cloud(study_path: str | Path, corpus: Path | None = None, segments: list[str] | None = None,
+                    out: Path | None = None) -> list[Path]:
+    """`hcrisis cloud --terms`: used-terms clouds of the named segments (default: those with a figure)."""
+    from .cloud import study_style
+    from .freq import open_counter
+    from .study import load_study
+
+    study = load_study(study_path)                     # options are checked before tokenising
+    style, _ = study_style(study)
+    chosen = [study.segment(s) for s in segments] if segments else [s for s in study.segments if s.figure]
+    settings = TermSettings.from_study(study)
+    counter, _ = open_counter(corpus, Path(study_path), study.corpus_path)
+    accepted = accepted_terms(counter.tokens, counter.segments, settings)
+    folder = Path(out) if out else study.outputs / "figures"
+    written = []
+    for seg in chosen:
+        table = merged_frequency_table(counter, seg, accepted, top=counter.settings.top)
+        if table.empty:
+            raise InputError(f"segment '{seg.id}' has no counted words in this corpus",
+                             path=study.path, fix="choose another segment or check its `where`")
+        written += terms_cloud(table, seg, folder, style)
+    return written

@@ -78,21 +78,20 @@ def detect_format(path: str | Path) -> str:
 def read_transcript(path: str | Path, options: ReaderOptions | None = None,
                     fmt: str | None = None) -> Transcript:
     """Read a transcript in any supported format."""
-    _load_readers()
     p = Path(path)
     fmt = (fmt or detect_format(p)).lower()
-    reader = READERS.get(fmt)
-    if reader is None:
-        known = ", ".join(f".{k}" for k in sorted(READERS))
+    formats = supported_formats()
+    if fmt not in formats:
         raise InputError(f"unsupported transcript format '.{fmt}'", path=p,
-                         fix=f"convert it to one of {known}")
-    return reader(p, options or ReaderOptions())
+                         fix=f"convert it to one of {', '.join('.' + f for f in formats)}")
+    return READERS[fmt](p, options or ReaderOptions())
 
 
-def _load_readers() -> None:
-    # Imported lazily so `hcrisis --help` stays fast; each module registers itself.
-    from . import text  # noqa: F401
-    try:
-        from . import office, captions  # noqa: F401
-    except ImportError:  # optional readers not present in this build
-        pass
+def supported_formats() -> list[str]:
+    """The registered formats (extensions without the dot), sorted.
+
+    Reader modules are imported here, lazily, so `hcrisis --help` stays fast;
+    each registers itself on import.
+    """
+    from . import captions, office, text  # noqa: F401
+    return sorted(READERS)
