@@ -156,5 +156,7 @@ def test_empty_corpus_after_skipping(tmp_path):
     write(tmp_path / "a.txt", "")
     result = run("corpus", "info", tmp_path, "--skip-bad")
     assert result.exit_code == 1
-    assert result.output == (f"Error: {tmp_path / 'manifest.yaml'}: corpus has no text segments"
-                             " (list at least one non-empty document or table)\n")
+    assert result.output == (
+        f"Error: {tmp_path / 'manifest.yaml'}: no readable documents: all 1 were skipped, the first because "
+        f"{tmp_path / 'a.txt'}: transcript is empty (check that the file has text) "
+        "(fix the files or remove them from the manifest)\n")

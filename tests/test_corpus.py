@@ -142,6 +142,15 @@ def test_skip_bad_lists_bad_documents(tmp_path):
     assert len(c.skipped) == 1 and "d.txt: binary file" in c.skipped[0]
 
 
+def test_manifest_without_documents(tmp_path):
+    path = _manifest(tmp_path, "name: x\n") / "manifest.yaml"
+    with pytest.raises(SchemaError) as err:
+        load_corpus(tmp_path)
+    assert err.value.one_line() == (
+        f"{path}: (top level): no documents or tables listed (list the transcripts under "
+        "'documents:' or write a manifest with 'hcrisis corpus init')")
+
+
 def test_registry_unknown_column(tmp_path):
     _manifest(tmp_path, "name: x\nparticipants: p.csv\ndocuments:\n  - {id: d1, file: d.txt, kind: interview}\n")
     write(tmp_path / "p.csv", "participant_id,age\nP1,40\n")

@@ -42,7 +42,7 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Hashable, Sequence
+from typing import TYPE_CHECKING, Hashable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -50,6 +50,9 @@ import pandas as pd
 from .errors import InputError
 from .reproduce import DIFFERS, NOT_COMPUTABLE, REPRODUCED, Context, step
 from .tables import table_to_markdown, write_table
+
+if TYPE_CHECKING:
+    from .corpus import Corpus
 
 NONE = "(none)"
 LEVELS = ("theme", "code")
@@ -513,18 +516,18 @@ def write_agreement(result: Agreement, out: str | Path) -> list[Path]:
     return written
 
 
-def run_agree(codings_path: str | Path, gold: str, *, corpus: str | Path | None, codebook: str | Path,
+def run_agree(codings_path: str | Path, gold: str, *, corpus: str | Path | Corpus | None, codebook: str | Path,
               level: str | None = None, unit: str = "segment", out: str | Path | None = None,
               baseline: bool = True) -> Agreement:
     """The `hcrisis agree` command: load, compare, write."""
-    from .corpus import load_corpus
+    from .corpus import as_corpus
 
     tree = load_code_tree(codebook)
     pred = load_codings(codings_path)
     check_codes(pred, tree, codings_path)
     segments = None
     if corpus is not None:
-        c = load_corpus(corpus)
+        c = as_corpus(corpus)
         segments = c.segments[~c.segments["is_interviewer"].astype(bool)].reset_index(drop=True)
     if gold == "thesis-sections":
         if segments is None:

@@ -119,6 +119,17 @@ def open_corpus(path: Path, skip_bad: bool):
     return c
 
 
+def corpus_for(corpus: Path | None, study: Path | None, skip_bad: bool):
+    """The corpus argument for a library call: a path (the library loads it), or with
+    --skip-bad the corpus loaded here (the study's, else the default) with its skipped files listed."""
+    if not skip_bad:
+        return corpus
+    if corpus is None:
+        from .study import load_study
+        corpus = load_study(study).corpus_path if study is not None else DEFAULT_CORPUS
+    return open_corpus(corpus, True)
+
+
 @corpus_app.command("init")
 def corpus_init(
     folder: Path = typer.Argument(..., help="Folder of transcripts."),
@@ -186,6 +197,7 @@ def agree(
     level: Optional[str] = typer.Option(None, "--level", help="theme or code (default: both)."),
     unit: str = typer.Option("segment", "--unit", help="Unit of analysis: segment or sentence."),
     out: Path = typer.Option(Path("outputs/coding"), "--out", help="Folder for agreement*.csv/.md."),
+    skip_bad: bool = SKIP_BAD,
 ) -> None:
     """Agreement of two codings: precision, recall, F1, kappa, alpha, confusion, baseline.
 
@@ -199,7 +211,7 @@ def agree(
         raise InputError(f"unknown level '{level}'", fix="use --level theme or --level code")
     if unit not in UNITS:
         raise InputError(f"unknown unit '{unit}'", fix="use --unit segment or --unit sentence")
-    result = run_agree(codings, gold, corpus=corpus, codebook=codebook, level=level, unit=unit, out=out)
+    result = run_agree(codings, gold, corpus=corpus and corpus_for(corpus, None, skip_bad), codebook=codebook, level=level, unit=unit, out=out)
     print_table(result.summary[["level", "split", "method", "gold_units", "top1", "recall",
                                 "codes_per_unit", "kappa_top1", "alpha_top1", "alpha_binary"]],
                 title=f"agreement ({unit}s)")
@@ -212,6 +224,7 @@ def suggest(
     codings: Path = typer.Option(..., "--codings", help="Codings CSV of the corpus (hcrisis code)."),
     topics: int = typer.Option(5, "--topics", min=1, help="Candidate themes to propose."),
     out: Path = typer.Option(Path("outputs/coding"), "--out", help="Folder for the suggestion tables."),
+    skip_bad: bool = SKIP_BAD,
 ) -> None:
     """Suggest codes for uncoded units and candidate new themes (for review, not codings).
 
@@ -220,7 +233,7 @@ def suggest(
     """
     from .suggest import run_suggest
 
-    suggestions, themes, _ = run_suggest(corpus, codings, topics=topics, out=out)
+    suggestions, themes, _ = run_suggest(corpus_for(corpus, None, skip_bad), codings, topics=topics, out=out)
     typer.echo(f"{suggestions['segment_id'].nunique()} uncoded unit(s) with suggested codes; "
                f"wrote {out / 'suggestions.csv'}")
     print_table(themes[["topic", "top_terms", "example_units"]], title="candidate themes (suggestions)")
@@ -239,6 +252,7 @@ def code(
     study: Optional[Path] = typer.Option(None, "--study", help="Study file naming corpus, codebook and outputs."),
     allow_identifiers: bool = typer.Option(False, "--allow-identifiers", help="Write quotations even if "
                                            "they hold identifiers (see hcrisis privacy scan)."),
+    skip_bad: bool = SKIP_BAD,
 ) -> None:
     """Apply a codebook: codings, matrices, co-occurrence, quotations and figures.
 
@@ -255,7 +269,7 @@ def code(
         out = out or s.outputs / "coding"
     if codebook is None:
         raise InputError("no codebook given", fix="pass --codebook FILE or --study FILE")
-    result = run_code(corpus or DEFAULT_CORPUS, codebook, out or Path("outputs/coding"),
+    result = run_code(corpus_for(corpus or DEFAULT_CORPUS, None, skip_bad), codebook, out or Path("outputs/coding"),
                       allow_identifiers=allow_identifiers)   # quotations guarded before anything is written
     coded = result.codings["segment_id"].nunique()
     typer.echo(f"{len(result.codings)} codings of {coded} of {result.segments} segments with "
@@ -311,6 +325,7 @@ def freq(
     terms: bool = typer.Option(False, "--terms", help="Count multi-word terms as single items "
                                "(the study's settings.terms.accepted, else the top extracted terms)."),
     out: Path = typer.Option(Path("outputs/tables"), "--out", help="Folder for freq_<segment>.csv/.md."),
+    skip_bad: bool = SKIP_BAD,
 ) -> None:
     """Word frequencies of a segment (NVivo's Word Frequency Query, arithmetic documented).
 
@@ -318,7 +333,7 @@ def freq(
     """
     from .freq import open_counter, resolve_segment, write_frequencies
 
-    counter, s = open_counter(corpus, study, DEFAULT_CORPUS, min_length=min_length,
+    counter, s = open_counter(corpus_for(corpus, study, skip_bad), study, DEFAULT_CORPUS, min_length=min_length,
                               stop_words=stop_words, grouping=grouping, top=top)
     seg = resolve_segment(s, segment)
     if terms:
@@ -344,6 +359,7 @@ def compare(
     correction: str = typer.Option("fdr_bh", "--correction", help="fdr_bh, bonferroni or none."),
     top: int = typer.Option(20, "--top", help="Rows printed."),
     out: Path = typer.Option(Path("outputs/tables"), "--out", help="Folder for keyness_<A>_vs_<B>.csv/.md."),
+    skip_bad: bool = SKIP_BAD,
 ) -> None:
     """Keyness of every word of segment A against B (G², p, log ratio, %DIFF).
 
@@ -355,7 +371,7 @@ def compare(
 
     if (b is None) == (not rest):
         raise InputError("give either segment B or --rest", fix="e.g. hcrisis compare la ha, or hcrisis compare la --rest")
-    counter, s = open_counter(corpus, study, DEFAULT_CORPUS)
+    counter, s = open_counter(corpus_for(corpus, study, skip_bad), study, DEFAULT_CORPUS)
     seg_a = resolve_segment(s, a)
     scope_b = resolve_segment(s, b) if b else counter.rest(seg_a)
     name_b = b or "rest"
@@ -382,6 +398,7 @@ def kwic(
     out: Optional[Path] = typer.Option(None, "--out", help="Write the hits to FILE (.csv, with a .md twin)."),
     allow_identifiers: bool = typer.Option(False, "--allow-identifiers", help="Show and write hits with "
                                            "their identifiers (see hcrisis privacy scan)."),
+    skip_bad: bool = SKIP_BAD,
 ) -> None:
     """Keyword in context, grouped by document, with each speaker's attribution.
 
@@ -394,6 +411,7 @@ def kwic(
     from .privacy import Scanner, guard_masked
     from .tables import write_table
 
+    corpus = corpus_for(corpus, study, skip_bad)
     tokens, segments, s = open_tokens(corpus, study, DEFAULT_CORPUS)
     rows = resolve_segment(s, segment).mask(segments)
     scanner = None if allow_identifiers else Scanner.from_corpus(
@@ -427,6 +445,7 @@ def cloud(
     measure: str = typer.Option("g2", "--measure", help="Comparison word size: g2 or log_ratio."),
     terms: bool = typer.Option(False, "--terms", help="Count multi-word terms as single items, a cloud of "
                                "used terms (the study's settings.terms.accepted, else the top extracted terms)."),
+    skip_bad: bool = SKIP_BAD,
 ) -> None:
     """Word clouds of study segments (PNG 300 dpi, SVG and the frequency table beside them).
 
@@ -436,6 +455,7 @@ def cloud(
     from .errors import InputError
 
     pair = tuple(compare) if compare and all(compare) else None
+    corpus = corpus_for(corpus, study, skip_bad)
     if terms:
         from .terms import run_terms_cloud
         if pair:
@@ -461,6 +481,7 @@ def terms(
     uncovered: Optional[Path] = typer.Option(None, "--uncovered", help="Codebook (YAML): frequent terms no "
                                              "code matches, and the terms each code covers."),
     out: Path = typer.Option(Path("outputs/tables"), "--out", help="Folder for terms_<segment>.csv/.md."),
+    skip_bad: bool = SKIP_BAD,
 ) -> None:
     """Multi-word terms (2-4 tokens) ranked by C-value, with G2 and PMI of their parts.
 
@@ -469,7 +490,7 @@ def terms(
     from .terms import run_terms
 
     pair = tuple(compare) if compare and all(compare) else None
-    run = run_terms(corpus, study, DEFAULT_CORPUS, segment=segment, out=out, model=model,
+    run = run_terms(corpus_for(corpus, study, skip_bad), study, DEFAULT_CORPUS, segment=segment, out=out, model=model,
                     compare=pair, uncovered=uncovered, min_freq=min_freq, min_docs=min_docs, top=top)
     for seg_id, table in run.tables.items():
         print_table(table[["rank", "term", "count", "documents", "c_value", "g2", "pmi"]].head(20),

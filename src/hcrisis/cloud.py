@@ -26,6 +26,7 @@ import zlib
 from dataclasses import dataclass, fields
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -34,6 +35,9 @@ from .io import write_atomic
 from .reproduce import NOT_COMPUTABLE, NOT_TESTABLE, Context, step
 from .study import Segment, Study
 from .tables import write_table
+
+if TYPE_CHECKING:
+    from .corpus import Corpus
 
 FONT = "data/fonts/DejaVuSans-Bold.ttf"
 # Colour-blind-safe dark colours (Okabe & Ito 2008), one per word by a hash of
@@ -318,11 +322,11 @@ def segment_tables(ctx: Context) -> dict[str, pd.DataFrame]:
     return {seg.id: counter.table(seg, top=counter.settings.top) for seg in ctx.study.segments}
 
 
-def run_cloud(study_path: str | Path, corpus: str | Path | None = None,
+def run_cloud(study_path: str | Path, corpus: str | Path | Corpus | None = None,
               segments: list[str] | None = None, compare: tuple[str, str] | None = None,
               out: str | Path | None = None, measure: str = "g2") -> list[Path]:
     """`hcrisis cloud`: clouds of the named segments (default: those with a figure)."""
-    from .corpus import load_corpus
+    from .corpus import as_corpus
     from .study import check_segment_columns, load_study
     from .tokens import tokenize_segments
 
@@ -334,7 +338,7 @@ def run_cloud(study_path: str | Path, corpus: str | Path | None = None,
     pair = tuple(compare or ())
     for seg_id in pair:
         study.segment(seg_id)
-    c = load_corpus(corpus or study.corpus_path)
+    c = as_corpus(corpus or study.corpus_path)
     check_segment_columns(study, c.segments)
     counter = _counter(study, tokenize_segments(c.segments), c.segments)
     folder = Path(out) if out else study.outputs / "figures"

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -54,6 +55,9 @@ from .errors import PrivacyError
 from .io import atomic_path, write_atomic
 from .reproduce import DIFFERS, REPRODUCED, Context, step
 from .tables import table_to_markdown, write_table
+
+if TYPE_CHECKING:
+    from .corpus import Corpus
 
 CODING_COLUMNS = ["segment_id", "code_id", "code_path", "theme_id", "unit", "start", "end",
                   "matched_terms", "hits", "score", "primary"]
@@ -288,14 +292,14 @@ class CodeRun:
     written: list[Path]
 
 
-def run_code(corpus: str | Path, codebook: str | Path, out: str | Path, *,
+def run_code(corpus: str | Path | Corpus, codebook: str | Path, out: str | Path, *,
              allow_identifiers: bool = False) -> CodeRun:
     """`hcrisis code`: load, tokenise once, code, check the quotations, write every output."""
-    from .corpus import load_corpus
+    from .corpus import as_corpus
     from .tokens import tokenize_segments
 
     book = load_codebook(codebook)
-    loaded = load_corpus(corpus)
+    loaded = as_corpus(corpus)
     segments = loaded.segments
     codings = apply_codebook(book, segments, tokenize_segments(segments))
     guard_quotes(codings, segments, Path(out), allow_identifiers, loaded)

@@ -133,11 +133,20 @@ def load_corpus(path: str | Path, *, skip_bad: bool = False) -> Corpus:
     registry = _load_participants(manifest, root, attributes, manifest_path)
     loader = _SegmentBuilder(root, manifest, attributes, registry, skip_bad)
     segments = loader.build()
+    if segments.empty and loader.skipped:
+        raise CorpusError(f"no readable documents: all {len(loader.skipped)} were skipped, the first "
+                          f"because {loader.skipped[0]}", path=manifest_path,
+                          fix="fix the files or remove them from the manifest")
     if segments.empty:
         raise CorpusError("corpus has no text segments", path=manifest_path,
                           fix="list at least one non-empty document or table")
     return Corpus(root, manifest["name"], manifest, attributes, registry, segments,
                   loader.transcripts, loader.unmapped, loader.skipped)
+
+
+def as_corpus(corpus: str | Path | Corpus, *, skip_bad: bool = False) -> Corpus:
+    """A corpus already loaded (e.g. with `skip_bad` by the CLI), or the folder loaded now."""
+    return corpus if isinstance(corpus, Corpus) else load_corpus(corpus, skip_bad=skip_bad)
 
 
 def _check_attribute_names(manifest: dict, lines: Lines, path: Path, declared: list[str]) -> None:
@@ -158,7 +167,8 @@ def _check_attribute_names(manifest: dict, lines: Lines, path: Path, declared: l
     if dupes:
         problems.append(("documents", lines.get("documents"), f"duplicate document id(s): {', '.join(dupes)}"))
     if not ids:
-        problems.append(("(top level)", None, "no documents or tables listed"))
+        problems.append(("(top level)", None, "no documents or tables listed (list the transcripts under "
+                         "'documents:' or write a manifest with 'hcrisis corpus init')"))
     if problems:
         raise SchemaError(path, problems)
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -40,6 +40,9 @@ from .errors import InputError
 from .study import ALL, Segment, Study
 from .tables import write_table
 from .tokens import Tokens
+
+if TYPE_CHECKING:
+    from .corpus import Corpus
 
 GROUPINGS = ("exact", "stemmed")
 FREQ_COLUMNS = ["rank", "word", "length", "count", "weighted_percentage", "members"]
@@ -264,14 +267,14 @@ def tokenize_with_progress(segments: pd.DataFrame) -> Tokens:
         return tokenize_segments(segments, progress=lambda n: bar.advance(task, n))
 
 
-def open_tokens(corpus: Path | None, study_path: Path | None,
+def open_tokens(corpus: Path | Corpus | None, study_path: Path | None,
                 default_corpus: Path) -> tuple[Tokens, pd.DataFrame, Study | None]:
     """Load the corpus (given, else the study's, else the default) and tokenise it once."""
-    from .corpus import load_corpus
+    from .corpus import as_corpus
     from .study import check_segment_columns, load_study
 
     study = load_study(study_path) if study_path is not None else None
-    c = load_corpus(corpus or (study.corpus_path if study else default_corpus))
+    c = as_corpus(corpus or (study.corpus_path if study else default_corpus))
     if study is not None:
         check_segment_columns(study, c.segments)
     return tokenize_with_progress(c.segments), c.segments, study

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 import yaml
 
-from .corpus import MANIFEST, Corpus, load_corpus, read_csv_table
+from .corpus import MANIFEST, Corpus, as_corpus, read_csv_table
 from .errors import PrivacyError
 from .io import write_atomic
 from .readers.text import DEFAULT_PATTERN
@@ -132,7 +132,7 @@ class Scanner:
 
     @classmethod
     def from_corpus(cls, corpus: Corpus | str | Path) -> "Scanner":
-        corpus = _corpus(corpus)
+        corpus = as_corpus(corpus)
         names: dict[str, str] = {}
         reg = corpus.participants
         if "name" in reg.columns:
@@ -275,12 +275,8 @@ def guard_corpus(corpus: Corpus | str | Path, destination: str | Path, allow_ide
     """Guard an export that may quote any participant turn of `corpus` (interviewers are not quoted)."""
     if allow_identifiers:
         return
-    c = _corpus(corpus)
+    c = as_corpus(corpus)
     guard_export(c.segments[~c.segments["is_interviewer"]], destination, False, Scanner.from_corpus(c))
-
-
-def _corpus(corpus: Corpus | str | Path) -> Corpus:
-    return corpus if isinstance(corpus, Corpus) else load_corpus(corpus)
 
 
 class Pseudonymiser:

@@ -18,12 +18,16 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .errors import InputError
 from .tables import write_table
+
+if TYPE_CHECKING:
+    from .corpus import Corpus
 
 SEED = 0
 LABEL = "suggestion (unreviewed)"
@@ -118,14 +122,14 @@ def candidate_themes(docs: list[str], unit_ids: list[str], n_topics: int = 5, *,
     return pd.DataFrame(rows, columns=columns)
 
 
-def run_suggest(corpus: str | Path, codings_path: str | Path, *, topics: int = 5, top_k: int = 3,
+def run_suggest(corpus: str | Path | Corpus, codings_path: str | Path, *, topics: int = 5, top_k: int = 3,
                 out: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, list[Path]]:
     """The `hcrisis suggest` command: suggestions and candidate themes, written to `out`."""
     from .agree import load_codings
-    from .corpus import load_corpus
+    from .corpus import as_corpus
     from .tokens import tokenize_segments
 
-    c = load_corpus(corpus)
+    c = as_corpus(corpus)
     segments = c.segments[~c.segments["is_interviewer"].astype(bool)].reset_index(drop=True)
     codings = load_codings(codings_path)
     docs = unit_documents(tokenize_segments(segments))

@@ -56,7 +56,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import numpy as np
 import pandas as pd
@@ -67,6 +67,9 @@ from .stats import RATE_BASE
 from .study import ALL, Segment, Study
 from .tables import table_to_markdown, write_table
 from .tokens import Tokens, lemmatize_form
+
+if TYPE_CHECKING:
+    from .corpus import Corpus
 
 MIN_N, MAX_N = 2, 4
 TERM_COLUMNS = ["rank", "term", "length", "count", "documents", "participants",
@@ -554,7 +557,7 @@ def write_terms(table: pd.DataFrame, out: Path, seg: Segment, settings: TermSett
                        title=table_title(seg, table, settings))
 
 
-def run_terms(corpus: Path | None, study_path: Path | None, default_corpus: Path, *,
+def run_terms(corpus: Path | Corpus | None, study_path: Path | None, default_corpus: Path, *,
               segment: str | None = None, out: Path = Path("outputs/tables"),
               model: str | None = None, compare: tuple[str, str] | None = None,
               uncovered: Path | None = None, **overrides: Any) -> TermsRun:
@@ -692,7 +695,7 @@ def terms_cloud(table: pd.DataFrame, seg: Segment, folder: Path, style) -> list[
     return plot_cloud(table, stem.with_name(f"{stem.name}_terms"), style, title=title)
 
 
-def run_terms_cloud(study_path: str | Path, corpus: Path | None = None, segments: list[str] | None = None,
+def run_terms_cloud(study_path: str | Path, corpus: Path | Corpus | None = None, segments: list[str] | None = None,
                     out: Path | None = None) -> list[Path]:
     """`hcrisis cloud --terms`: used-terms clouds of the named segments (default: those with a figure)."""
     from .cloud import study_style
