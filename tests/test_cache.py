@@ -169,8 +169,8 @@ def test_real_steps_rerun_skips_all(tiny_corpus, tmp_path):
     assert _files(tmp_path / "out") == out
 
 
-def test_word_counter_is_not_in_step_records_and_clouds_rerun_without_it(tiny_corpus, tmp_path,
-                                                                           monkeypatch):
+def test_word_counter_is_not_in_step_records_and_chapter5_reruns_without_it(tiny_corpus, tmp_path,
+                                                                             monkeypatch):
     import pickle
 
     from hcrisis import cache as cache_module
@@ -182,10 +182,11 @@ def test_word_counter_is_not_in_step_records_and_clouds_rerun_without_it(tiny_co
     records = [pickle.loads(p.read_bytes()) for p in (tmp_path / CACHE_DIR / "step").glob("*.pkl")]
     assert records and all("freq_counter" not in r.results for r in records)
     assert any("freq" in r.results for r in records)
-    # the clouds code changes: chapter5 is replayed, clouds counts again from the cached tokens
+    # the chapter5 code changes: clouds (which ran first) is replayed, chapter5 counts
+    # again from the cached tokens
     real = cache_module.source_hash
     monkeypatch.setattr(cache_module, "source_hash",
-                        lambda m: "new" if m == "hcrisis.cloud" else real(m))
+                        lambda m: "new" if m == "hcrisis.chapter5" else real(m))
     ctx = run_reproduce(study, only=steps)
-    assert ctx.disk_cache.skipped == ["chapter5"]
+    assert ctx.disk_cache.skipped == ["clouds"]
     assert _files(tmp_path / "out") == out

@@ -162,7 +162,8 @@ def test_reproduce_step_reads_the_freq_steps_tables(tiny_corpus, tmp_path, monke
             assert (a.id, b.id) == labels == ("la", "ha")
             return _keyness()
 
-    monkeypatch.setattr(cloud, "_counter", lambda *a: pytest.fail("recounted"))
+    from hcrisis import freq
+    monkeypatch.setattr(freq, "FreqCounter", lambda *a: pytest.fail("recounted"))
     from hcrisis.reproduce import Context
     from hcrisis.corpus import load_corpus
     from hcrisis.study import load_study
@@ -172,13 +173,17 @@ def test_reproduce_step_reads_the_freq_steps_tables(tiny_corpus, tmp_path, monke
     ctx.cache["freq"] = {"all": TABLE, "la": TABLE.iloc[:3], "ha": TABLE.iloc[2:]}
     ctx.cache["freq_counter"] = Counter()
     cloud.clouds_step(ctx)
+    assert not (tmp_path / "out").exists()   # drawn in the background until the run finishes it
+    paths = ctx.deferred()
+    assert sorted({p.stem for p in paths}) == ["compare_la_ha", "fig5_1_all", "fig5_2_la", "fig5_3_ha"]
+    assert len(paths) == 12   # .png, .svg and .csv each
     assert pd.read_csv(tmp_path / "out" / "figures" / "fig5_1_all.csv")["word"].iloc[0] == "people"
     compare = pd.read_csv(tmp_path / "out" / "figures" / "compare_la_ha.csv")
     assert compare["word"].tolist() == ["finance", "tenants"]
 
 
 def test_cli_cloud_and_compare(tiny_corpus, tmp_path):
-    study = _study(tiny_corpus, tmp_path, "settings: {clouds: {width: 200, height: 120}}\n")
+    study = _study(tiny_corpus, tmp_path, "settings: {clouds: {width: 200, height: 120, scale: 2}}\n")
     out = tmp_path / "figs"
     result = CliRunner().invoke(app, ["cloud", str(tiny_corpus), "--study", str(study),
                                       "--segment", "all", "--compare", "la", "ha", "--out", str(out)])

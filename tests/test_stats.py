@@ -39,6 +39,13 @@ def test_pvalue_is_chi_square_one_df():
     assert stats.g2_pvalue(-6.63) == pytest.approx(chi2.sf(6.63, 1))
 
 
+@given(st.lists(st.floats(-2000, 2000, allow_nan=False), max_size=50))
+def test_pvalue_matches_scipy_chi2(values):
+    ours, ref = stats.g2_pvalue(values), chi2.sf(np.abs(values), 1)
+    assert ours.shape == ref.shape
+    np.testing.assert_allclose(ours, ref, rtol=1e-12, atol=1e-300)
+
+
 def test_log_ratio_and_zero_adjustment():
     assert stats.log_ratio(20, 5, 1000, 1000) == pytest.approx(2.0)
     # Hardie (2014): the zero count becomes 0.5

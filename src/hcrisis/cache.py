@@ -236,28 +236,41 @@ def step_key(ctx, cache: Cache, name: str, fn: Callable) -> str:
 
 
 def run_step(ctx, name: str, fn: Callable, cache: Cache | None) -> bool:
-    """Run step `fn`, or replay its cached record; True when it was skipped."""
-    if cache is None:
-        fn(ctx)
-        return False
-    key = cache.chain = step_key(ctx, cache, name, fn)
-    record = cache.load("step", key)
-    if isinstance(record, StepRecord) and record.valid(cache):
-        record.replay(ctx)
-        cache.skipped.append(name)
-        return True
+    """Run step `fn`, or replay its cached record; True when it was skipped.
+
+    A step that left work running (`ctx.finish_later`) is recorded once that
+    work is done, by the finisher it adds to `ctx.finishers`."""
+    key = None
+    if cache is not None:
+        key = cache.chain = step_key(ctx, cache, name, fn)
+        record = cache.load("step", key)
+        if isinstance(record, StepRecord) and record.valid(cache):
+            record.replay(ctx)
+            cache.skipped.append(name)
+            return True
     marks = len(ctx.checks), len(ctx.sections), len(ctx.written), len(ctx.inputs)
     before = dict(ctx.cache)
+    ctx.deferred = None
     fn(ctx)
-    written = ctx.written[marks[2]:]
-    cache.forget(written)
-    results = {k: v for k, v in ctx.cache.items()
-               if k not in UNCACHED_KEYS and before.get(k) is not v}
-    record = StepRecord(
-        ctx.checks[marks[0]:], ctx.sections[marks[1]:],
-        cache.hashed(written), cache.hashed(ctx.inputs[marks[3]:]),
-        results)
-    cache.store("step", key, record, keep_bytes=STEP_BYTES)
+    deferred, ctx.deferred = ctx.deferred, None
+    record = StepRecord(ctx.checks[marks[0]:], ctx.sections[marks[1]:], ctx.written[marks[2]:],
+                        ctx.inputs[marks[3]:],
+                        {k: v for k, v in ctx.cache.items() if k not in UNCACHED_KEYS and before.get(k) is not v})
+
+    def finish() -> None:
+        if deferred is not None:
+            later = deferred()
+            ctx.written += later
+            record.written = record.written + later
+        if cache is not None:
+            cache.forget(record.written)
+            record.written, record.inputs = cache.hashed(record.written), cache.hashed(record.inputs)
+            cache.store("step", key, record, keep_bytes=STEP_BYTES)
+
+    if deferred is None:
+        finish()
+    else:
+        ctx.finishers.append(finish)
     return False
 
 

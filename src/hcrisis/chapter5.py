@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .freq import FreqCounter, settings_from, write_frequencies
+from .freq import FreqCounter, step_counter, step_tables, write_frequencies
 from .reproduce import NOT_COMPUTABLE, NOT_REPRODUCED, NOT_TESTABLE, REPRODUCED, Context, step
 from .stats import RATE_BASE, g2_pvalue, signed_g2
 from .study import ALL, Segment
@@ -39,8 +39,10 @@ CONTRASTS = [("la", "ha"), ("national", "focus_groups")]
 
 def load_chapter5(path: Path) -> dict[str, Any]:
     import yaml
+
+    from .schema import parse_yaml
     try:
-        data = yaml.safe_load(path.read_text("utf-8")) or {}
+        data = parse_yaml(path.read_text("utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise InputError(f"cannot read chapter-5 values: {exc.__class__.__name__}", path=path,
                          fix="restore the file from version control") from None
@@ -244,13 +246,10 @@ def write_keyness(ctx: Context, counter: FreqCounter, segments: dict[str, Segmen
 
 @step("chapter5", 50)
 def chapter5_step(ctx: Context) -> None:
-    settings = settings_from(ctx.study)
     segments = {ALL.id: ALL, **{s.id: s for s in ctx.study.segments}}
-    counter = FreqCounter(ctx.tokens(), ctx.corpus.segments, settings)
-    ctx.cache["freq_counter"] = counter
-    freq = ctx.cache.setdefault("freq", {})
+    counter, freq = step_counter(ctx), step_tables(ctx)
+    settings = counter.settings
     for seg in segments.values():
-        freq[seg.id] = counter.table(seg, top=settings.top)
         ctx.written += write_frequencies(freq[seg.id], ctx.out / "tables", seg, settings)
     write_keyness(ctx, counter, segments)
     design = ctx.study.resolve("design")

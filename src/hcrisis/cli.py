@@ -8,6 +8,8 @@ that `hcrisis --help` stays fast.
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -526,4 +528,18 @@ def quotes_extract(
 
 
 def main() -> None:
-    app()
+    """The `hcrisis` executable: run the command, flush its output and leave at once.
+
+    Skipping the interpreter's teardown (as Instagram's services do) saves up to
+    half a second per command, spent freeing the modules of spaCy, pandas,
+    matplotlib and fontTools; every file hcrisis writes is closed (and renamed
+    into place) before the command returns, and worker processes are joined.
+    """
+    try:
+        app()
+        code = 0
+    except SystemExit as exc:   # click's standalone mode always ends with one
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -24,9 +24,10 @@ import io
 import os
 import zlib
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import pandas as pd
 
@@ -49,20 +50,29 @@ MEASURES = ("g2", "log_ratio")
 LAYOUT_TABLES = ["GPOS", "GSUB", "GDEF", "kern", "FFTM"]
 LEGEND_BAND = 0.08    # comparison clouds: legend band height, fraction of the cloud's
 MAX_PROCESSES = 2     # clouds drawn at once (render_all)
+BASE_CHARS = "".join(map(chr, range(0x20, 0x7F)))   # embedded in every SVG
 
 
 @dataclass(frozen=True)
 class CloudStyle:
     """Fixed drawing settings (study file: `settings.clouds`)."""
 
-    width: int = 800          # layout canvas, pixels; the PNG is width·scale wide
-    height: int = 500
-    scale: int = 2
+    # Layout canvas in pixels; the PNG is width·scale by height·scale (1600×1000).
+    # wordcloud lays words out on the canvas and draws them `scale` times larger:
+    # a quarter of the 800×500 canvas's layout time, the same image to the eye.
+    width: int = 400
+    height: int = 250
+    scale: int = 4
     dpi: int = 300
     max_words: int = 100
     random_state: int = 42
     background: str = "white"
     prefer_horizontal: float = 0.9
+    # Largest font as a share of the layout height (0.3: what wordcloud's own
+    # default picks on these clouds by laying out the top two words first,
+    # a third of each cloud's drawing time). A word too long for it is made
+    # smaller until it fits, as wordcloud does with every word.
+    max_font_share: float = 0.3
 
     @classmethod
     def from_settings(cls, settings: dict, path: Path | None = None) -> "CloudStyle":
@@ -127,6 +137,7 @@ def render(job: CloudJob) -> Rendered:
     wc = WordCloud(font_path=font_path(), width=style.width, height=style.height,
                    scale=style.scale, max_words=style.max_words, random_state=style.random_state,
                    background_color=style.background, prefer_horizontal=style.prefer_horizontal,
+                   max_font_size=max(1, round(style.max_font_share * style.height)),
                    color_func=lambda word, **_: colours[word])
     wc.generate_from_frequencies(dict(zip(words["word"], words[value].astype(float))))
     sizes = {w: int(size * style.scale) for (w, _), size, *_ in wc.layout_}
@@ -173,10 +184,17 @@ def _finish_svg(svg: str, chars: str, title: str | None) -> str:
 
     head, rest = svg.split("\n", 1)
     extra = [f"<title>{escape(title)}</title>"] if title else []
-    extra.append(_font_face(chars))
+    extra.append(_font_face(font_chars(chars)))
     return "\n".join([head, *extra, rest]) + "\n"
 
 
+def font_chars(chars: str) -> str:
+    """The characters to embed for a cloud drawing `chars`: printable ASCII plus any
+    others, so most clouds share one font subset, made once (`_font_face` is cached)."""
+    return "".join(sorted(set(BASE_CHARS) | set(chars)))
+
+
+@lru_cache(maxsize=8)
 def _font_face(text: str) -> str:
     """An @font-face rule with a WOFF subset of the bundled font for `text`.
 
@@ -206,22 +224,36 @@ def _font_face(text: str) -> str:
 
 
 def render_all(jobs: list[CloudJob], processes: int | None = None) -> list[Rendered]:
-    """`render` every job, in order; several jobs are spread over forked worker
-    processes (default: one per CPU, at most `MAX_PROCESSES`). Each cloud has its
-    own seeded layout, so the bytes do not depend on where it was drawn."""
+    """`render` every job, in order (see `start_rendering`)."""
+    return start_rendering(jobs, processes)()
+
+
+def start_rendering(jobs: list[CloudJob], processes: int | None = None) -> Callable[[], list[Rendered]]:
+    """Start rendering `jobs` in forked worker processes (default: one per CPU, at
+    most `MAX_PROCESSES`) and return a function that waits for them and gives the
+    results in order; without fork (or with one process) the jobs are rendered
+    when it is called. Each cloud has its own seeded layout, so the bytes do not
+    depend on where it was drawn."""
     import multiprocessing
 
-    # imported once here and inherited by the workers
-    import fontTools.subset  # noqa: F401
+    # imported and made once here, inherited by the workers
     import wordcloud  # noqa: F401
+    _font_face(font_chars(""))
 
     processes = min(processes or os.cpu_count() or 1, MAX_PROCESSES, len(jobs))
     if processes <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return [render(job) for job in jobs]
+        return lambda: [render(job) for job in jobs]
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork")) as pool:
-        return list(pool.map(render, jobs))
+    pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"))
+    futures = [pool.submit(render, job) for job in jobs]
+
+    def results() -> list[Rendered]:
+        try:
+            return [f.result() for f in futures]
+        finally:
+            pool.shutdown()
+    return results
 
 
 def write_figure(rendered: Rendered, stem: str | Path) -> list[Path]:
@@ -280,9 +312,15 @@ def plot_comparison(keyness: pd.DataFrame, stem: str | Path, labels: tuple[str, 
 
 
 def write_figures(jobs: list[tuple[Path, CloudJob]]) -> list[Path]:
-    """Draw every (stem, job) with `render_all` and write the figures in order."""
-    rendered = render_all([job for _, job in jobs])
-    return [p for (stem, _), r in zip(jobs, rendered) for p in write_figure(r, stem)]
+    """Draw every (stem, job) and write the figures in order."""
+    return start_figures(jobs)()
+
+
+def start_figures(jobs: list[tuple[Path, CloudJob]]) -> Callable[[], list[Path]]:
+    """Start drawing every (stem, job) (`start_rendering`); the returned function
+    waits for the drawings, writes the figures in order and returns their paths."""
+    results = start_rendering([job for _, job in jobs])
+    return lambda: [p for (stem, _), r in zip(jobs, results()) for p in write_figure(r, stem)]
 
 
 def figure_stem(folder: Path, seg: Segment) -> Path:
@@ -302,31 +340,12 @@ def study_style(study: Study) -> tuple[CloudStyle, tuple[str, ...]]:
     return CloudStyle.from_settings(settings, study.path), compare
 
 
-def _counter(study: Study, tokens, segments: pd.DataFrame):
-    from .freq import FreqCounter, settings_from
-
-    return FreqCounter(tokens, segments, settings_from(study))
-
-
-def step_counter(ctx: Context):
-    """The freq step's word counter (ctx.cache['freq_counter']), else one built here."""
-    counter = ctx.cache.get("freq_counter")
-    return counter if counter is not None else _counter(ctx.study, ctx.tokens(), ctx.corpus.segments)
-
-
-def segment_tables(ctx: Context) -> dict[str, pd.DataFrame]:
-    """Frequency tables per segment: the freq step's, else computed here."""
-    if "freq" in ctx.cache:
-        return ctx.cache["freq"]
-    counter = step_counter(ctx)
-    return {seg.id: counter.table(seg, top=counter.settings.top) for seg in ctx.study.segments}
-
-
 def run_cloud(study_path: str | Path, corpus: str | Path | Corpus | None = None,
               segments: list[str] | None = None, compare: tuple[str, str] | None = None,
               out: str | Path | None = None, measure: str = "g2") -> list[Path]:
     """`hcrisis cloud`: clouds of the named segments (default: those with a figure)."""
     from .corpus import as_corpus
+    from .freq import FreqCounter, settings_from
     from .study import check_segment_columns, load_study
     from .tokens import tokenize_segments
 
@@ -340,7 +359,7 @@ def run_cloud(study_path: str | Path, corpus: str | Path | Corpus | None = None,
         study.segment(seg_id)
     c = as_corpus(corpus or study.corpus_path)
     check_segment_columns(study, c.segments)
-    counter = _counter(study, tokenize_segments(c.segments), c.segments)
+    counter = FreqCounter(tokenize_segments(c.segments), c.segments, settings_from(study))
     folder = Path(out) if out else study.outputs / "figures"
     jobs = []
     for seg in chosen:
@@ -364,11 +383,14 @@ def _compare_title(pair: tuple[str, str]) -> str:
     return f"Keyness: {pair[0]} versus {pair[1]}"
 
 
-@step("clouds", order=60)
+# Before chapter5 and coding, which run while the clouds are drawn (finish_later).
+@step("clouds", order=48)
 def clouds_step(ctx: Context) -> None:
     """Figures 5.1–5.6 (one cloud per segment with a figure) and a la/ha comparison."""
+    from .freq import step_counter, step_tables
+
     style, pair = study_style(ctx.study)
-    tables = segment_tables(ctx)
+    tables = step_tables(ctx)
     folder = ctx.out / "figures"
     jobs = []
     for seg in ctx.study.segments:
@@ -390,4 +412,4 @@ def clouds_step(ctx: Context) -> None:
         table = step_counter(ctx).keyness(*map(ctx.study.segment, pair), labels=pair)
         jobs.append((compare_stem(folder, pair),
                      comparison_job(table, pair, style=style, title=_compare_title(pair))))
-    ctx.written += write_figures(jobs)
+    ctx.finish_later(start_figures(jobs))

@@ -43,6 +43,7 @@ from .tokens import Tokens
 
 if TYPE_CHECKING:
     from .corpus import Corpus
+    from .reproduce import Context
 
 GROUPINGS = ("exact", "stemmed")
 FREQ_COLUMNS = ["rank", "word", "length", "count", "weighted_percentage", "members"]
@@ -51,9 +52,8 @@ FREQ_COLUMNS = ["rank", "word", "length", "count", "weighted_percentage", "membe
 @lru_cache(maxsize=1)
 def default_lists() -> dict[str, Any]:
     """The packaged filler list and protected forms (data/fillers.yaml)."""
-    import yaml
-    text = resources.files("hcrisis").joinpath("data/fillers.yaml").read_text("utf-8")
-    return yaml.safe_load(text)
+    from .schema import parse_yaml
+    return parse_yaml(resources.files("hcrisis").joinpath("data/fillers.yaml").read_text("utf-8"))
 
 
 @dataclass(frozen=True)
@@ -285,6 +285,23 @@ def open_counter(corpus: Path | None, study_path: Path | None, default_corpus: P
     """`open_tokens`, then a counter with the study's settings and the overrides."""
     tokens, segments, study = open_tokens(corpus, study_path, default_corpus)
     return FreqCounter(tokens, segments, settings_from(study, **overrides)), study
+
+
+def step_counter(ctx: Context) -> FreqCounter:
+    """The reproduction's word counter, with the study's settings, built once per run."""
+    if ctx.cache.get("freq_counter") is None:
+        ctx.cache["freq_counter"] = FreqCounter(ctx.tokens(), ctx.corpus.segments, settings_from(ctx.study))
+    return ctx.cache["freq_counter"]
+
+
+def step_tables(ctx: Context) -> dict[str, pd.DataFrame]:
+    """Frequency tables (top N) of `all` and every study segment, made once per run:
+    whichever step needs them first (clouds, chapter5) leaves them for the others."""
+    if "freq" not in ctx.cache:
+        counter = step_counter(ctx)
+        scopes = {ALL.id: ALL, **{s.id: s for s in ctx.study.segments}}
+        ctx.cache["freq"] = {sid: counter.table(seg, top=counter.settings.top) for sid, seg in scopes.items()}
+    return ctx.cache["freq"]
 
 
 def resolve_segment(study: Study | None, seg_id: str | None) -> Segment:

@@ -63,6 +63,9 @@ class Context:
     cache: dict[str, Any] = field(default_factory=dict)
     sections: list[tuple[str, str]] = field(default_factory=list)
     disk_cache: Any = None  # hcrisis.cache.Cache for reruns, or None
+    # finish(): waits for work a step left running and returns the files it wrote
+    deferred: Callable[[], list[Path]] | None = None
+    finishers: list[Callable[[], None]] = field(default_factory=list)   # run after the last step
 
     def check(self, *args, **kwargs) -> Check:
         c = Check(*args, **kwargs)
@@ -72,6 +75,13 @@ class Context:
     def add_section(self, title: str, markdown: str) -> None:
         """Extra report text (a heading and its body) after the checks table."""
         self.sections.append((title, markdown))
+
+    def finish_later(self, finish: Callable[[], list[Path]]) -> None:
+        """Let the running step end in the background (clouds drawn by worker
+        processes while the next steps run): `finish()` waits for the work and
+        returns the files it wrote. It runs after the last step, before the
+        report; the step's outputs (and its cache record) are complete only then."""
+        self.deferred = finish
 
     def tokens(self):
         """The corpus tokenised once and shared by every step."""
@@ -114,6 +124,8 @@ def run_reproduce(study_path: str | Path, only: list[str] | None = None,
         if progress:
             progress(name)
         run_step(ctx, name, fn, ctx.disk_cache)
+    for finish in ctx.finishers:
+        finish()
     ctx.written.append(write_atomic(ctx.out / "reproduction.md", render_report(ctx)))
     ctx.written.append(write_atomic(ctx.out / "manifest.json", render_manifest(ctx)))
     return ctx

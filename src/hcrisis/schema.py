@@ -26,13 +26,23 @@ def _child(path: str, key: object) -> str:
     return f"{path}.{key}" if path else str(key)
 
 
+# libyaml's composer where PyYAML was built with it (its wheels are): the
+# pure-Python one cost a quarter of a second per codebook. Errors are
+# re-parsed with the pure-Python loader, whose messages name the problem.
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _scalar(node: yaml.Node) -> Any:
+    """A scalar (or an aliased collection) as yaml.safe_load would give it."""
+    return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+
+
 def _construct(node: yaml.Node, path: str, lines: Lines) -> Any:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = yaml.safe_load(yaml.serialize(key_node))
-            key = str(key)
+            key = str(_scalar(key_node))
             if key in out:
                 lines[_child(path, key)] = key_node.start_mark.line + 1
                 raise SchemaError(lines.get("__file__", "?"),
@@ -44,7 +54,20 @@ def _construct(node: yaml.Node, path: str, lines: Lines) -> Any:
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_construct(item, _child(path, i), lines) for i, item in enumerate(node.value)]
-    return yaml.safe_load(yaml.serialize(node))
+    return _scalar(node)
+
+
+def parse_yaml(text: str) -> Any:
+    """yaml.safe_load with libyaml where available (for packaged and derived files;
+    user files go through `load_yaml`, which keeps line numbers)."""
+    return yaml.load(text, Loader=_FAST_LOADER)
+
+
+def _compose(text: str) -> yaml.Node | None:
+    try:
+        return yaml.compose(text, Loader=_FAST_LOADER)
+    except yaml.YAMLError:
+        return yaml.compose(text, Loader=yaml.SafeLoader)   # raises again, with its clearer message
 
 
 def load_yaml(path: str | Path) -> tuple[Any, Lines]:
@@ -58,7 +81,7 @@ def load_yaml(path: str | Path) -> tuple[Any, Lines]:
                          fix="save the file as UTF-8") from None
     lines: Lines = {"__file__": str(p)}  # type: ignore[dict-item]
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = _compose(text)
         if node is None:
             return None, lines
         data = _construct(node, "", lines)

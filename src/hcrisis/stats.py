@@ -33,6 +33,8 @@ table of one item is
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -87,11 +89,14 @@ def signed_g2(a, b, total_a, total_b) -> np.ndarray:
 def g2_pvalue(g2_values) -> np.ndarray:
     """p-value of G² (absolute value) against chi-square with 1 df.
 
-    scipy.special.chdtrc is the chi-square survival function (= scipy.stats.chi2.sf,
-    without importing scipy.stats, which takes seconds).
+    A chi-square variable with one degree of freedom is the square of a
+    standard normal Z, so P(χ² > x) = P(|Z| > √x) = erfc(√(x/2)): the
+    standard library's erfc, element-wise (importing scipy.special for
+    `chdtrc` cost a fifth of a second on every run; the tests check the two
+    agree).
     """
-    from scipy.special import chdtrc
-    return chdtrc(1, np.abs(np.asarray(g2_values, dtype=float)))
+    x = np.abs(np.asarray(g2_values, dtype=float))
+    return np.fromiter((math.erfc(math.sqrt(v / 2.0)) for v in x.ravel()), float, x.size).reshape(x.shape)
 
 
 def log_ratio(a, b, total_a, total_b) -> np.ndarray:

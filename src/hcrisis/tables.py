@@ -6,7 +6,10 @@ float format and line ending, and each has a Markdown twin for reports.
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -19,24 +22,33 @@ def _kind(series: pd.Series) -> str:
     return series.dtype.kind if isinstance(series.dtype, np.dtype) else ""
 
 
+NUMERIC = ("f", "i", "u", "b")   # dtype kinds whose text needs no escaping
+
+
+def _missing(v: object) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and v != v)
+
+
+def _cells(col: pd.Series, fmt: Callable[[float], str]) -> list[str]:
+    """A column's values as text: floats with `fmt`, missing values empty, the rest str."""
+    # tolist(): iterating a pandas string column element by element is slow
+    values, kind = col.tolist(), _kind(col)
+    if kind == "f":
+        if not col.isna().any():
+            return list(map(fmt, values))
+        return ["" if v != v else fmt(v) for v in values]
+    if kind in NUMERIC:
+        return list(map(str, values))
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":   # all str: the common case
+        return values
+    return ["" if _missing(v) else fmt(v) if isinstance(v, float) else str(v) for v in values]
+
+
 def table_to_markdown(df: pd.DataFrame, floatfmt: str = "{:.4f}") -> str:
     """A GitHub-flavoured Markdown table, formatted without extra packages."""
-    def cell(v: object) -> str:
-        if isinstance(v, float):
-            if v != v:  # NaN
-                return ""
-            return floatfmt.format(v)
-        return str(v).replace("|", "\\|").replace("\n", " ")
-
-    # A column at a time, with fast paths for numeric columns giving the same
-    # text as `cell`: a third less time for the keyness tables of every run.
-    columns = []
-    for _, col in df.items():
-        values, kind = list(col), _kind(col)
-        if kind == "f":
-            columns.append(["" if v != v else floatfmt.format(v) for v in values])
-        else:
-            columns.append(list(map(str if kind and kind in "iub" else cell, values)))
+    columns = [_cells(col, floatfmt.format) if _kind(col) in NUMERIC else
+               [v.replace("|", "\\|").replace("\n", " ") for v in _cells(col, floatfmt.format)]
+               for _, col in df.items()]
     cols = [str(c) for c in df.columns]
     lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in zip(*columns)]
@@ -44,14 +56,15 @@ def table_to_markdown(df: pd.DataFrame, floatfmt: str = "{:.4f}") -> str:
 
 
 def table_to_csv(df: pd.DataFrame) -> str:
-    """CSV with LF line ends and a fixed float format (%.6g): byte-stable across runs."""
-    # Float columns are formatted here as pandas' float_format="%.6g" would
-    # (NaN empty): a third less time for the keyness tables.
-    out = df.copy(deep=False)
-    for i, (_, col) in enumerate(df.items()):
-        if _kind(col) == "f":
-            out.isetitem(i, ["" if v != v else "%.6g" % v for v in col.tolist()])
-    return out.to_csv(index=False, lineterminator="\n", float_format="%.6g")   # extension dtypes
+    """CSV with LF line ends, minimal quoting and floats as %.6g (missing values
+    empty): byte-stable across runs, the text pandas' to_csv gives."""
+    # The csv module on formatted columns: pandas' writer took a third of the
+    # chapter-5 step on its keyness tables.
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow([str(c) for c in df.columns])
+    writer.writerows(zip(*(_cells(col, "%.6g".__mod__) for _, col in df.items())))
+    return buf.getvalue()
 
 
 def write_table(df: pd.DataFrame, path_stem: str | Path, *, markdown: bool = True,

@@ -643,8 +643,8 @@ def _report(tables: dict[str, pd.DataFrame], study: Study) -> str:
 def terms_step(ctx: Context) -> None:
     """terms_<segment>.csv/.md for every study segment, §5.3 social purpose checks, the used-terms
     cloud of all participants, a report section."""
-    from .cloud import step_counter, study_style
-    from .freq import resolve_segment
+    from .cloud import study_style
+    from .freq import resolve_segment, step_counter
 
     settings = TermSettings.from_study(ctx.study)
     index = TermIndex(ctx.tokens(), ctx.corpus.segments)

@@ -31,9 +31,9 @@ SENTENCE_PUNCT = (".", "!", "?", "…")
 
 @lru_cache(maxsize=1)
 def lemma_overrides() -> dict[str, str]:
-    import yaml
+    from .schema import parse_yaml
     text = resources.files("hcrisis").joinpath("data/lemma_overrides.yaml").read_text("utf-8")
-    return {str(k): str(v) for k, v in (yaml.safe_load(text) or {}).items()}
+    return {str(k): str(v) for k, v in (parse_yaml(text) or {}).items()}
 
 
 def lemmatize_form(form: str) -> str:
@@ -50,10 +50,12 @@ def _lookup(form: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _lookup_table():
-    """spaCy's English lookup lemmas (spacy-lookups-data `en_lemma_lookup`)."""
-    from spacy.lookups import load_lookups
-    return load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
+def _lookup_table() -> dict[str, str]:
+    """spaCy's English lookup lemmas (spacy-lookups-data `en_lemma_lookup`), read
+    as spaCy reads them but kept as a dict: a spaCy `Table` hashes every one of
+    its keys into the string store first (a fifth of a second per run)."""
+    from spacy.util import load_language_data, registry
+    return load_language_data(registry.lookups.get("en")["lemma_lookup"])
 
 
 def _register_components() -> None:
@@ -166,10 +168,11 @@ class Tokens:
             yield doc
 
 
-# Above this many characters (about 850,000 words) `tokenize` splits the texts
-# between processes. Measured on 2 cores: no gain at 0.5M words (each process
-# warms its own tokenizer cache), a third less time at 5M words.
-PARALLEL_CHARS = 5_000_000
+# Above this many characters (about 330,000 words) `tokenize` splits the texts
+# between processes. Measured on 2 cores: a sixth less time at 0.5M words (each
+# process warms its own tokenizer cache, which limits the gain), a third less at
+# 5M words; below, forking costs more than it saves.
+PARALLEL_CHARS = 2_000_000
 MAX_PROCESSES = 2
 _SENTENCE_PIPES = ("sentencizer", "senter", "parser")
 
