@@ -14,13 +14,17 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# Bytecode for hcrisis's own modules (machines that set PYTHONDONTWRITEBYTECODE
+# would otherwise compile them on every run); only changed files are recompiled.
 reproduce: $(STAMP)
+	$(BIN)/python -m compileall -q src/hcrisis
 	$(BIN)/hcrisis reproduce
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
+	$(BIN)/python -m compileall -q src/hcrisis
 	$(BIN)/python benchmarks/run.py
 
 clean:

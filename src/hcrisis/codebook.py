@@ -79,7 +79,6 @@ import bisect
 import html
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
@@ -789,21 +788,11 @@ def near_windows(events: list[tuple[int, int]], k: int, within: int) -> list[tup
     return out
 
 
-@lru_cache(maxsize=2)
-def default_pipeline(model: str | None = None):
-    """The toolkit's pipeline (`hcrisis.tokens.build_pipeline`), built once per process.
-
-    Compiling only tokenises the rules' words and adds strings to its
-    vocabulary, so codebooks can share it; building one costs ~0.2 s.
-    """
-    from .tokens import build_pipeline
-
-    return build_pipeline(model)
-
-
 def compile_codebook(codebook: Codebook, nlp=None) -> CompiledCodebook:
     """Compile `codebook` for `nlp` (default: the toolkit's pipeline)."""
-    return CompiledCodebook(codebook, nlp or default_pipeline())
+    from .tokens import shared_pipeline
+
+    return CompiledCodebook(codebook, nlp or shared_pipeline())
 
 
 def register_component() -> None:

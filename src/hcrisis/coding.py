@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .codebook import Codebook, compile_codebook, default_pipeline, load_codebook
+from .codebook import Codebook, compile_codebook, load_codebook
 from .errors import PrivacyError
 from .io import atomic_path, write_atomic
 from .reproduce import DIFFERS, REPRODUCED, Context, step
@@ -77,13 +77,13 @@ def coded_rows(segments: pd.DataFrame) -> list[int]:
 def apply_codebook(codebook: Codebook | str | Path, segments: pd.DataFrame, tokens=None,
                    *, nlp=None) -> pd.DataFrame:
     """Code every (non-interviewer) segment; one row per coded unit and code."""
-    from .tokens import tokenize_segments
+    from .tokens import shared_pipeline, tokenize_segments
 
     if not isinstance(codebook, Codebook):
         codebook = load_codebook(codebook)
     if tokens is None:
         tokens = tokenize_segments(segments, nlp)
-    compiled = compile_codebook(codebook, nlp or default_pipeline(tokens.model))
+    compiled = compile_codebook(codebook, nlp or shared_pipeline(tokens.model))
     coded = compiled.code(tokens, segments["text"].astype(str).tolist(), coded_rows(segments))
     codes = codebook.codes
     order = coded["code"].to_numpy()

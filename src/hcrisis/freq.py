@@ -95,13 +95,13 @@ def settings_from(study: Study | None, **overrides: Any) -> FreqSettings:
 
 def stop_entries(s: FreqSettings) -> list[tuple[str, ...]]:
     """The stop list as word sequences (length 1 for single words)."""
-    from spacy.lang.en.stop_words import STOP_WORDS
+    from .tokens import english_stop_words
 
     if s.stop_words == "none":
         words: list[str] = []
     elif s.stop_words == "default":
         fillers = s.fillers if s.fillers is not None else default_lists()["fillers"]
-        words = sorted(STOP_WORDS) + [str(f) for f in fillers]
+        words = sorted(english_stop_words()) + [str(f) for f in fillers]
     else:
         words = _read_stop_file(Path(s.stop_words))
     return sorted({tuple(w.lower().split()) for w in [*words, *s.extra_stop_words] if w.strip()})

@@ -108,6 +108,8 @@ def run_reproduce(study_path: str | Path, only: list[str] | None = None,
 
     With `cache`, steps whose inputs, settings, packages and code are
     unchanged since the last run are skipped and replayed (hcrisis.cache).
+    Work a step leaves running (`Context.finish_later`) is finished after
+    the last step, before the report is written.
     """
     for module in STEP_MODULES:
         importlib.import_module(module)

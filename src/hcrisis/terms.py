@@ -172,8 +172,8 @@ def term_words(term: str) -> list[str]:
     term = term.strip().lower()
     if term.replace(" ", "").isalnum():
         return term.split()    # the common case, without loading spaCy
-    from .tokens import build_pipeline
-    return [t.text for t in build_pipeline().make_doc(term) if not t.is_space]
+    from .tokens import shared_pipeline
+    return [t.text for t in shared_pipeline().make_doc(term) if not t.is_space]
 
 
 def _lookup(sorted_ids: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -502,7 +502,7 @@ def coverage(table: pd.DataFrame, codebook_path: str | Path) -> tuple[pd.DataFra
     non-stop token of the term; a match on some of them is partial. Returns
     (uncovered terms, per-code coverage); exclusion rules are ignored.
     """
-    from spacy.lang.en.stop_words import STOP_WORDS
+    from .tokens import english_stop_words
     from spacy.tokens import Doc
 
     from .codebook import compile_codebook, doc_tokens, load_codebook
@@ -521,7 +521,7 @@ def coverage(table: pd.DataFrame, codebook_path: str | Path) -> tuple[pd.DataFra
     full: dict[int, list[str]] = {}
     partial: list[list[str]] = []
     for ws, term, count, got_by_code in zip(words, table["term"], table["count"], spans):
-        need = {i for i, w in enumerate(ws) if w not in STOP_WORDS}
+        need = {i for i, w in enumerate(ws) if w not in english_stop_words()}
         for ci, got in got_by_code.items():
             if need <= got:
                 full.setdefault(ci, []).append(f"{term} ({count})")

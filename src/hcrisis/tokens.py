@@ -19,6 +19,7 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Iterable, Iterator
 
 import numpy as np
@@ -34,6 +35,23 @@ def lemma_overrides() -> dict[str, str]:
     from .schema import parse_yaml
     text = resources.files("hcrisis").joinpath("data/lemma_overrides.yaml").read_text("utf-8")
     return {str(k): str(v) for k, v in (parse_yaml(text) or {}).items()}
+
+
+@lru_cache(maxsize=1)
+def english_stop_words() -> frozenset[str]:
+    """spaCy's English stop list (`spacy.lang.en.stop_words.STOP_WORDS`).
+
+    Its module is executed from spaCy's files without importing the `spacy`
+    package (over a second), so counting words never needs spaCy itself;
+    the module only builds the set.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("spacy")          # finds, does not import, the package
+    path = Path(spec.origin).parent / "lang" / "en" / "stop_words.py"
+    module = importlib.util.module_from_spec(importlib.util.spec_from_file_location("_hcrisis_stop_words", path))
+    module.__spec__.loader.exec_module(module)
+    return frozenset(module.STOP_WORDS)
 
 
 def lemmatize_form(form: str) -> str:
@@ -91,6 +109,14 @@ def build_pipeline(model: str | None = None):
     if not nlp.has_pipe("lemmatizer"):
         nlp.add_pipe("hcrisis_lemmatizer")
     return nlp
+
+
+@lru_cache(maxsize=2)
+def shared_pipeline(model: str | None = None):
+    """`build_pipeline(model)`, built once per process (~0.2 s each) and shared by the
+    stages that only tokenise with it and add strings to its vocabulary: tokenising
+    a corpus, compiling codebooks, splitting terms."""
+    return build_pipeline(model)
 
 
 @dataclass
@@ -153,7 +179,7 @@ class Tokens:
         from spacy.attrs import LEMMA, SENT_START
         from spacy.tokens import Doc
 
-        nlp = nlp or build_pipeline(self.model)
+        nlp = nlp or shared_pipeline(self.model)
         forms = self.types["form"].tolist()
         lemma = np.array([nlp.vocab.strings.add(w) for w in self.types["lemma"]], dtype=np.uint64)
         starts = np.where(self.sent_start, 1, -1).astype(np.int64).view(np.uint64)
@@ -189,7 +215,7 @@ def tokenize(texts: Iterable[str], segment_ids: list[str], nlp=None, *,
     `MAX_PROCESSES` CPUs), with results identical to one process. A trained
     pipeline's parser or senter runs through `nlp.pipe`.
     """
-    nlp = nlp or build_pipeline(model)
+    nlp = nlp or shared_pipeline(model)
     texts = list(texts)
     if len(texts) != len(segment_ids):
         raise ValueError("one text per segment id is required")
@@ -322,15 +348,14 @@ def _tokenize_parallel(nlp, texts: list[str], processes: int, progress):
 
 def _type_table(lexemes: list) -> pd.DataFrame:
     """One row per word type, with lemma and lexical flags looked up once."""
-    from spacy.lang.en.stop_words import STOP_WORDS
-
+    stop_words = english_stop_words()
     forms = [lx.orth_ for lx in lexemes]
     lowers = [f.lower() for f in forms]
     return pd.DataFrame({
         "form": forms,
         "lower": lowers,
         "lemma": [lemmatize_form(lw) for lw in lowers],
-        "is_stop": [lw in STOP_WORDS for lw in lowers],
+        "is_stop": [lw in stop_words for lw in lowers],
         "is_punct": [lx.is_punct or not any(ch.isalnum() for ch in lx.text) for lx in lexemes],
         "is_alpha": [lx.is_alpha for lx in lexemes],
         "like_num": [lx.like_num for lx in lexemes],
