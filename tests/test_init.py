@@ -198,14 +198,6 @@ def test_corpus_info_skip_bad(filled):
     assert f"skipped: {bad}: cue 1 ends before it starts (fix the cue's timing line)" in ok.output
 
 
-SEGMENTS_STUDY = """\
-study: mixed
-corpus: corpus
-outputs: out
-segments:
-  - {id: la, label: Local authority, where: {sector: local authority}}
-  - {id: ha, label: Housing association, where: {sector: housing association}, figure: "1"}
-"""
 CODEBOOK = Path(__file__).resolve().parents[1] / "codebooks" / "thesis.yaml"
 
 
@@ -214,7 +206,7 @@ CODEBOOK = Path(__file__).resolve().parents[1] / "codebooks" / "thesis.yaml"
     ["freq", "--study", "{study}", "--segment", "la", "--out", "{out}"],   # the study's corpus
     ["compare", "la", "ha", "--study", "{study}", "--out", "{out}"],
     ["kwic", "communication", "{corpus}"],
-    ["cloud", "--study", "{study}", "--out", "{out}"],
+    ["cloud", "--study", "{study}", "--segment", "ha", "--out", "{out}"],
     ["terms", "{corpus}", "--min-freq", "1", "--out", "{out}"],
     ["code", "{corpus}", "--codebook", str(CODEBOOK), "--out", "{out}"],
     ["agree", "{codings}", "--gold", "{codings}", "--corpus", "{corpus}", "--codebook", str(CODEBOOK),
@@ -224,7 +216,7 @@ CODEBOOK = Path(__file__).resolve().parents[1] / "codebooks" / "thesis.yaml"
 def test_analysis_commands_skip_bad(filled, tmp_path, command):
     """Each command that reads a corpus stops at a broken file, or with --skip-bad lists it and goes on."""
     bad = write(filled / "interviews" / "int02.srt", "1\n00:00:05,000 --> 00:00:01,000\nR: x\n")
-    study = write(filled.parent / "study.yaml", SEGMENTS_STUDY)
+    study = write(filled.parent / "study.yaml", E2E_STUDY)
     codings = write(tmp_path / "codings.csv", "segment_id,code_id\nint01:0001,communication\n"
                                               "fg1:0001,communication\nint03:0001,know_the_numbers\n")
     args = [a.format(corpus=filled, study=study, out=tmp_path / "out", codings=codings) for a in command]
