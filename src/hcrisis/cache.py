@@ -253,18 +253,19 @@ def run_step(ctx, name: str, fn: Callable, cache: Cache | None) -> bool:
     ctx.deferred = None
     fn(ctx)
     deferred, ctx.deferred = ctx.deferred, None
-    record = StepRecord(ctx.checks[marks[0]:], ctx.sections[marks[1]:], ctx.written[marks[2]:],
-                        ctx.inputs[marks[3]:],
-                        {k: v for k, v in ctx.cache.items() if k not in UNCACHED_KEYS and before.get(k) is not v})
+    checks, sections = ctx.checks[marks[0]:], ctx.sections[marks[1]:]
+    written, inputs = ctx.written[marks[2]:], ctx.inputs[marks[3]:]
+    results = {k: v for k, v in ctx.cache.items() if k not in UNCACHED_KEYS and before.get(k) is not v}
 
     def finish() -> None:
+        nonlocal written
         if deferred is not None:
             later = deferred()
             ctx.written += later
-            record.written = record.written + later
+            written = written + later
         if cache is not None:
-            cache.forget(record.written)
-            record.written, record.inputs = cache.hashed(record.written), cache.hashed(record.inputs)
+            cache.forget(written)
+            record = StepRecord(checks, sections, cache.hashed(written), cache.hashed(inputs), results)
             cache.store("step", key, record, keep_bytes=STEP_BYTES)
 
     if deferred is None:
