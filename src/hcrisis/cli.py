@@ -413,11 +413,10 @@ def kwic(
     from .privacy import Scanner, guard_masked
     from .tables import write_table
 
-    corpus = corpus_for(corpus, study, skip_bad)
-    tokens, segments, s = open_tokens(corpus, study, DEFAULT_CORPUS)
+    tokens, loaded, s = open_tokens(corpus_for(corpus, study, skip_bad), study, DEFAULT_CORPUS)
+    segments = loaded.segments
     rows = resolve_segment(s, segment).mask(segments)
-    scanner = None if allow_identifiers else Scanner.from_corpus(
-        corpus or (s.corpus_path if s else DEFAULT_CORPUS))
+    scanner = None if allow_identifiers else Scanner.from_corpus(loaded)
     hits = find(tokens, segments, word, window=window, paragraph=paragraph, rows=rows, match=match,
                 scanner=scanner)
     for doc, part in hits.groupby("document_id", sort=False):

@@ -344,10 +344,8 @@ def run_cloud(study_path: str | Path, corpus: str | Path | Corpus | None = None,
               segments: list[str] | None = None, compare: tuple[str, str] | None = None,
               out: str | Path | None = None, measure: str = "g2") -> list[Path]:
     """`hcrisis cloud`: clouds of the named segments (default: those with a figure)."""
-    from .corpus import as_corpus
-    from .freq import FreqCounter, settings_from
-    from .study import check_segment_columns, load_study
-    from .tokens import tokenize_segments
+    from .freq import open_counter
+    from .study import load_study
 
     check_measure(measure)
     study = load_study(study_path)
@@ -357,9 +355,7 @@ def run_cloud(study_path: str | Path, corpus: str | Path | Corpus | None = None,
     pair = tuple(compare or ())
     for seg_id in pair:
         study.segment(seg_id)
-    c = as_corpus(corpus or study.corpus_path)
-    check_segment_columns(study, c.segments)
-    counter = FreqCounter(tokenize_segments(c.segments), c.segments, settings_from(study))
+    counter, _ = open_counter(corpus, Path(study_path), study.corpus_path)
     folder = Path(out) if out else study.outputs / "figures"
     jobs = []
     for seg in chosen:

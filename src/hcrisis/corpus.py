@@ -144,9 +144,9 @@ def load_corpus(path: str | Path, *, skip_bad: bool = False) -> Corpus:
                   loader.transcripts, loader.unmapped, loader.skipped)
 
 
-def as_corpus(corpus: str | Path | Corpus, *, skip_bad: bool = False) -> Corpus:
-    """A corpus already loaded (e.g. with `skip_bad` by the CLI), or the folder loaded now."""
-    return corpus if isinstance(corpus, Corpus) else load_corpus(corpus, skip_bad=skip_bad)
+def as_corpus(corpus: str | Path | Corpus) -> Corpus:
+    """A corpus already loaded (e.g. by the CLI with `skip_bad`), or the folder loaded now."""
+    return corpus if isinstance(corpus, Corpus) else load_corpus(corpus)
 
 
 def _check_attribute_names(manifest: dict, lines: Lines, path: Path, declared: list[str]) -> None:

@@ -268,7 +268,7 @@ def tokenize_with_progress(segments: pd.DataFrame) -> Tokens:
 
 
 def open_tokens(corpus: Path | Corpus | None, study_path: Path | None,
-                default_corpus: Path) -> tuple[Tokens, pd.DataFrame, Study | None]:
+                default_corpus: Path) -> tuple[Tokens, Corpus, Study | None]:
     """Load the corpus (given, else the study's, else the default) and tokenise it once."""
     from .corpus import as_corpus
     from .study import check_segment_columns, load_study
@@ -277,14 +277,14 @@ def open_tokens(corpus: Path | Corpus | None, study_path: Path | None,
     c = as_corpus(corpus or (study.corpus_path if study else default_corpus))
     if study is not None:
         check_segment_columns(study, c.segments)
-    return tokenize_with_progress(c.segments), c.segments, study
+    return tokenize_with_progress(c.segments), c, study
 
 
 def open_counter(corpus: Path | None, study_path: Path | None, default_corpus: Path,
                  **overrides: Any) -> tuple[FreqCounter, Study | None]:
     """`open_tokens`, then a counter with the study's settings and the overrides."""
-    tokens, segments, study = open_tokens(corpus, study_path, default_corpus)
-    return FreqCounter(tokens, segments, settings_from(study, **overrides)), study
+    tokens, c, study = open_tokens(corpus, study_path, default_corpus)
+    return FreqCounter(tokens, c.segments, settings_from(study, **overrides)), study
 
 
 def step_counter(ctx: Context) -> FreqCounter:

@@ -502,10 +502,10 @@ def coverage(table: pd.DataFrame, codebook_path: str | Path) -> tuple[pd.DataFra
     non-stop token of the term; a match on some of them is partial. Returns
     (uncovered terms, per-code coverage); exclusion rules are ignored.
     """
-    from .tokens import english_stop_words
     from spacy.tokens import Doc
 
     from .codebook import compile_codebook, doc_tokens, load_codebook
+    from .tokens import english_stop_words
 
     book = load_codebook(codebook_path)
     compiled = compile_codebook(book)
@@ -520,8 +520,9 @@ def coverage(table: pd.DataFrame, codebook_path: str | Path) -> tuple[pd.DataFra
             spans[i].setdefault(compiled.rules[r].code, set()).update(range(s - base, e - base))
     full: dict[int, list[str]] = {}
     partial: list[list[str]] = []
+    stop_words = english_stop_words()
     for ws, term, count, got_by_code in zip(words, table["term"], table["count"], spans):
-        need = {i for i, w in enumerate(ws) if w not in english_stop_words()}
+        need = {i for i, w in enumerate(ws) if w not in stop_words}
         for ci, got in got_by_code.items():
             if need <= got:
                 full.setdefault(ci, []).append(f"{term} ({count})")
@@ -572,7 +573,8 @@ def run_terms(corpus: Path | Corpus | None, study_path: Path | None, default_cor
     seg = resolve_segment(study, segment or ALL.id)
     pair = [resolve_segment(study, s) for s in compare or ()]
     nlp = build_pipeline(model) if model else None
-    tokens, segments, _ = open_tokens(corpus, study_path, default_corpus)
+    tokens, loaded, _ = open_tokens(corpus, study_path, default_corpus)
+    segments = loaded.segments
     chunks = noun_chunk_spans(tokens, nlp) if nlp is not None else None
     index = TermIndex(tokens, segments, chunks=chunks)
     table = index.table(seg, settings.min_freq, settings.min_docs, settings.top)
