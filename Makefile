@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: reproduce test venv bench clean
+.PHONY: reproduce test venv bench font clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m compileall -q src/hcrisis
 	$(BIN)/python benchmarks/run.py
+
+# Rewrite the SVG font subset shipped beside the bundled font (after changing
+# the font or the base characters in hcrisis.cloud).
+font: $(STAMP)
+	$(BIN)/python -c "from hcrisis.cloud import write_base_font; write_base_font()"
 
 clean:
 	rm -rf $(VENV) outputs/*

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import re
 import time
 import xml.etree.ElementTree as ET
+from importlib import resources
 
 import pandas as pd
 import pytest
@@ -12,8 +14,9 @@ from PIL import Image, ImageColor
 from typer.testing import CliRunner
 
 from hcrisis.cli import app
-from hcrisis.cloud import (SIDE_COLOURS, CloudStyle, cloud_job, comparison_job, comparison_table,
-                           plot_cloud, plot_comparison, render_all, top_words)
+from hcrisis.cloud import (BASE_CHARS, BASE_FONT, SIDE_COLOURS, CloudStyle, cloud_job, comparison_job,
+                           comparison_table, font_chars, font_subset, plot_cloud, plot_comparison,
+                           render_all, top_words)
 from hcrisis.errors import InputError
 from hcrisis.reproduce import NOT_TESTABLE, run_reproduce
 from hcrisis.stats import keyness
@@ -52,13 +55,29 @@ def test_cloud_draws_only_the_tables_words(tmp_path):
     assert data["font_size"].is_monotonic_decreasing and data.loc[0, "drawn"]
 
 
-def test_same_table_gives_same_bytes(tmp_path, monkeypatch):
-    plot_cloud(TABLE, tmp_path / "a" / "c", SMALL)
+@pytest.mark.parametrize("table", [TABLE, TABLE.assign(word=["people", "café", "tenants", "skills", "naïve"])],
+                         ids=["base font", "own subset"])
+def test_same_table_gives_same_bytes(tmp_path, monkeypatch, table):
+    plot_cloud(table, tmp_path / "a" / "c", SMALL)
     # fontTools would stamp the current time into an embedded font
     monkeypatch.setattr(time, "time", lambda: 2_000_000_000.0)
-    plot_cloud(TABLE, tmp_path / "b" / "c", SMALL)
+    plot_cloud(table, tmp_path / "b" / "c", SMALL)
     for ext in ("png", "svg", "csv"):
         assert (tmp_path / "a" / f"c.{ext}").read_bytes() == (tmp_path / "b" / f"c.{ext}").read_bytes()
+
+
+def test_shipped_base_font_is_the_bundled_fonts_subset():
+    """The shipped WOFF (`make font`) maps the base characters to the same glyph
+    outlines and advances as a subset made now from the bundled font."""
+    from fontTools.ttLib import TTFont
+
+    shipped = TTFont(io.BytesIO(resources.files("hcrisis").joinpath(BASE_FONT).read_bytes()))
+    fresh = TTFont(io.BytesIO(font_subset(font_chars(""))))
+    assert set(shipped.getBestCmap()) == set(map(ord, BASE_CHARS))
+    assert shipped.getBestCmap() == fresh.getBestCmap()
+    for glyph in fresh.getGlyphOrder():
+        assert shipped["glyf"][glyph].compile(shipped["glyf"]) == fresh["glyf"][glyph].compile(fresh["glyf"])
+        assert shipped["hmtx"][glyph] == fresh["hmtx"][glyph]
 
 
 def test_clouds_drawn_in_worker_processes_are_identical():

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hcrisis.tables import table_to_csv, table_to_markdown, write_table
 
@@ -45,6 +47,14 @@ def _mixed():
 def test_csv_floats_as_pandas_formats_them():
     for df in (_mixed(), _df(), pd.DataFrame({"only": [np.nan, 1.0]}), pd.DataFrame({"a": []}, dtype=float)):
         assert table_to_csv(df) == df.to_csv(index=False, lineterminator="\n", float_format="%.6g")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([0.0, -0.0, 1.5, 1 / 3, np.nan, np.inf, 2e-9]) | st.floats(), max_size=30))
+def test_repeated_floats_formatted_as_pandas_does(values):
+    """Each distinct value is formatted once (`_float_cells`): repeats, NaN, -0.0 and 0.0."""
+    df = pd.DataFrame({"f": np.array(values, dtype=float)})
+    assert table_to_csv(df) == df.to_csv(index=False, lineterminator="\n", float_format="%.6g")
 
 
 def test_markdown_cells_of_every_dtype():

@@ -314,17 +314,23 @@ def segments_hash(segments) -> str:
     return h.hexdigest()
 
 
-def cached_tokens(segments, cache: Cache | None, model: str | None = None):
-    """`tokenize_segments(segments)`, loaded from the cache when the text is unchanged."""
+def cached_tokens(segments, cache: Cache | None, model: str | None = None, tokeniser=None):
+    """`tokenize_segments(segments)`, loaded from the cache when the text is unchanged;
+    done by `tokeniser` (`hcrisis.prefetch`), if given, for the blank pipeline."""
     from .tokens import tokenize_segments
 
-    if cache is None:
+    def tokenize():
+        if tokeniser is not None and model is None:
+            return tokeniser.tokenize_segments(segments)
         return tokenize_segments(segments, model=model)
+
+    if cache is None:
+        return tokenize()
     versions = {k: v for k, v in cache.versions().items() if k in TOKENISER_PACKAGES}
     key = digest(FORMAT, "tokens", segments_hash(segments), model, versions,
                  source_hash("hcrisis.tokens"))
     tokens = cache.load("tokens", key)
     if tokens is None:
-        tokens = tokenize_segments(segments, model=model)
+        tokens = tokenize()
         cache.store("tokens", key, tokens, keep=KEEP_TOKENS)
     return tokens

@@ -77,11 +77,18 @@ def reproduce(
     skipped (their outputs are checked by hash and kept).
     Example: hcrisis reproduce studies/thesis.yaml
     """
-    from .reproduce import checks_table, run_reproduce
+    from .prefetch import start_tokeniser
 
-    with console().status("reproducing") as status:
-        ctx = run_reproduce(study, only, progress=lambda name: status.update(f"step: {name}"),
-                            cache=not no_cache)
+    tokeniser = start_tokeniser()   # loads spaCy on the other CPU while the rest is imported
+    try:
+        from .reproduce import checks_table, run_reproduce
+
+        with console().status("reproducing") as status:
+            ctx = run_reproduce(study, only, progress=lambda name: status.update(f"step: {name}"),
+                                cache=not no_cache, tokeniser=tokeniser)
+    finally:
+        if tokeniser is not None:
+            tokeniser.close()
     counts = checks_table(ctx.checks)["status"].value_counts().sort_index()
     cached = f" ({len(ctx.disk_cache.skipped)} unchanged steps skipped)" if ctx.disk_cache else ""
     typer.echo(f"wrote {len(ctx.written)} files to {ctx.out}{cached}; checks: "

@@ -66,6 +66,7 @@ class Context:
     # finish(): waits for work a step left running and returns the files it wrote
     deferred: Callable[[], list[Path]] | None = None
     finishers: list[Callable[[], None]] = field(default_factory=list)   # run after the last step
+    tokeniser: Any = None   # hcrisis.prefetch.Tokeniser, started early by the caller, or None
 
     def check(self, *args, **kwargs) -> Check:
         c = Check(*args, **kwargs)
@@ -87,7 +88,8 @@ class Context:
         """The corpus tokenised once and shared by every step."""
         if "tokens" not in self.cache:
             from .cache import cached_tokens
-            self.cache["tokens"] = cached_tokens(self.corpus.segments, self.disk_cache)
+            self.cache["tokens"] = cached_tokens(self.corpus.segments, self.disk_cache,
+                                                 tokeniser=self.tokeniser)
         return self.cache["tokens"]
 
 
@@ -103,8 +105,12 @@ def step(name: str, order: int) -> Callable[[StepFn], StepFn]:
 
 
 def run_reproduce(study_path: str | Path, only: list[str] | None = None,
-                  progress: Callable[[str], None] | None = None, cache: bool = True) -> Context:
+                  progress: Callable[[str], None] | None = None, cache: bool = True,
+                  tokeniser=None) -> Context:
     """Run the study's steps; return the context with checks and outputs.
+
+    `tokeniser` (`hcrisis.prefetch.start_tokeniser()`, started before the
+    imports) tokenises the corpus if a step needs it; the caller closes it.
 
     With `cache`, steps whose inputs, settings, packages and code are
     unchanged since the last run are skipped and replayed (hcrisis.cache).
@@ -119,7 +125,7 @@ def run_reproduce(study_path: str | Path, only: list[str] | None = None,
     check_segment_columns(study, corpus.segments)
     ctx = Context(study, corpus, study.outputs)
     ctx.inputs = [study.path, *corpus.input_files()]
-    ctx.disk_cache = disk_cache
+    ctx.disk_cache, ctx.tokeniser = disk_cache, tokeniser
     for name, (_, fn) in sorted(STEPS.items(), key=lambda kv: (kv[1][0], kv[0])):
         if only and name not in only:
             continue

@@ -20,12 +20,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 import numpy as np
-import pandas as pd
 
 from .errors import HcrisisError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SENTENCE_PUNCT = (".", "!", "?", "…")
 
@@ -205,7 +207,56 @@ _SENTENCE_PIPES = ("sentencizer", "senter", "parser")
 
 def tokenize(texts: Iterable[str], segment_ids: list[str], nlp=None, *,
              model: str | None = None, progress=None, processes: int | None = None) -> Tokens:
-    """Tokenise texts (one per segment) once into a `Tokens` table.
+    """Tokenise texts (one per segment) once into a `Tokens` table (`token_arrays`,
+    then the table of word types)."""
+    texts = list(texts)
+    if len(texts) != len(segment_ids):
+        raise ValueError("one text per segment id is required")
+    return token_arrays(texts, nlp, model=model, progress=progress, processes=processes).to_tokens(segment_ids)
+
+
+@dataclass
+class TokenArrays:
+    """What spaCy gives for a list of texts, as arrays and lists only (no pandas:
+    `hcrisis.prefetch` makes these in a process that never imports it).
+
+    Per token `type_id`, `start`, `sent_start`, `space` and segment `bounds` as
+    in `Tokens`; per word type its `forms`, `lemmas` and spaCy's lexical flags.
+    """
+
+    bounds: np.ndarray
+    type_id: np.ndarray
+    start: np.ndarray
+    sent_start: np.ndarray
+    space: np.ndarray
+    forms: list[str]
+    lemmas: list[str]
+    is_punct: list[bool]
+    is_alpha: list[bool]
+    like_num: list[bool]
+    model: str | None = None
+
+    def to_tokens(self, segment_ids: list[str]) -> Tokens:
+        return Tokens(segment_ids=list(segment_ids), bounds=self.bounds, type_id=self.type_id,
+                      start=self.start, sent_start=self.sent_start, space=self.space,
+                      types=self._type_table(), model=self.model)
+
+    def _type_table(self) -> pd.DataFrame:
+        """One row per word type."""
+        import pandas as pd
+
+        stop_words = english_stop_words()
+        lowers = [f.lower() for f in self.forms]
+        return pd.DataFrame({
+            "form": self.forms, "lower": lowers, "lemma": self.lemmas,
+            "is_stop": [lw in stop_words for lw in lowers],
+            "is_punct": self.is_punct, "is_alpha": self.is_alpha, "like_num": self.like_num,
+        })
+
+
+def token_arrays(texts: list[str], nlp=None, *, model: str | None = None, progress=None,
+                 processes: int | None = None) -> TokenArrays:
+    """spaCy's tokens of texts, with each word type's lemma and flags looked up once.
 
     With the rule-based sentencizer (the default pipeline) only spaCy's
     tokenizer runs and sentence starts are computed from the token arrays
@@ -216,9 +267,6 @@ def tokenize(texts: Iterable[str], segment_ids: list[str], nlp=None, *,
     pipeline's parser or senter runs through `nlp.pipe`.
     """
     nlp = nlp or shared_pipeline(model)
-    texts = list(texts)
-    if len(texts) != len(segment_ids):
-        raise ValueError("one text per segment id is required")
     senters = [p for p in nlp.pipe_names if p in _SENTENCE_PIPES]
     if senters == ["sentencizer"]:
         if processes is None:
@@ -237,10 +285,12 @@ def tokenize(texts: Iterable[str], segment_ids: list[str], nlp=None, *,
         brk = np.array([lx.orth_ in punct_chars for lx in lexemes], dtype=bool)
         word = ~brk & ~np.array([lx.is_punct for lx in lexemes], dtype=bool)
         sent = sentencizer_starts(word[type_id], brk[type_id], bounds)
-    return Tokens(
-        segment_ids=list(segment_ids), bounds=bounds, type_id=type_id.astype(np.int64, copy=False),
-        start=idx.astype(np.int64, copy=False), sent_start=sent, space=space, types=_type_table(lexemes),
-        model=model,
+    forms = [lx.orth_ for lx in lexemes]
+    return TokenArrays(
+        bounds=bounds, type_id=type_id.astype(np.int64, copy=False), start=idx.astype(np.int64, copy=False),
+        sent_start=sent, space=space, forms=forms, lemmas=[lemmatize_form(f.lower()) for f in forms],
+        is_punct=[lx.is_punct or not any(ch.isalnum() for ch in lx.text) for lx in lexemes],
+        is_alpha=[lx.is_alpha for lx in lexemes], like_num=[lx.like_num for lx in lexemes], model=model,
     )
 
 
@@ -344,22 +394,6 @@ def _tokenize_parallel(nlp, texts: list[str], processes: int, progress):
     parts = [d[:4] for d in done] + [last]
     return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
             np.concatenate([p[2] for p in parts]), [n for p in parts for n in p[3]])
-
-
-def _type_table(lexemes: list) -> pd.DataFrame:
-    """One row per word type, with lemma and lexical flags looked up once."""
-    stop_words = english_stop_words()
-    forms = [lx.orth_ for lx in lexemes]
-    lowers = [f.lower() for f in forms]
-    return pd.DataFrame({
-        "form": forms,
-        "lower": lowers,
-        "lemma": [lemmatize_form(lw) for lw in lowers],
-        "is_stop": [lw in stop_words for lw in lowers],
-        "is_punct": [lx.is_punct or not any(ch.isalnum() for ch in lx.text) for lx in lexemes],
-        "is_alpha": [lx.is_alpha for lx in lexemes],
-        "like_num": [lx.like_num for lx in lexemes],
-    })
 
 
 def tokenize_segments(segments: pd.DataFrame, nlp=None, *, model: str | None = None,

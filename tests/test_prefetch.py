@@ -1,0 +1,51 @@
+"""The early tokeniser process: the same tokens as tokenising in process, and no process left behind."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hcrisis.prefetch import start_tokeniser
+from hcrisis.tokens import Tokens, tokenize_segments
+
+SEGMENTS = pd.DataFrame({
+    "segment_id": ["d1:1", "d1:2", "d2:1"],
+    "text": ["People come first. Housing is a profession!", "", "Leaders lead; managers manage…"],
+})
+
+
+def assert_same_tokens(one: Tokens, other: Tokens) -> None:
+    assert one.segment_ids == other.segment_ids and one.model == other.model
+    for name in ("bounds", "type_id", "start", "sent_start", "space"):
+        assert np.array_equal(getattr(one, name), getattr(other, name)), name
+    pd.testing.assert_frame_equal(one.types, other.types)
+
+
+def test_same_tokens_as_in_process():
+    tokeniser = start_tokeniser()
+    tokens = tokeniser.tokenize_segments(SEGMENTS)
+    assert_same_tokens(tokens, tokenize_segments(SEGMENTS))
+    assert tokens.column("lemma").tolist()[-5:] == ["lead", ";", "manager", "manage", "…"]
+    assert not tokeniser._process.is_alive()          # one use, then it ends
+
+
+def test_used_twice_or_gone_tokenises_in_process():
+    tokeniser = start_tokeniser()
+    tokeniser._process.kill()
+    tokeniser._process.join()
+    assert tokeniser.token_arrays(["a b"]) is None
+    assert_same_tokens(tokeniser.tokenize_segments(SEGMENTS), tokenize_segments(SEGMENTS))
+
+
+def test_unused_tokeniser_is_stopped():
+    with start_tokeniser() as tokeniser:
+        process = tokeniser._process
+    assert not process.is_alive() and process.exitcode is not None
+
+
+def test_errors_in_the_process_reach_the_caller():
+    tokeniser = start_tokeniser()
+    with pytest.raises(TypeError):
+        tokeniser.token_arrays([None])
+    assert not tokeniser._process.is_alive()
