@@ -6,6 +6,7 @@ Format (every key except `codebook`, `codes`, and each code's `id`/`label` is op
     version: "1.0"
     description: ...
     defaults: {unit: paragraph, min_hits: 1}    # unit: sentence | turn | paragraph
+    similarity: {weight: 1.0, fallback: 0.1}    # optional: hcrisis.similarity
     codes:                                      # themes; children under `codes:`, any depth
       - id: people_first                        # unique in the tree, ^[a-z][a-z0-9_]*$
         label: People first
@@ -222,6 +223,10 @@ CODEBOOK_SPEC = Field("map", keys={
     "description": Field("str"),
     "defaults": Field("map", keys={"unit": Field("str", choices=UNITS),
                                    "min_hits": Field("int", check=_positive)}),
+    "similarity": Field("map", keys={
+        "weight": Field("float", required=True, check=lambda w: None if w > 0 else "weight must be above 0"),
+        "fallback": Field("float", check=lambda m: None if 0 < m <= 1 else "fallback must be in (0, 1]"),
+    }),
     "codes": Field("list", required=True, items=_CODE),
 })
 
@@ -586,7 +591,8 @@ class CompiledCodebook:
         in the segment's text, edge whitespace excluded for sentences),
         `hits`, `terms` (distinct lower-cased matched texts, sorted,
         `;`-joined), `score`, `spans` (character spans of the hits, sorted)
-        and `words` (tokens with a letter or digit in the unit).
+        `words` (tokens with a letter or digit in the unit) and the unit's
+        tokens `token_start:token_end`.
         """
         seg, sent = tokens.segment, tokens.sentence()
         rule, s, e = self._matches(tokens, seg, texts, rows, docs)
@@ -684,7 +690,7 @@ class CompiledCodebook:
             start[i], end[i] = a + len(piece) - len(piece.lstrip()), b - len(piece) + len(piece.rstrip())
         return pd.DataFrame({"row": g_row, "unit": g_unit, "code": g_code, "start": start, "end": end,
                              "hits": hits, "terms": joined, "score": scores, "spans": spans,
-                             "words": words[unit_b] - words[unit_a]})
+                             "words": words[unit_b] - words[unit_a], "token_start": unit_a, "token_end": unit_b})
 
     # -- spaCy component
     def __call__(self, doc):
@@ -839,6 +845,19 @@ def _code_facts(code: Code) -> list[tuple[str, str]]:
     return facts + [(f"Rule: {k}", v) for k, v in _rule_lines(code.rules)]
 
 
+def similarity_note(codebook: Codebook) -> str:
+    """One sentence on the codebook's `similarity` setting ("" without one)."""
+    sim = codebook.data.get("similarity")
+    if not sim:
+        return ""
+    note = (f"Scores add {sim['weight']:g} × the cosine similarity of the unit and the code's description "
+            "(label, definition, when to use, example, rule terms) to the rule score")
+    if sim.get("fallback") is not None:
+        note += (f"; a segment no rule codes gets its most similar turn or paragraph code when that "
+                 f"similarity is at least {sim['fallback']:g}")
+    return note + "."
+
+
 def to_markdown(codebook: Codebook) -> str:
     """The codebook as a Markdown document (for a methods appendix)."""
     d = codebook.data
@@ -846,6 +865,8 @@ def to_markdown(codebook: Codebook) -> str:
     if d.get("description"):
         lines += [" ".join(d["description"].split()), ""]
     lines += [f"{len(codebook.themes)} themes, {len(codebook.codes)} codes.", ""]
+    if similarity_note(codebook):
+        lines += [similarity_note(codebook), ""]
     for code in codebook.codes:
         lines += [f"{'#' * min(code.depth + 2, 6)} {code.label} (`{code.id}`)", ""]
         lines += [f"- **{k}**: {v.replace('*', chr(92) + '*')}" for k, v in _code_facts(code)] + [""]
@@ -861,6 +882,8 @@ def to_html(codebook: Codebook) -> str:
     if d.get("description"):
         body.append(f"<p>{e(' '.join(d['description'].split()))}</p>")
     body.append(f"<p>{len(codebook.themes)} themes, {len(codebook.codes)} codes.</p>")
+    if similarity_note(codebook):
+        body.append(f"<p>{e(similarity_note(codebook))}</p>")
     for code in codebook.codes:
         h = min(code.depth + 2, 6)
         colour = code.data.get("colour", "#999999")

@@ -5,13 +5,17 @@ shared `Tokens` arrays (never re-tokenising) and returns one row per coded
 unit and code:
 
     segment_id, code_id, code_path, theme_id, unit, start, end,
-    matched_terms, hits, score, primary
+    matched_terms, hits, score, similarity, primary
 
 `unit` is `segment` (turn/paragraph codes: the segment row) or `s<k>`, the
 k-th sentence of the segment (0-based); `start`/`end` are character offsets
 of the unit in the segment's text; `matched_terms` are the distinct
 lower-cased matched texts, sorted and `;`-joined; `score` is
-`hcrisis.codebook.score`; `primary` marks the best-scoring code of the unit
+`hcrisis.codebook.score`, plus weight × `similarity` (the cosine of the unit
+and the code's description, `hcrisis.similarity`) when the codebook declares
+`similarity` (else the column is empty; a row with 0 hits and no matched
+terms was coded by that similarity alone, its `fallback`);
+`primary` marks the best-scoring code of the unit
 (ties: codebook order). Interviewer turns are not coded (questions are not
 participant data). The frame also carries `row` (segment row), `words`
 (words in the unit) and `spans` (character spans of the hits), which are
@@ -53,6 +57,7 @@ import pandas as pd
 from .codebook import Codebook, compile_codebook, load_codebook
 from .errors import PrivacyError
 from .io import atomic_path, write_atomic
+from .similarity import score_by_description
 from .reproduce import DIFFERS, REPRODUCED, Context, step
 from .tables import table_to_markdown, write_table
 
@@ -60,7 +65,7 @@ if TYPE_CHECKING:
     from .corpus import Corpus
 
 CODING_COLUMNS = ["segment_id", "code_id", "code_path", "theme_id", "unit", "start", "end",
-                  "matched_terms", "hits", "score", "primary"]
+                  "matched_terms", "hits", "score", "similarity", "primary"]
 ATTRIBUTES = ("sector", "source_type")
 ATTRIBUTION = ("participant_id", "role_label", "sector", "source_type", "section")
 NONE = "(none)"
@@ -84,7 +89,8 @@ def apply_codebook(codebook: Codebook | str | Path, segments: pd.DataFrame, toke
     if tokens is None:
         tokens = tokenize_segments(segments, nlp)
     compiled = compile_codebook(codebook, nlp or shared_pipeline(tokens.model))
-    coded = compiled.code(tokens, segments["text"].astype(str).tolist(), coded_rows(segments))
+    texts, rows = segments["text"].astype(str).tolist(), coded_rows(segments)
+    coded = score_by_description(compiled.code(tokens, texts, rows), codebook, compiled.nlp, tokens, rows, texts)
     codes = codebook.codes
     order = coded["code"].to_numpy()
     of_code = {name: np.array([getattr(c, name) for c in codes], dtype=object)[order]
@@ -94,7 +100,8 @@ def apply_codebook(codebook: Codebook | str | Path, segments: pd.DataFrame, toke
         "code_id": of_code["id"], "code_path": of_code["code_path"], "theme_id": of_code["theme"],
         "unit": ["segment" if u < 0 else f"s{u}" for u in coded["unit"].tolist()],
         "start": coded["start"], "end": coded["end"], "matched_terms": coded["terms"], "hits": coded["hits"],
-        "score": coded["score"], "primary": False, "row": coded["row"], "words": coded["words"],
+        "score": coded["score"], "similarity": coded["similarity"], "primary": False, "row": coded["row"],
+        "words": coded["words"],
         "order": order, "spans": coded["spans"]})
     return mark_primary(df).sort_values(["segment_id", "start", "order"], kind="mergesort") \
         .reset_index(drop=True)
@@ -198,7 +205,9 @@ def quotations(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataFrame
             quote = highlight(texts[c.row][c.start:c.end], c.spans, c.start)
             lines += ["> " + ln for ln in quote.splitlines() or [""]]
             who = [f"{a}: {v}" for a in attrs if (v := str(segments[a].iat[c.row])) not in ("", "nan")]
-            lines += ["", f"— `{c.segment_id}` ({c.unit}); " + "; ".join(who) + f"; score {c.score:.3f}", ""]
+            how = f"score {c.score:.3f}" + (f" (no rule hit; description similarity {c.similarity:.3f})"
+                                            if c.hits == 0 else "")
+            lines += ["", "— " + "; ".join([f"`{c.segment_id}` ({c.unit})", *who, how]), ""]
         out[code_id] = "\n".join(lines).rstrip() + "\n"
     return out
 

@@ -1,0 +1,149 @@
+"""Description similarity: how close a coding unit's words are to a code's description.
+
+A codebook describes each code in words: its label, definition, when to use
+it, an example, and the terms of its rules. `DescriptionIndex` represents a
+code by the TF-IDF vector of those words and a coding unit by the TF-IDF
+vector of its own words over the same vocabulary; their cosine is the unit's
+similarity to the code. Weights follow Salton & Buckley (1988) as
+scikit-learn's `TfidfVectorizer(sublinear_tf=True)` computes them (the tests
+cross-check it): tf = 1 + ln(count), idf = ln((1 + n) / (1 + df)) + 1 over
+the n code descriptions, each vector L2-normalised. The idf comes from the
+codebook alone, so a unit's similarity does not depend on the rest of the
+corpus. Words are lemmas (`hcrisis.tokens`) of alphabetic tokens of three or
+more letters that are not on spaCy's English stop list; wildcard keywords
+(`manag*`) and `when_not_to_use` (which names other codes' topics) are left
+out.
+
+A codebook opts in with `similarity: {weight: w, fallback: m}`: `hcrisis
+code` adds w × cosine to the score of every coding its rules make, so among
+the codes the rules found a unit's primary code is also the one whose
+description fits it best, and (with `fallback`) codes each segment that no
+rule reaches with its most similar turn- or paragraph-level code when the
+cosine is at least m (a coding with no matched terms and 0 hits).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .codebook import Code, Codebook
+    from .tokens import Tokens
+
+MIN_LETTERS = 3
+DESCRIPTION_FIELDS = ("label", "definition", "when_to_use", "example")
+
+
+def description_text(code: Code) -> str:
+    """The words a code is described by: its descriptive fields and its rule terms."""
+    rules = code.rules or {}
+    terms = [k for k in rules.get("keywords", []) if not k.endswith("*")]
+    terms += list(rules.get("phrases", []))
+    terms += [t for near in rules.get("near", []) for t in near["terms"] if not t.endswith("*")]
+    fields = [str(code.data.get(f) or "") for f in DESCRIPTION_FIELDS]
+    return "\n".join(fields + terms)
+
+
+def counted_words(lower: list[str], is_alpha: list[bool]) -> list[bool]:
+    """Which word types count: alphabetic, at least three letters, not a stop word."""
+    from .tokens import english_stop_words
+
+    stop = english_stop_words()
+    return [a and len(w) >= MIN_LETTERS and w not in stop for w, a in zip(lower, is_alpha)]
+
+
+class DescriptionIndex:
+    """TF-IDF vectors of a codebook's code descriptions (rows in codebook order)."""
+
+    def __init__(self, codebook: Codebook, nlp):
+        from .tokens import tokenize
+
+        desc = tokenize([description_text(c) for c in codebook.codes], [c.id for c in codebook.codes], nlp)
+        types = desc.types
+        keep = counted_words(types["lower"].tolist(), types["is_alpha"].tolist())
+        self.vocab = {w: i for i, w in enumerate(sorted({lm for lm, k in zip(types["lemma"], keep) if k}))}
+        counts = self._counts(desc, desc.bounds[:-1], desc.bounds[1:])
+        n = len(codebook.codes)
+        df = np.bincount(counts[1], minlength=len(self.vocab))
+        self.idf = np.log((1 + n) / (1 + df)) + 1
+        self.codes = self._vectors(counts, n).toarray()
+
+    def _counts(self, tokens: Tokens, starts: np.ndarray, ends: np.ndarray):
+        """(unit, word, count) of the described words in each token range."""
+        types = tokens.types
+        keep = counted_words(types["lower"].tolist(), types["is_alpha"].tolist())
+        vid = np.array([self.vocab.get(lm, -1) if k else -1 for lm, k in zip(types["lemma"].tolist(), keep)],
+                       dtype=np.int64)
+        starts, ends = np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
+        lengths = ends - starts
+        unit = np.repeat(np.arange(starts.size), lengths)
+        pos = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+        word = vid[tokens.type_id[pos]] if pos.size else np.array([], dtype=np.int64)
+        size = max(len(self.vocab), 1)
+        key, count = np.unique(unit[word >= 0] * size + word[word >= 0], return_counts=True)
+        return key // size, key % size, count
+
+    def _vectors(self, counts, n_units: int):
+        """L2-normalised sublinear TF-IDF rows (sparse) of `_counts`."""
+        from scipy.sparse import csr_matrix
+
+        row, col, count = counts
+        weight = (1 + np.log(count)) * self.idf[col]
+        norm = np.sqrt(np.bincount(row, weight ** 2, minlength=n_units))
+        return csr_matrix((weight / norm[row] if row.size else weight, (row, col)),
+                          shape=(n_units, max(len(self.vocab), 1)))
+
+    def similarity(self, tokens: Tokens, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """Cosine of each unit (tokens `starts[i]:ends[i]`) with each code: units × codes."""
+        units = self._vectors(self._counts(tokens, starts, ends), len(starts))
+        return np.asarray(units @ self.codes.T)
+
+
+
+
+def score_by_description(coded, codebook: Codebook, nlp, tokens: Tokens, rows: list[int], texts: list[str]):
+    """Add the codebook's `similarity` to a coded-units frame (`CompiledCodebook.code`):
+    a `similarity` column, `score` raised by weight × similarity and, with a
+    fallback, one coding for each row in `rows` that no rule coded."""
+    import pandas as pd
+
+    settings = codebook.data.get("similarity")
+    if not settings:
+        return coded.assign(similarity=np.nan)
+    index = DescriptionIndex(codebook, nlp)
+    weight = float(settings["weight"])
+    # each distinct unit once (a unit holds several codings)
+    units, which = np.unique(coded[["token_start", "token_end"]].to_numpy(dtype=np.int64).reshape(-1, 2),
+                             axis=0, return_inverse=True)
+    sim = index.similarity(tokens, units[:, 0], units[:, 1])
+    own = sim[which.ravel(), coded["code"].to_numpy(dtype=np.int64)] if len(coded) else np.zeros(0)
+    coded = coded.assign(similarity=own, score=coded["score"] + weight * own)
+    if settings.get("fallback") is None:
+        return coded
+    return pd.concat([coded, _fallback(index, codebook, tokens, rows, texts, coded, weight,
+                                       float(settings["fallback"]))], ignore_index=True) \
+        .sort_values(["row", "unit", "code"], kind="mergesort").reset_index(drop=True)
+
+
+def _fallback(index: DescriptionIndex, codebook: Codebook, tokens: Tokens, rows: list[int], texts: list[str],
+              coded, weight: float, minimum: float):
+    """The most similar turn/paragraph code of each row no rule coded, at or above `minimum`."""
+    import pandas as pd
+
+    todo = np.setdiff1d(np.asarray(rows, dtype=np.int64), coded["row"].to_numpy(dtype=np.int64))
+    starts, ends = tokens.bounds[todo], tokens.bounds[todo + 1]
+    sim = index.similarity(tokens, starts, ends)
+    sim[:, [c.unit == "sentence" for c in codebook.codes]] = -1
+    best = sim.argmax(axis=1) if len(todo) else np.zeros(0, dtype=np.int64)
+    cos = sim[np.arange(len(todo)), best] if len(todo) else np.zeros(0)
+    ok = cos >= minimum
+    words = np.concatenate([[0], np.cumsum(~tokens.types["is_punct"].to_numpy(dtype=bool)[tokens.type_id])])
+    n = int(ok.sum())
+    return pd.DataFrame({
+        "row": todo[ok], "unit": np.full(n, -1), "code": best[ok], "start": np.zeros(n, dtype=np.int64),
+        "end": np.array([len(texts[r]) for r in todo[ok].tolist()], dtype=np.int64),
+        "hits": np.zeros(n, dtype=np.int64), "terms": np.full(n, "", dtype=object), "score": weight * cos[ok],
+        "spans": [[] for _ in range(n)], "words": words[ends[ok]] - words[starts[ok]],
+        "token_start": starts[ok], "token_end": ends[ok], "similarity": cos[ok]})
