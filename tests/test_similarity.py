@@ -143,3 +143,12 @@ def test_export_and_quotations_say_how_units_were_coded(book):
     seg = pd.DataFrame({"segment_id": ["t5"], "text": [TEXTS["t5"]]})
     quotes = quotations(apply_codebook(book, seg), book, seg)
     assert "— `t5` (segment); score 0.707 (no rule hit; description similarity 0.707)" in quotes["lead"]
+
+
+def test_similarity_to_given_codes_is_the_matrix_entry(book, nlp):
+    tokens = _tokens(nlp, TEXTS)
+    index = DescriptionIndex(book, nlp)
+    starts, ends = np.repeat(tokens.bounds[:-1], 2), np.repeat(tokens.bounds[1:], 2)   # each unit twice
+    codes = np.tile([1, 0], len(TEXTS))
+    full = index.similarity(tokens, tokens.bounds[:-1], tokens.bounds[1:])
+    assert np.allclose(index.similarity_to(tokens, starts, ends, codes), full[np.repeat(np.arange(len(TEXTS)), 2), codes])

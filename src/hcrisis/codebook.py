@@ -683,7 +683,8 @@ class CompiledCodebook:
         unit_b = np.where(g_unit < 0, tokens.bounds[g_row + 1], np.searchsorted(sent, sentence, side="right"))
         words = np.concatenate([[0], np.cumsum(~tokens.types["is_punct"].to_numpy(dtype=bool)[tokens.type_id])])
         start = np.zeros(n, dtype=np.int64)
-        end = np.array([len(texts[r]) for r in g_row.tolist()], dtype=np.int64)
+        used = np.unique(g_row)   # each segment's length once, not once per coding
+        end = np.array([len(texts[r]) for r in used.tolist()], dtype=np.int64)[np.searchsorted(used, g_row)]
         for i in np.flatnonzero(g_unit >= 0).tolist():
             a, b = tokens.start[unit_a[i]], ends[unit_b[i] - 1]
             piece = texts[g_row[i]][a:b]

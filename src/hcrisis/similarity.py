@@ -24,6 +24,7 @@ cosine is at least m (a coding with no matched terms and 0 hits).
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from .tokens import Tokens
 
 MIN_LETTERS = 3
+_PIECE = re.compile(r"\n|(?<=[.;:!?])\s+")
+CHUNK = 1024          # units per dense block when comparing units with every code
 DESCRIPTION_FIELDS = ("label", "definition", "when_to_use", "example")
 
 
@@ -60,22 +63,26 @@ class DescriptionIndex:
     def __init__(self, codebook: Codebook, nlp):
         from .tokens import tokenize
 
-        desc = tokenize([description_text(c) for c in codebook.codes], [c.id for c in codebook.codes], nlp)
+        # one text per line or sentence: spaCy stops using its tokenizer cache for the rest
+        # of a text after a special case ("don't"), which made whole descriptions slow
+        pieces = [[p for p in _PIECE.split(description_text(c)) if p] for c in codebook.codes]
+        desc = tokenize([p for ps in pieces for p in ps], [str(i) for i, ps in enumerate(pieces) for _ in ps], nlp)
+        edges = desc.bounds[np.concatenate([[0], np.cumsum([len(ps) for ps in pieces])])]
         types = desc.types
         keep = counted_words(types["lower"].tolist(), types["is_alpha"].tolist())
         self.vocab = {w: i for i, w in enumerate(sorted({lm for lm, k in zip(types["lemma"], keep) if k}))}
-        counts = self._counts(desc, desc.bounds[:-1], desc.bounds[1:])
+        self._types, self._vid = None, None
+        counts = self._counts(desc, edges[:-1], edges[1:])
         n = len(codebook.codes)
         df = np.bincount(counts[1], minlength=len(self.vocab))
         self.idf = np.log((1 + n) / (1 + df)) + 1
-        self.codes = self._vectors(counts, n).toarray()
+        row, col, weight, _ = self._weights(counts, n)
+        self.codes = np.zeros((n, max(len(self.vocab), 1)))   # codes × vocabulary
+        self.codes[row, col] = weight
 
     def _counts(self, tokens: Tokens, starts: np.ndarray, ends: np.ndarray):
         """(unit, word, count) of the described words in each token range."""
-        types = tokens.types
-        keep = counted_words(types["lower"].tolist(), types["is_alpha"].tolist())
-        vid = np.array([self.vocab.get(lm, -1) if k else -1 for lm, k in zip(types["lemma"].tolist(), keep)],
-                       dtype=np.int64)
+        vid = self._word_ids(tokens.types)
         starts, ends = np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
         lengths = ends - starts
         unit = np.repeat(np.arange(starts.size), lengths)
@@ -85,22 +92,50 @@ class DescriptionIndex:
         key, count = np.unique(unit[word >= 0] * size + word[word >= 0], return_counts=True)
         return key // size, key % size, count
 
-    def _vectors(self, counts, n_units: int):
-        """L2-normalised sublinear TF-IDF rows (sparse) of `_counts`."""
-        from scipy.sparse import csr_matrix
+    def _word_ids(self, types) -> np.ndarray:
+        """The vocabulary index of each word type of a token table (-1: not counted or not described);
+        remembered for the last table (coding asks twice)."""
+        if self._types is not types:
+            keep = counted_words(types["lower"].tolist(), types["is_alpha"].tolist())
+            self._vid = np.array([self.vocab.get(lm, -1) if k else -1
+                                  for lm, k in zip(types["lemma"].tolist(), keep)], dtype=np.int64)
+            self._types = types
+        return self._vid
 
+    def _weights(self, counts, n_units: int):
+        """Sublinear TF-IDF weights of `_counts`, L2-normalised per unit: (unit, word, weight),
+        sorted by unit, and where each unit's entries start (`bounds`)."""
         row, col, count = counts
         weight = (1 + np.log(count)) * self.idf[col]
         norm = np.sqrt(np.bincount(row, weight ** 2, minlength=n_units))
-        return csr_matrix((weight / norm[row] if row.size else weight, (row, col)),
-                          shape=(n_units, max(len(self.vocab), 1)))
+        return row, col, weight / norm[row] if row.size else weight, np.searchsorted(row, np.arange(n_units + 1))
 
     def similarity(self, tokens: Tokens, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
         """Cosine of each unit (tokens `starts[i]:ends[i]`) with each code: units × codes."""
-        units = self._vectors(self._counts(tokens, starts, ends), len(starts))
-        return np.asarray(units @ self.codes.T)
+        n = len(starts)
+        row, col, weight, bounds = self._weights(self._counts(tokens, starts, ends), n)
+        out = np.zeros((n, len(self.codes)))
+        for a in range(0, n, CHUNK):       # dense blocks of units × vocabulary
+            b = min(a + CHUNK, n)
+            block = np.zeros((b - a, self.codes.shape[1]))
+            block[row[bounds[a]:bounds[b]] - a, col[bounds[a]:bounds[b]]] = weight[bounds[a]:bounds[b]]
+            out[a:b] = block @ self.codes.T
+        return out
 
-
+    def similarity_to(self, tokens: Tokens, starts: np.ndarray, ends: np.ndarray,
+                      codes: np.ndarray) -> np.ndarray:
+        """Cosine of unit i (tokens `starts[i]:ends[i]`) with code `codes[i]` only."""
+        # each distinct unit weighed once: a unit holds several codings
+        span = len(tokens) + 1
+        units, which = np.unique(np.asarray(starts, dtype=np.int64) * span + np.asarray(ends, dtype=np.int64),
+                                 return_inverse=True)
+        codes = np.asarray(codes, dtype=np.int64)
+        _, col, weight, bounds = self._weights(self._counts(tokens, units // span, units % span), len(units))
+        lengths = bounds[which + 1] - bounds[which]
+        pair = np.repeat(np.arange(which.size), lengths)
+        at = np.repeat(bounds[which] - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+        flat = codes[pair] * self.codes.shape[1] + col[at]
+        return np.bincount(pair, weight[at] * self.codes.ravel().take(flat), minlength=which.size)
 
 
 def score_by_description(coded, codebook: Codebook, nlp, tokens: Tokens, rows: list[int], texts: list[str]):
@@ -115,10 +150,8 @@ def score_by_description(coded, codebook: Codebook, nlp, tokens: Tokens, rows: l
     index = DescriptionIndex(codebook, nlp)
     weight = float(settings["weight"])
     # each distinct unit once (a unit holds several codings)
-    units, which = np.unique(coded[["token_start", "token_end"]].to_numpy(dtype=np.int64).reshape(-1, 2),
-                             axis=0, return_inverse=True)
-    sim = index.similarity(tokens, units[:, 0], units[:, 1])
-    own = sim[which.ravel(), coded["code"].to_numpy(dtype=np.int64)] if len(coded) else np.zeros(0)
+    own = index.similarity_to(tokens, coded["token_start"].to_numpy(), coded["token_end"].to_numpy(),
+                              coded["code"].to_numpy())
     coded = coded.assign(similarity=own, score=coded["score"] + weight * own)
     if settings.get("fallback") is None:
         return coded
