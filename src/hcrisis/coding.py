@@ -54,7 +54,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .codebook import Codebook, compile_codebook, load_codebook
+from .codebook import Codebook, compile_codebook, load_codebook, similarity_note
 from .errors import PrivacyError
 from .io import atomic_path, write_atomic
 from .similarity import score_by_description
@@ -350,10 +350,13 @@ def reproduce_coding(ctx: Context) -> None:
               f"{len(themes)} key themes (the codebook's themes)", f"{coded} with coded units",
               REPRODUCED if coded == len(themes) else DIFFERS,
               "a theme counts the units coded by it or by any code beneath it")
-    units = codings[["segment_id"]].drop_duplicates()
+    units = codings["segment_id"].nunique()
+    by_rules = codings.loc[codings["hits"] > 0, "segment_id"].nunique()
     eligible = len(coded_rows(ctx.corpus.segments))
+    how = f" ({by_rules} by rules, {units - by_rules} by description similarity alone)" if units > by_rules else ""
     body = (f"Codebook `{book.name}` ({len(book.codes)} codes, {len(book.themes)} themes): "
-            f"{len(units)} of {eligible} segments coded, {len(codings)} codings. "
-            "Tables and quotations in `coding/`." + note + "\n\n" + table_to_markdown(themes))
+            f"{units} of {eligible} segments coded{how}, {len(codings)} codings. "
+            + (similarity_note(book) + " " if similarity_note(book) else "")
+            + "Tables and quotations in `coding/`." + note + "\n\n" + table_to_markdown(themes))
     ctx.add_section("Coding", body)
 
