@@ -110,6 +110,17 @@ def test_cli_suggest(corpus, codings, tmp_path):
     assert not any(t in (out / "candidate_themes.csv").read_text() for t in TEXTS.values())
 
 
+def test_description_only_codings_count_as_uncoded(corpus, codings, tmp_path):
+    with_hits = pd.read_csv(codings).assign(hits=1)
+    fallback = pd.DataFrame({"segment_id": ["u1", "u3"], "code_id": ["arrears", "training"], "hits": [0, 0]})
+    path = tmp_path / "with_fallback.csv"
+    pd.concat([with_hits, fallback]).to_csv(path, index=False)
+    result = runner.invoke(app, ["suggest", str(corpus), "--codings", str(path), "--topics", "2",
+                                 "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "4 uncoded unit(s) with suggested codes" in result.output
+
+
 def test_cli_suggest_missing_codings(corpus, tmp_path):
     missing = tmp_path / "nope.csv"
     result = runner.invoke(app, ["suggest", str(corpus), "--codings", str(missing)])

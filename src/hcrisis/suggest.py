@@ -5,6 +5,8 @@ Two kinds, both for review, neither a coding:
 - code suggestions: a TF-IDF + logistic regression classifier (one-vs-rest,
   one binary model per code) trained on the coded units proposes codes with
   probabilities for the units no code matched;
+  a unit coded only by description similarity (`hits` 0 in `hcrisis code`'s
+  table, `hcrisis.similarity`) counts as uncoded: no rule reached it;
 - candidate themes: NMF topics over the TF-IDF matrix of the uncoded units
   (Lee and Seung 1999), each with its top terms and the ids of the units
   that load most on it; never their text.
@@ -122,6 +124,14 @@ def candidate_themes(docs: list[str], unit_ids: list[str], n_topics: int = 5, *,
     return pd.DataFrame(rows, columns=columns)
 
 
+def rule_codings(codings: pd.DataFrame) -> pd.DataFrame:
+    """The codings some rule made: without rows of 0 hits (description similarity alone);
+    a table without a `hits` column (e.g. a human coder's) is kept whole."""
+    if "hits" not in codings.columns:
+        return codings
+    return codings[pd.to_numeric(codings["hits"], errors="coerce").fillna(1).to_numpy() > 0]
+
+
 def run_suggest(corpus: str | Path | Corpus, codings_path: str | Path, *, topics: int = 5, top_k: int = 3,
                 out: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, list[Path]]:
     """The `hcrisis suggest` command: suggestions and candidate themes, written to `out`."""
@@ -131,7 +141,7 @@ def run_suggest(corpus: str | Path | Corpus, codings_path: str | Path, *, topics
 
     c = as_corpus(corpus)
     segments = c.segments[~c.segments["is_interviewer"].astype(bool)].reset_index(drop=True)
-    codings = load_codings(codings_path)
+    codings = rule_codings(load_codings(codings_path))
     docs = unit_documents(tokenize_segments(segments))
     ids = segments["segment_id"].astype(str).tolist()
     suggestions = suggest_codes(docs, ids, codings, top_k=top_k)
