@@ -36,6 +36,7 @@ codes:
     rules: {phrases: [social], colours: [x]}
   - label: No id
     rules: {near: [{terms: [a], within: 0}]}
+similarity: {weight: 0, fallback: 1.5, floor: 1}
 """
 
 
@@ -62,6 +63,9 @@ def test_every_schema_problem_is_reported_at_once(tmp_path):
                                        "phrases, regex)"),
         ("codes[2]", 18, "missing required key 'id'"),
         ("codes[2].rules.near[0].within", 19, "must be at least 1"),
+        ("similarity.fallback", 20, "fallback must be in (0, 1]"),
+        ("similarity.floor", 20, "unknown key (known keys: fallback, weight)"),
+        ("similarity.weight", 20, "weight must be above 0"),
     ]
 
 

@@ -36,6 +36,7 @@ def test_token_table(nlp):
     assert tk.segment.tolist() == [0] * 7 + [2] * 3
     assert tk.column("is_stop").tolist()[:2] == [True, False]
     assert tk.column("is_punct").tolist()[4] is True
+    assert tk.words_in(tk.bounds[:-1], tk.bounds[1:]).tolist() == [5, 0, 2]   # punctuation not counted
 
 
 def test_subset_and_docs(nlp):

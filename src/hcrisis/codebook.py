@@ -681,7 +681,6 @@ class CompiledCodebook:
         sentence = sent[seg_a] + g_unit
         unit_a = np.where(g_unit < 0, seg_a, np.searchsorted(sent, sentence, side="left"))
         unit_b = np.where(g_unit < 0, tokens.bounds[g_row + 1], np.searchsorted(sent, sentence, side="right"))
-        words = np.concatenate([[0], np.cumsum(~tokens.types["is_punct"].to_numpy(dtype=bool)[tokens.type_id])])
         start = np.zeros(n, dtype=np.int64)
         used = np.unique(g_row)   # each segment's length once, not once per coding
         end = np.array([len(texts[r]) for r in used.tolist()], dtype=np.int64)[np.searchsorted(used, g_row)]
@@ -691,7 +690,7 @@ class CompiledCodebook:
             start[i], end[i] = a + len(piece) - len(piece.lstrip()), b - len(piece) + len(piece.rstrip())
         return pd.DataFrame({"row": g_row, "unit": g_unit, "code": g_code, "start": start, "end": end,
                              "hits": hits, "terms": joined, "score": scores, "spans": spans,
-                             "words": words[unit_b] - words[unit_a], "token_start": unit_a, "token_end": unit_b})
+                             "words": tokens.words_in(unit_a, unit_b), "token_start": unit_a, "token_end": unit_b})
 
     # -- spaCy component
     def __call__(self, doc):

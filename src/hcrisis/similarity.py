@@ -149,7 +149,6 @@ def score_by_description(coded, codebook: Codebook, nlp, tokens: Tokens, rows: l
         return coded.assign(similarity=np.nan)
     index = DescriptionIndex(codebook, nlp)
     weight = float(settings["weight"])
-    # each distinct unit once (a unit holds several codings)
     own = index.similarity_to(tokens, coded["token_start"].to_numpy(), coded["token_end"].to_numpy(),
                               coded["code"].to_numpy())
     coded = coded.assign(similarity=own, score=coded["score"] + weight * own)
@@ -172,11 +171,10 @@ def _fallback(index: DescriptionIndex, codebook: Codebook, tokens: Tokens, rows:
     best = sim.argmax(axis=1) if len(todo) else np.zeros(0, dtype=np.int64)
     cos = sim[np.arange(len(todo)), best] if len(todo) else np.zeros(0)
     ok = cos >= minimum
-    words = np.concatenate([[0], np.cumsum(~tokens.types["is_punct"].to_numpy(dtype=bool)[tokens.type_id])])
     n = int(ok.sum())
     return pd.DataFrame({
         "row": todo[ok], "unit": np.full(n, -1), "code": best[ok], "start": np.zeros(n, dtype=np.int64),
         "end": np.array([len(texts[r]) for r in todo[ok].tolist()], dtype=np.int64),
         "hits": np.zeros(n, dtype=np.int64), "terms": np.full(n, "", dtype=object), "score": weight * cos[ok],
-        "spans": [[] for _ in range(n)], "words": words[ends[ok]] - words[starts[ok]],
+        "spans": [[] for _ in range(n)], "words": tokens.words_in(starts[ok], ends[ok]),
         "token_start": starts[ok], "token_end": ends[ok], "similarity": cos[ok]})

@@ -156,6 +156,12 @@ class Tokens:
         starts[self.bounds[:-1][np.diff(self.bounds) > 0]] = True
         return np.cumsum(starts) - 1
 
+    def words_in(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """Tokens with a letter or digit (not punctuation) in each range `starts[i]:ends[i]`."""
+        word = ~self.types["is_punct"].to_numpy(dtype=bool)[self.type_id]
+        cumulative = np.concatenate([[0], np.cumsum(word)])
+        return cumulative[ends] - cumulative[starts]
+
     def column(self, name: str) -> np.ndarray:
         """A per-token array of a `types` column (e.g. 'lower', 'lemma')."""
         return self.types[name].to_numpy()[self.type_id]
