@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from hcrisis.agree import (NONE, agreement, agreement_step, binary_scores, cohen_kappa, compare,
                            krippendorff_alpha_nominal, load_code_tree, run_agree, section_codes,
-                           sentence_units, split_keys, split_of, text_key,
+                           reused_table, sentence_units, split_keys, split_of, text_key,
                            to_sentences)
 from hcrisis.cli import app
 from hcrisis.corpus import load_corpus
@@ -211,7 +211,7 @@ def test_thesis_sections_gold_with_baseline(excerpts, tree, tmp_path):
     row = res.summary[(res.summary["split"] == "all") & (res.summary["method"] == "codebook")].iloc[0]
     # gold themes: e1 a, e2 a (a21), e3 b; e4 (section 6) unmapped. Top-1: e1 a, e2 b, e3 b.
     assert (row["gold_units"], row["top1"]) == (3, pytest.approx(2 / 3))
-    assert res.sections.to_dict("records") == [
+    assert res.about_gold["sections"].to_dict("records") == [
         {"section": "5.3", "excerpts": 1, "codes": "b"}, {"section": "6", "excerpts": 1, "codes": NONE},
         {"section": "6.1", "excerpts": 1, "codes": "a1"}, {"section": "6.2.1", "excerpts": 1, "codes": "a21"}]
     assert (tmp_path / "out" / "agreement.csv").exists()
@@ -286,7 +286,8 @@ def test_step_writes_tables_and_checks(excerpts, tmp_path, tree):
     assert {c.status for c in ctx.checks} <= {REPRODUCED, DIFFERS}
     assert len(ctx.checks) == 1
     names = {p.name for p in ctx.written}
-    assert {"agreement.csv", "agreement_codes.csv", "agreement_confusion.csv", "agreement_sections.csv"} <= names
+    assert {"agreement.csv", "agreement_codes.csv", "agreement_confusion.csv", "agreement_sections.csv",
+            "agreement_reused.csv"} <= names
     assert ctx.sections[0][0] == "Agreement with the author's coding"
 
 
@@ -374,3 +375,17 @@ def test_reused_quotation_stays_in_the_read_half():
     other = segs.assign(text=[quote, "As I said, explain the hard choices that follow, but first the budget "
                                      "and the repairs and the new homes we promised the council last spring", segs["text"][2]])
     assert split_keys(other)["q1"] == text_key(quote)
+
+
+def test_reused_table_places_each_copy(tree):
+    # Two passages quoted twice: the first under 6.1 (a1) and 6.2.1 (its deepest code a21), both in
+    # theme a; the second under 5.3 (b) and 9.1 (a2, theme a). A passage quoted once is not listed.
+    quote = "we need leaders who can listen to staff and tenants and explain the hard choices that follow"
+    other = "the rent cut took four years of our plans away and nobody in government asked us about it"
+    segs = pd.DataFrame({"segment_id": ["q1", "q2", "q3", "q4", "q5"],
+                         "section": ["6.1", "6.2.1", "5.3", "9.1", "7"],
+                         "text": [quote, "As I said, " + quote, other, "Well, " + other, "Tenants first."]})
+    assert reused_table(segs, tree).to_dict("list") == {
+        "passage": [1, 1, 2, 2], "segment_id": ["q1", "q2", "q3", "q4"], "section": ["6.1", "6.2.1", "5.3", "9.1"],
+        "themes": ["a", "a", "b", "a"], "codes": ["a1", "a21", "b", "a2"],
+        "same_theme": [True, True, False, False]}

@@ -61,6 +61,8 @@ SPLITS = ("all", "read", "held-out")
 SEED = 0
 SHINGLE, REUSED = 6, 0.25   # a quotation reused under two sections: shares >= 25% of its 6-word shingles
 COMMON = 20                 # shingles in more segments than this are stock phrases, not reuse
+GOLD_TABLES = {"sections": "Thesis sections of the excerpts and the codes they map to",
+               "reused": "Passages the author quotes more than once, and where she placed each copy"}
 BASELINE = "baseline"  # TF-IDF + logistic regression, stratified cross-validation
 # The brief's targets for the codebook against the author's placement.
 TARGET_TOP1, TARGET_KAPPA = 0.70, 0.60
@@ -209,6 +211,11 @@ def section_gold(segments: pd.DataFrame, tree: CodeTree) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["segment_id", "code_id"])
 
 
+def thesis_gold_tables(segments: pd.DataFrame, tree: CodeTree) -> dict[str, pd.DataFrame]:
+    """The tables that describe the author's placement as a gold coding (`GOLD_TABLES`)."""
+    return {"sections": sections_table(segments, tree), "reused": reused_table(segments, tree)}
+
+
 def sections_table(segments: pd.DataFrame, tree: CodeTree) -> pd.DataFrame:
     """Each section of the corpus, its excerpt count and the code(s) it maps to."""
     counts = segments["section"].astype(str).map(normalise_section).value_counts()
@@ -237,24 +244,21 @@ def _shingles(text: str, n: int = SHINGLE) -> set[str]:
     return {" ".join(words[i:i + n]) for i in range(len(words) - n + 1)}
 
 
-def split_keys(segments: pd.DataFrame, overlap: float = REUSED) -> dict[str, str]:
-    """The split key of each segment: `text_key`, shared by reused quotations.
+def reused_groups(segments: pd.DataFrame, overlap: float = REUSED) -> list[list[int]]:
+    """Row positions of the segments that quote one passage, a group per passage
+    (singletons included), in row order.
 
     The thesis quotes some passages twice, under two sections (seven pairs
-    among its excerpts). Reading one while writing rules is reading the
-    other, so two segments sharing at least `overlap` of the shorter one's
-    6-word shingles form a group, and a group is `read` if any member is:
-    every member takes the key of its first read member (else of its first
-    member). Unrelated excerpts share under 0.08 of their shingles.
+    among its excerpts): two segments sharing at least `overlap` of the
+    shorter one's 6-word shingles form a group. Unrelated excerpts share
+    under 0.08 of their shingles.
     """
-    ids = segments["segment_id"].astype(str).tolist()
-    keys = [text_key(t) for t in segments["text"]]
     shingles = [_shingles(t) for t in segments["text"]]
     index: dict[str, list[int]] = {}
     for i, sh in enumerate(shingles):
         for g in sh:
             index.setdefault(g, []).append(i)
-    parent = list(range(len(ids)))
+    parent = list(range(len(shingles)))
 
     def root(i: int) -> int:
         while parent[i] != i:
@@ -273,14 +277,48 @@ def split_keys(segments: pd.DataFrame, overlap: float = REUSED) -> dict[str, str
         if n >= overlap * min(len(shingles[a]), len(shingles[b])):
             parent[root(b)] = root(a)
     groups: dict[int, list[int]] = {}
-    for i in range(len(ids)):
+    for i in range(len(shingles)):
         groups.setdefault(root(i), []).append(i)
+    return sorted(groups.values())
+
+
+def split_keys(segments: pd.DataFrame, overlap: float = REUSED) -> dict[str, str]:
+    """The split key of each segment: `text_key`, shared by reused quotations.
+
+    Reading one copy of a reused passage (`reused_groups`) while writing
+    rules is reading the other, so a group is `read` if any member is: every
+    member takes the key of its first read member (else of its first member).
+    """
+    ids = segments["segment_id"].astype(str).tolist()
+    keys = [text_key(t) for t in segments["text"]]
     out = {}
-    for members in groups.values():
+    for members in reused_groups(segments, overlap):
         read = [i for i in members if split_of(keys[i]) == "read"]
         key = keys[(read or members)[0]]
         out.update({ids[i]: key for i in members})
     return out
+
+
+def reused_table(segments: pd.DataFrame, tree: CodeTree) -> pd.DataFrame:
+    """The author's placements of each passage she quotes more than once.
+
+    One row per copy: its group (numbered in corpus order), section, the
+    theme(s) and code(s) the section maps to, and whether every copy of the
+    passage maps to a common theme. A passage placed under two themes shows
+    that the placement follows the argument of the section as well as the
+    words quoted, which bounds the agreement any coding of the words alone
+    can reach with it.
+    """
+    rows = []
+    groups = [g for g in reused_groups(segments) if len(g) > 1]
+    for number, members in enumerate(groups, start=1):
+        codes = [section_codes(str(segments["section"].iloc[i]), tree) for i in members]
+        themes = [sorted({tree.theme(c) for c in cs}, key=tree.rank) for cs in codes]
+        common = set.intersection(*(set(t) for t in themes)) if all(themes) else set()
+        rows += [(number, str(segments["segment_id"].iloc[i]), normalise_section(segments["section"].iloc[i]),
+                  "; ".join(t) or NONE, "; ".join(cs) or NONE, bool(common))
+                 for i, t, cs in zip(members, themes, codes)]
+    return pd.DataFrame(rows, columns=["passage", "segment_id", "section", "themes", "codes", "same_theme"])
 
 
 def sentence_units(tokens, segments: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -482,12 +520,12 @@ class Agreement:
     summary: pd.DataFrame
     per_code: dict[str, pd.DataFrame]
     confusion: pd.DataFrame
-    sections: pd.DataFrame | None
+    about_gold: dict[str, pd.DataFrame]    # `GOLD_TABLES` describing the gold coding
 
 
 def agreement(pred: pd.DataFrame, gold: pd.DataFrame, tree: CodeTree, *, units: list[str],
               levels: Sequence[str] = LEVELS, unit: str = "segment", docs: list[str] | None = None,
-              split_by: dict[str, str] | None = None, sections: pd.DataFrame | None = None) -> Agreement:
+              split_by: dict[str, str] | None = None, about_gold: dict[str, pd.DataFrame] | None = None) -> Agreement:
     """Compare `pred` with `gold` on `units` at each level (plus the baseline when `docs`)."""
     rows, per_code, confusion = [], {}, None
     for level in levels:
@@ -500,7 +538,7 @@ def agreement(pred: pd.DataFrame, gold: pd.DataFrame, tree: CodeTree, *, units: 
             confusion = confusion_table(cmp, tree)
     if confusion is None:
         confusion = confusion_table(compare(pred, gold, units, tree, "theme", split_by), tree)
-    return Agreement(pd.DataFrame(rows), per_code, confusion, sections)
+    return Agreement(pd.DataFrame(rows), per_code, confusion, about_gold or {})
 
 
 def write_agreement(result: Agreement, out: str | Path) -> list[Path]:
@@ -510,9 +548,8 @@ def write_agreement(result: Agreement, out: str | Path) -> list[Path]:
         written += write_table(table, out / f"agreement_{level}s", title=f"Per-{level} agreement")
     written += write_table(result.confusion, out / "agreement_confusion",
                            title="Top-1 predicted theme (columns) against gold theme (rows)")
-    if result.sections is not None:
-        written += write_table(result.sections, out / "agreement_sections",
-                               title="Thesis sections of the excerpts and the codes they map to")
+    for name, table in result.about_gold.items():
+        written += write_table(table, out / f"agreement_{name}", title=GOLD_TABLES[name])
     return written
 
 
@@ -532,16 +569,16 @@ def run_agree(codings_path: str | Path, gold: str, *, corpus: str | Path | Corpu
     if gold == "thesis-sections":
         if segments is None:
             raise InputError("--gold thesis-sections needs the excerpt corpus", fix="pass --corpus DIR")
-        gold_df, sections = section_gold(segments, tree), sections_table(segments, tree)
+        gold_df, about_gold = section_gold(segments, tree), thesis_gold_tables(segments, tree)
     else:
-        gold_df, sections = load_codings(gold), None
+        gold_df, about_gold = load_codings(gold), None
         check_codes(gold_df, tree, gold)
     return compare_on_corpus(pred, gold_df, tree, segments, level=level, unit=unit, out=out,
-                             baseline=baseline, sections=sections)
+                             baseline=baseline, about_gold=about_gold)
 
 
 def compare_on_corpus(pred: pd.DataFrame, gold: pd.DataFrame, tree: CodeTree, segments: pd.DataFrame | None,
-                      *, level: str | None, unit: str, out, baseline: bool, sections=None,
+                      *, level: str | None, unit: str, out, baseline: bool, about_gold=None,
                       tokens=None) -> Agreement:
     """Choose the units (segments or sentences), build baseline texts, compare, write."""
     levels = [level] if level else list(LEVELS)
@@ -549,7 +586,7 @@ def compare_on_corpus(pred: pd.DataFrame, gold: pd.DataFrame, tree: CodeTree, se
         if unit == "sentence":
             raise InputError("--unit sentence needs the corpus", fix="pass --corpus DIR")
         units = sorted(set(pred["segment_id"].astype(str)) | set(gold["segment_id"].astype(str)))
-        result = agreement(pred, gold, tree, units=units, levels=levels, unit=unit, sections=sections)
+        result = agreement(pred, gold, tree, units=units, levels=levels, unit=unit, about_gold=about_gold)
     else:
         if tokens is None:
             from .tokens import tokenize_segments
@@ -566,7 +603,7 @@ def compare_on_corpus(pred: pd.DataFrame, gold: pd.DataFrame, tree: CodeTree, se
             split_by = split_keys(segments)
             docs = unit_documents(tokens) if baseline else None
         result = agreement(pred, gold, tree, units=units, levels=levels, unit=unit, docs=docs,
-                           split_by=split_by, sections=sections)
+                           split_by=split_by, about_gold=about_gold)
     if out is not None:
         write_agreement(result, out)
     return result
@@ -598,7 +635,7 @@ def agreement_step(ctx: Context) -> None:
     segments = segments[keep].reset_index(drop=True)
     result = compare_on_corpus(codings, section_gold(segments, tree), tree, segments, level=None,
                                unit="segment", out=None, baseline=True,
-                               sections=sections_table(segments, tree), tokens=tokens)
+                               about_gold=thesis_gold_tables(segments, tree), tokens=tokens)
     ctx.written += write_agreement(result, ctx.out / "coding")
     row, base = headline(result.summary, "theme"), headline(result.summary, "theme", method=BASELINE)
     ok = row["top1"] >= TARGET_TOP1 and row["kappa_top1"] >= TARGET_KAPPA
@@ -606,11 +643,15 @@ def agreement_step(ctx: Context) -> None:
               REPRODUCED if ok else DIFFERS,
               f"target top-1 >= {TARGET_TOP1} and kappa >= {TARGET_KAPPA}" + (
                   f"; baseline top-1 {base['top1']:.2f}, kappa {base['kappa_top1']:.2f}" if base is not None else ""))
-    unmapped = result.sections[result.sections["codes"] == NONE]
+    sections, reused = result.about_gold["sections"], result.about_gold["reused"]
+    unmapped = sections[sections["codes"] == NONE]
+    passages = reused.groupby("passage")["same_theme"].first()
     body = ("Each published quotation's section is the author's code; the codebook's best-scoring "
             "code is compared with it. `read` is the half of the excerpts that may be read while "
             "writing rules, `held-out` the other half (fixed hash of the excerpt's first 60 letters; "
             "a quotation reused under two sections is `read` if either copy is).\n\n"
             + table_to_markdown(result.summary)
-            + (f"\nSections mapped to no code: {', '.join(unmapped['section'])}\n" if len(unmapped) else ""))
+            + (f"\nSections mapped to no code: {', '.join(unmapped['section'])}\n" if len(unmapped) else "")
+            + (f"\nThe author quotes {len(passages)} passages more than once; {int(passages.sum())} of them are placed "
+               "under a common theme every time (`coding/agreement_reused.md`).\n" if len(passages) else ""))
     ctx.add_section("Agreement with the author's coding", body)
