@@ -608,8 +608,9 @@ class CompiledCodebook:
         lower = tokens.types["lower"].to_numpy(dtype=object)
         hg, hs, he = g[plain], s[plain], e[plain]
         terms = lower[tokens.type_id[hs]]              # one token: its lower-cased form
-        for i in np.flatnonzero(he - hs > 1).tolist():
-            terms[i] = texts[seg[hs[i]]][tokens.start[hs[i]]:ends[he[i] - 1]].lower()
+        longer = np.flatnonzero(he - hs > 1)           # else the text it spans
+        terms[longer] = [texts[r][a:b].lower() for r, a, b in zip(
+            seg[hs[longer]].tolist(), tokens.start[hs[longer]].tolist(), ends[he[longer] - 1].tolist())]
         near = self._near_hits(g[term], s[term], rule[term], lambda t: lower[tokens.type_id[t]])
         hg, hs, he, terms = (np.concatenate(p) for p in zip((hg, hs, he, terms), near))
         weights = np.concatenate([self.rule_weight[rule[plain]], np.full(near[0].size, WEIGHTS["near"])])
@@ -653,13 +654,15 @@ class CompiledCodebook:
         t_group, t_code, which = key // n_values // n_names, key // n_values % n_names, key % n_values
         mix = np.zeros((n, n_values), dtype=np.int64)                               # per unit: terms of each weight
         np.add.at(mix, (t_group, which), 1)
-        mixes, mix_of = np.unique(mix, axis=0, return_inverse=True)
-        scores = np.array([score(np.repeat(values, m).tolist()) for m in mixes])[mix_of.ravel()]
+        # each distinct mix scored once; a mix as one number (its counts as digits) to find them
+        _, one, mix_of = np.unique(mix @ (mix.max(initial=0) + 1) ** np.arange(n_values), return_index=True,
+                                   return_inverse=True)
+        scores = np.array([score(np.repeat(values, m).tolist()) for m in mix[one]])[mix_of.ravel()]
         bounds = np.searchsorted(t_group, np.arange(n + 1))
         joined = names[t_code[bounds[:-1]]].astype(object)        # most units have one term
-        names_list = names.tolist()
+        unit_terms = names[t_code].tolist()
         for i in np.flatnonzero(np.diff(bounds) > 1).tolist():
-            joined[i] = ";".join(names_list[c] for c in t_code[bounds[i]:bounds[i + 1]].tolist())
+            joined[i] = ";".join(unit_terms[bounds[i]:bounds[i + 1]])
         # distinct hit spans of each unit, as characters of the segment's text
         n_tok, n_len = len(tokens) + 1, int((he - hs).max()) + 1 if he.size else 1
         span = _distinct((hg * n_tok + hs) * n_len + he - hs)                     # sorted: unit, start, end
