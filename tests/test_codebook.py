@@ -123,6 +123,12 @@ def one(cid: str, **rules) -> dict:
     return {"id": cid, "label": cid, "rules": rules}
 
 
+def test_words_of_a_rule_text(nlp):
+    compiled = compile_codebook(build_codebook({"codebook": "t", "codes": [one("a", keywords=["x"])]}), nlp)
+    assert compiled.words("Well-being, 3 CIH") == [("well", True), ("-", False), ("being", True), (",", False),
+                                                   ("3", False), ("cih", True)]
+
+
 def test_keywords_match_lemmas(nlp):
     text = "Tenants said the tenant is right."
     assert coded(nlp, [one("a", keywords=["tenant"])], text) == [

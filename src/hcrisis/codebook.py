@@ -405,7 +405,7 @@ class CompiledCodebook:
         # so that a word several rules use is matched once
         self.sequences: dict[tuple[int, tuple[str, ...]], list[int]] = {}
         self.prefixes: dict[str, list[int]] = {}
-        self._words: dict[str, list[str]] = {}          # text -> its lower-cased tokens
+        self._words: dict[str, list[tuple[str, bool]]] = {}   # text -> its `words`
         self.tokens = Matcher(nlp.vocab)
         self.keys: dict[int, int] = {}                 # Matcher key hash -> rule index
         self.anchors: set[str] | None = set()          # see `_anchor`; None: no filter
@@ -460,8 +460,13 @@ class CompiledCodebook:
             self.sequences.setdefault((LEMMA, lemmas), []).append(rule)
 
     def _tokenise(self, text: str) -> list[str]:
+        return [w for w, _ in self.words(text)]
+
+    def words(self, text: str) -> list[tuple[str, bool]]:
+        """A rule text's lower-cased tokens and whether each is alphabetic, tokenised once
+        (also for the codebook's description similarity)."""
         if text not in self._words:
-            self._words[text] = [t.lower_ for t in self.nlp.make_doc(text)]
+            self._words[text] = [(t.lower_, t.is_alpha) for t in self.nlp.make_doc(text)]
         return self._words[text]
 
     def _index_sequences(self) -> None:

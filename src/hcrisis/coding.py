@@ -90,7 +90,8 @@ def apply_codebook(codebook: Codebook | str | Path, segments: pd.DataFrame, toke
         tokens = tokenize_segments(segments, nlp)
     compiled = compile_codebook(codebook, nlp or shared_pipeline(tokens.model))
     texts, rows = segments["text"].astype(str).tolist(), coded_rows(segments)
-    coded = score_by_description(compiled.code(tokens, texts, rows), codebook, compiled.nlp, tokens, rows, texts)
+    coded = score_by_description(compiled.code(tokens, texts, rows), codebook, compiled.nlp, tokens, rows, texts,
+                                 compiled.words)
     codes = codebook.codes
     order, row, unit = (coded[c].to_numpy() for c in ("code", "row", "unit"))
     of_code = {name: np.array([getattr(c, name) for c in codes], dtype=object)[order]
