@@ -631,6 +631,12 @@ class CompiledCodebook:
         pair = g * n_near + self.rule_near[rule]                                # (group, near rule)
         events = _distinct((pair * n_pos + s) * width + self.rule_term_index[rule])   # sorted: pair, token, term
         pair, pos, term = events // width // n_pos, events // width % n_pos, events % width
+        # a window needs every term of the rule: keep the pairs holding all (most hold one)
+        index = np.cumsum(np.diff(pair, prepend=-1) != 0) - 1
+        held = np.zeros((int(index[-1]) + 1 if index.size else 0, width), dtype=bool)
+        held[index, term] = True
+        keep = held.sum(axis=1)[index] == n_terms[pair % n_near]
+        pair, pos, term = pair[keep], pos[keep], term[keep]
         near = pair % n_near
         a, b = near_windows(pair, pos, term, n_terms[near], within[near])
         terms = [f"{x} NEAR/{w} {y}" for x, w, y in zip(lower_of(pos[a]), within[near[a]].tolist(), lower_of(pos[b]))]
