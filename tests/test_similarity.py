@@ -154,3 +154,13 @@ def test_similarity_to_given_codes_is_the_matrix_entry(book, nlp):
     codes = np.tile([1, 0], len(TEXTS))
     full = index.similarity(tokens, tokens.bounds[:-1], tokens.bounds[1:])
     assert np.allclose(index.similarity_to(tokens, starts, ends, codes), full[np.repeat(np.arange(len(TEXTS)), 2), codes])
+
+
+def test_similarity_to_in_blocks_of_codings(book, nlp, monkeypatch):
+    tokens = _tokens(nlp, TEXTS)
+    index = DescriptionIndex(book, nlp)
+    starts, ends, codes = tokens.bounds[:-1], tokens.bounds[1:], np.array([1, 0, 0, 0, 0, 1])
+    whole = index.similarity_to(tokens, starts, ends, codes)
+    monkeypatch.setattr("hcrisis.similarity.PAIRS", 4)     # two blocks: 4 codings, then 2
+    assert np.array_equal(index.similarity_to(tokens, starts, ends, codes), whole)
+    assert np.allclose(whole, [1, 0.5, 0, T4, 1 / math.sqrt(2), T6[1]])

