@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from hcrisis.cli import app
-from hcrisis.codebook import (_run_end, build_codebook, compile_codebook, load_codebook, near_windows,
+from hcrisis.codebook import (_groups, _run_end, build_codebook, compile_codebook, load_codebook, near_windows,
                               regex_problem, register_component, score, to_html, to_markdown)
 from hcrisis.errors import SchemaError
 from hcrisis.tokens import build_pipeline, tokenize_segments
@@ -230,6 +230,12 @@ def test_near_windows_of_several_pairs():
     k, within = np.array([2, 3, 2])[pair], np.array([3, 4, 3])[pair]
     first, last = near_windows(pair, pos, term, k, within)
     assert first.tolist() == [0, 4, 7] and last.tolist() == [1, 6, 9]
+
+
+def test_groups_numbered_in_key_order_with_their_first_index():
+    group, first = _groups(np.array([5, 3, 5, 9, 3]))
+    assert group.tolist() == [1, 0, 1, 2, 0] and first.tolist() == [1, 0, 3]
+    assert [a.tolist() for a in _groups(np.zeros(0, dtype=np.int64))] == [[], []]
 
 
 def test_run_end():

@@ -719,13 +719,11 @@ def _token_ends(tokens: "Tokens") -> np.ndarray:
 
 def _groups(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Group number of each key (numbered in key order) and the first index of each group."""
-    import pandas as pd
-
-    codes, uniques = pd.factorize(key)                 # hashing, numbered by first appearance
-    rank = np.empty(uniques.size, dtype=np.int64)
-    rank[np.argsort(uniques)] = np.arange(uniques.size)
-    first = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
-    return rank[codes], first[np.argsort(rank)]
+    order = np.argsort(key, kind="stable")             # equal keys keep their order: a group's first is first
+    new = np.diff(key[order], prepend=key[order[:1]] - 1) != 0
+    group = np.empty(key.size, dtype=np.int64)
+    group[order] = np.cumsum(new) - 1
+    return group, order[new]
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:
