@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -9,7 +10,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from hcrisis.cli import app
-from hcrisis.codebook import (build_codebook, compile_codebook, load_codebook, near_windows,
+from hcrisis.codebook import (_groups, _run_end, build_codebook, compile_codebook, load_codebook, near_windows,
                               regex_problem, register_component, score, to_html, to_markdown)
 from hcrisis.errors import SchemaError
 from hcrisis.tokens import build_pipeline, tokenize_segments
@@ -122,6 +123,12 @@ def one(cid: str, **rules) -> dict:
     return {"id": cid, "label": cid, "rules": rules}
 
 
+def test_words_of_a_rule_text(nlp):
+    compiled = compile_codebook(build_codebook({"codebook": "t", "codes": [one("a", keywords=["x"])]}), nlp)
+    assert compiled.words("Well-being, 3 CIH") == [("well", True), ("-", False), ("being", True), (",", False),
+                                                   ("3", False), ("cih", True)]
+
+
 def test_keywords_match_lemmas(nlp):
     text = "Tenants said the tenant is right."
     assert coded(nlp, [one("a", keywords=["tenant"])], text) == [
@@ -207,17 +214,46 @@ def test_pipeline_component_stores_span_groups(tmp_path):
     assert [(s.label_, s.text) for s in doc.spans["hcrisis_units"]] == [("a", "A social purpose.")]
 
 
+def windows(events: list[tuple[int, int]], k: int, within: int) -> list[tuple[int, int]]:
+    """`near_windows` of one pair's sorted (token, term) events, as (first token, last token)."""
+    pos, term = (np.array(col, dtype=np.int64) for col in (zip(*events) if events else ([], [])))
+    a, b = near_windows(np.zeros_like(pos), pos, term, np.full_like(pos, k), np.full_like(pos, within))
+    return list(zip(pos[a].tolist(), pos[b].tolist()))
+
+
+def test_near_windows_of_several_pairs():
+    # pair 0 (2 terms within 3): 0-1, then 2-9 too wide; pair 1 (3 terms within 4): a token
+    # holding two terms, the next window after the first one's last token; pair 2 lacks a term
+    pair = np.array([0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 2])
+    pos = np.array([0, 1, 2, 9, 5, 6, 6, 7, 8, 8, 3])
+    term = np.array([0, 1, 0, 1, 0, 1, 2, 0, 1, 2, 0])
+    k, within = np.array([2, 3, 2])[pair], np.array([3, 4, 3])[pair]
+    first, last = near_windows(pair, pos, term, k, within)
+    assert first.tolist() == [0, 4, 7] and last.tolist() == [1, 6, 9]
+
+
+def test_groups_numbered_in_key_order_with_their_first_index():
+    group, first = _groups(np.array([5, 3, 5, 9, 3]))
+    assert group.tolist() == [1, 0, 1, 2, 0] and first.tolist() == [1, 0, 3]
+    assert [a.tolist() for a in _groups(np.zeros(0, dtype=np.int64))] == [[], []]
+
+
+def test_run_end():
+    assert _run_end(np.array([True, False, False, True, False])).tolist() == [3, 3, 3, 5, 5]
+    assert _run_end(np.zeros(0, dtype=bool)).tolist() == []
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 2)), max_size=20), st.integers(1, 8))
 def test_near_windows_are_minimal_complete_and_disjoint(events, within):
     events = sorted(set(events))
-    windows = near_windows(events, 3, within)
+    found = windows(events, 3, within)
     last = -1
-    for a, b in windows:
+    for a, b in found:
         inside = {t for p, t in events if a <= p <= b}
         assert inside == {0, 1, 2} and b - a <= within and a > last
         last = b
-    if not windows:   # then no window of the events holds all three terms within range
+    if not found:   # then no window of the events holds all three terms within range
         for p, _ in events:
             assert {t for q, t in events if p <= q <= p + within} != {0, 1, 2}
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from hcrisis.cli import app
 from hcrisis.codebook import load_codebook
-from hcrisis.coding import CODING_COLUMNS, apply_codebook, cooccurrence, matrix, quotations, write_outputs
+from hcrisis.coding import (CODING_COLUMNS, apply_codebook, cooccurrence, matrix, primary, quotations,
+                            write_outputs)
 from hcrisis.corpus import load_corpus
 from hcrisis.reproduce import run_reproduce
 from hcrisis.tables import table_to_csv
@@ -86,6 +88,13 @@ def test_codings_table_matches_golden(coded):
     _, _, codings = coded
     assert list(codings.columns[:len(CODING_COLUMNS)]) == CODING_COLUMNS
     assert table_to_csv(codings[CODING_COLUMNS]) == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_primary_is_the_best_score_of_each_unit_ties_to_the_earlier_code():
+    unit = np.array([0, 0, 0, 1, 1])
+    score = np.array([0.5, 0.7, 0.7, 0.2, 0.2])
+    order = np.array([0, 2, 1, 3, 1])
+    assert primary(unit, score, order).tolist() == [False, False, True, False, True]
 
 
 def test_matrix_counts_by_hand(coded):

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from hcrisis.codebook import load_codebook
+from hcrisis.codebook import build_codebook, compile_codebook, load_codebook
 from hcrisis.coding import apply_codebook
-from hcrisis.similarity import DescriptionIndex, counted_words
+from hcrisis.similarity import DescriptionIndex, counted_words, description_fields, rule_terms
 from hcrisis.tokens import build_pipeline, lemmatize_form, tokenize
 
 from conftest import write
@@ -63,6 +63,21 @@ def test_similarity_by_hand(book, nlp):
     sim = DescriptionIndex(book, nlp).similarity(tokens, tokens.bounds[:-1], tokens.bounds[1:])
     expected = [[0, 1], [0.5, 0.5], [0, 0], [T4, 0], [1 / math.sqrt(2), 0], list(T6)]
     assert np.allclose(sim, expected)
+
+
+def test_description_fields_and_rule_terms():
+    book = build_codebook({"codebook": "t", "codes": [{
+        "id": "a", "label": "A", "example": "An example.",
+        "rules": {"keywords": ["tenant", "manag*"], "phrases": ["social purpose"],
+                  "near": [{"terms": ["leader", "vision*"], "within": 3}]}}]})
+    assert description_fields(book.codes[0]) == "A\n\n\nAn example."
+    assert rule_terms(book.codes[0]) == ["tenant", "social purpose", "leader"]
+
+
+def test_rule_terms_tokenised_by_the_compiled_codebook_give_the_same_index(book, nlp):
+    ours, theirs = DescriptionIndex(book, nlp, compile_codebook(book, nlp).words), DescriptionIndex(book, nlp)
+    assert ours.vocab == theirs.vocab == {"arrears": 0, "leader": 1, "rend": 2, "vision": 3}   # spaCy: rent → rend
+    assert np.array_equal(ours.codes, theirs.codes)
 
 
 def _words(nlp, text: str) -> list[str]:
@@ -139,3 +154,13 @@ def test_similarity_to_given_codes_is_the_matrix_entry(book, nlp):
     codes = np.tile([1, 0], len(TEXTS))
     full = index.similarity(tokens, tokens.bounds[:-1], tokens.bounds[1:])
     assert np.allclose(index.similarity_to(tokens, starts, ends, codes), full[np.repeat(np.arange(len(TEXTS)), 2), codes])
+
+
+def test_similarity_to_in_blocks_of_codings(book, nlp, monkeypatch):
+    tokens = _tokens(nlp, TEXTS)
+    index = DescriptionIndex(book, nlp)
+    starts, ends, codes = tokens.bounds[:-1], tokens.bounds[1:], np.array([1, 0, 0, 0, 0, 1])
+    whole = index.similarity_to(tokens, starts, ends, codes)
+    monkeypatch.setattr("hcrisis.similarity.PAIRS", 4)     # two blocks: 4 codings, then 2
+    assert np.array_equal(index.similarity_to(tokens, starts, ends, codes), whole)
+    assert np.allclose(whole, [1, 0.5, 0, T4, 1 / math.sqrt(2), T6[1]])

@@ -90,29 +90,31 @@ def apply_codebook(codebook: Codebook | str | Path, segments: pd.DataFrame, toke
         tokens = tokenize_segments(segments, nlp)
     compiled = compile_codebook(codebook, nlp or shared_pipeline(tokens.model))
     texts, rows = segments["text"].astype(str).tolist(), coded_rows(segments)
-    coded = score_by_description(compiled.code(tokens, texts, rows), codebook, compiled.nlp, tokens, rows, texts)
+    coded = score_by_description(compiled.code(tokens, texts, rows), codebook, compiled.nlp, tokens, rows, texts,
+                                 compiled.words)
     codes = codebook.codes
-    order = coded["code"].to_numpy()
+    order, row, unit = (coded[c].to_numpy() for c in ("code", "row", "unit"))
     of_code = {name: np.array([getattr(c, name) for c in codes], dtype=object)[order]
                for name in ("id", "code_path", "theme")}
+    ids = segments["segment_id"].astype(str).to_numpy(dtype=object)
+    rank = pd.factorize(ids, sort=True)[0][row]            # sorting by rank sorts by segment id
     df = pd.DataFrame({
-        "segment_id": segments["segment_id"].astype(str).to_numpy(dtype=object)[coded["row"].to_numpy()],
+        "segment_id": ids[row],
         "code_id": of_code["id"], "code_path": of_code["code_path"], "theme_id": of_code["theme"],
-        "unit": ["segment" if u < 0 else f"s{u}" for u in coded["unit"].tolist()],
+        "unit": ["segment" if u < 0 else f"s{u}" for u in unit.tolist()],
         "start": coded["start"], "end": coded["end"], "matched_terms": coded["terms"], "hits": coded["hits"],
-        "score": coded["score"], "similarity": coded["similarity"], "primary": False, "row": coded["row"],
-        "words": coded["words"],
-        "order": order, "spans": coded["spans"]})
-    return mark_primary(df).sort_values(["segment_id", "start", "order"], kind="mergesort") \
-        .reset_index(drop=True)
+        "score": coded["score"], "similarity": coded["similarity"],
+        "primary": primary(rank * (unit.max(initial=0) + 2) + unit + 1, coded["score"].to_numpy(), order),
+        "row": row, "words": coded["words"], "order": order, "spans": coded["spans"]})
+    return df.take(np.lexsort((order, coded["start"].to_numpy(), rank))).reset_index(drop=True)
 
 
-def mark_primary(df: pd.DataFrame) -> pd.DataFrame:
-    """`primary`: the highest score of each unit, ties to the earlier code."""
-    ranked = df.sort_values(["segment_id", "unit", "score", "order"], ascending=[True, True, False, True],
-                            kind="mergesort")
-    first = ranked.drop_duplicates(["segment_id", "unit"]).index
-    return df.assign(primary=df.index.isin(first))
+def primary(unit: np.ndarray, score: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Whether each coding is its unit's primary one: the highest score, ties to the earlier code."""
+    ranked = np.lexsort((order, -score, unit))
+    out = np.zeros(unit.size, dtype=bool)
+    out[ranked[np.diff(unit[ranked], prepend=-1) != 0]] = True
+    return out
 
 
 # ---------------------------------------------------------------- aggregates
