@@ -92,13 +92,13 @@ def _words(nlp, text: str) -> list[str]:
 def test_agrees_with_scikit_learn(book, nlp, units):
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from hcrisis.similarity import description_text
+    from hcrisis.similarity import description_fields, rule_terms
 
     texts = {f"u{i}": " ".join(words) for i, words in enumerate(units)}
     tokens = _tokens(nlp, texts)
     ours = DescriptionIndex(book, nlp).similarity(tokens, tokens.bounds[:-1], tokens.bounds[1:])
     vec = TfidfVectorizer(analyzer=lambda text: _words(nlp, text), sublinear_tf=True)
-    codes = vec.fit_transform([description_text(c) for c in book.codes]).toarray()
+    codes = vec.fit_transform(["\n".join([description_fields(c), *rule_terms(c)]) for c in book.codes]).toarray()
     theirs = vec.transform(list(texts.values())).toarray() @ codes.T
     assert np.allclose(ours, theirs)
 

@@ -40,11 +40,6 @@ PAIRS = 8192          # codings per block in `similarity_to`: its arrays stay in
 DESCRIPTION_FIELDS = ("label", "definition", "when_to_use", "example")
 
 
-def description_text(code: Code) -> str:
-    """The words a code is described by: its descriptive fields and its rule terms."""
-    return "\n".join([description_fields(code), *rule_terms(code)])
-
-
 def description_fields(code: Code) -> str:
     """The code's descriptive fields, one a line."""
     return "\n".join(str(code.data.get(f) or "") for f in DESCRIPTION_FIELDS)
