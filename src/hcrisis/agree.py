@@ -211,9 +211,11 @@ def section_gold(segments: pd.DataFrame, tree: CodeTree) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["segment_id", "code_id"])
 
 
-def thesis_gold_tables(segments: pd.DataFrame, tree: CodeTree) -> dict[str, pd.DataFrame]:
-    """The tables that describe the author's placement as a gold coding (`GOLD_TABLES`)."""
-    return {"sections": sections_table(segments, tree), "reused": reused_table(segments, tree)}
+def thesis_gold_tables(segments: pd.DataFrame, tree: CodeTree,
+                       groups: list[list[int]] | None = None) -> dict[str, pd.DataFrame]:
+    """The tables that describe the author's placement as a gold coding (`GOLD_TABLES`);
+    `groups`: the segments' `reused_groups`, if already found."""
+    return {"sections": sections_table(segments, tree), "reused": reused_table(segments, tree, groups)}
 
 
 def sections_table(segments: pd.DataFrame, tree: CodeTree) -> pd.DataFrame:
@@ -282,24 +284,26 @@ def reused_groups(segments: pd.DataFrame, overlap: float = REUSED) -> list[list[
     return sorted(groups.values())
 
 
-def split_keys(segments: pd.DataFrame, overlap: float = REUSED) -> dict[str, str]:
+def split_keys(segments: pd.DataFrame, overlap: float = REUSED,
+               groups: list[list[int]] | None = None) -> dict[str, str]:
     """The split key of each segment: `text_key`, shared by reused quotations.
 
     Reading one copy of a reused passage (`reused_groups`) while writing
     rules is reading the other, so a group is `read` if any member is: every
     member takes the key of its first read member (else of its first member).
+    `groups`: the segments' `reused_groups`, if already found.
     """
     ids = segments["segment_id"].astype(str).tolist()
     keys = [text_key(t) for t in segments["text"]]
     out = {}
-    for members in reused_groups(segments, overlap):
+    for members in reused_groups(segments, overlap) if groups is None else groups:
         read = [i for i in members if split_of(keys[i]) == "read"]
         key = keys[(read or members)[0]]
         out.update({ids[i]: key for i in members})
     return out
 
 
-def reused_table(segments: pd.DataFrame, tree: CodeTree) -> pd.DataFrame:
+def reused_table(segments: pd.DataFrame, tree: CodeTree, groups: list[list[int]] | None = None) -> pd.DataFrame:
     """The author's placements of each passage she quotes more than once.
 
     One row per copy: its group (numbered in corpus order), section, the
@@ -310,7 +314,7 @@ def reused_table(segments: pd.DataFrame, tree: CodeTree) -> pd.DataFrame:
     can reach with it.
     """
     rows = []
-    groups = [g for g in reused_groups(segments) if len(g) > 1]
+    groups = [g for g in (reused_groups(segments) if groups is None else groups) if len(g) > 1]
     for number, members in enumerate(groups, start=1):
         codes = [section_codes(str(segments["section"].iloc[i]), tree) for i in members]
         themes = [sorted({tree.theme(c) for c in cs}, key=tree.rank) for cs in codes]
@@ -569,38 +573,41 @@ def run_agree(codings_path: str | Path, gold: str, *, corpus: str | Path | Corpu
     if gold == "thesis-sections":
         if segments is None:
             raise InputError("--gold thesis-sections needs the excerpt corpus", fix="pass --corpus DIR")
-        gold_df, about_gold = section_gold(segments, tree), thesis_gold_tables(segments, tree)
+        gold_df = section_gold(segments, tree)
     else:
-        gold_df, about_gold = load_codings(gold), None
+        gold_df = load_codings(gold)
         check_codes(gold_df, tree, gold)
     return compare_on_corpus(pred, gold_df, tree, segments, level=level, unit=unit, out=out,
-                             baseline=baseline, about_gold=about_gold)
+                             baseline=baseline, thesis_gold=gold == "thesis-sections")
 
 
 def compare_on_corpus(pred: pd.DataFrame, gold: pd.DataFrame, tree: CodeTree, segments: pd.DataFrame | None,
-                      *, level: str | None, unit: str, out, baseline: bool, about_gold=None,
+                      *, level: str | None, unit: str, out, baseline: bool, thesis_gold: bool = False,
                       tokens=None) -> Agreement:
-    """Choose the units (segments or sentences), build baseline texts, compare, write."""
+    """Choose the units (segments or sentences), build baseline texts, compare, write.
+    `thesis_gold`: the gold is the author's placement (`section_gold`); its tables are added."""
     levels = [level] if level else list(LEVELS)
     if segments is None:
         if unit == "sentence":
             raise InputError("--unit sentence needs the corpus", fix="pass --corpus DIR")
         units = sorted(set(pred["segment_id"].astype(str)) | set(gold["segment_id"].astype(str)))
-        result = agreement(pred, gold, tree, units=units, levels=levels, unit=unit, about_gold=about_gold)
+        result = agreement(pred, gold, tree, units=units, levels=levels, unit=unit)
     else:
         if tokens is None:
             from .tokens import tokenize_segments
             tokens = tokenize_segments(segments)
+        groups = reused_groups(segments)     # found once: the split and the reused table need them
+        keys = split_keys(segments, groups=groups)
+        about_gold = thesis_gold_tables(segments, tree, groups) if thesis_gold else None
         if unit == "sentence":
             sents = sentence_units(tokens, segments)
             pred, gold = to_sentences(pred, sents), to_sentences(gold, sents)
-            keys = split_keys(segments)
             units, docs = sents["unit_id"].tolist(), None
             split_by = {u: keys[s] for u, s in zip(sents["unit_id"], sents["segment_id"])}
         else:
             from .suggest import unit_documents
             units = segments["segment_id"].astype(str).tolist()
-            split_by = split_keys(segments)
+            split_by = keys
             docs = unit_documents(tokens) if baseline else None
         result = agreement(pred, gold, tree, units=units, levels=levels, unit=unit, docs=docs,
                            split_by=split_by, about_gold=about_gold)
@@ -635,7 +642,7 @@ def agreement_step(ctx: Context) -> None:
     segments = segments[keep].reset_index(drop=True)
     result = compare_on_corpus(codings, section_gold(segments, tree), tree, segments, level=None,
                                unit="segment", out=None, baseline=True,
-                               about_gold=thesis_gold_tables(segments, tree), tokens=tokens)
+                               thesis_gold=True, tokens=tokens)
     ctx.written += write_agreement(result, ctx.out / "coding")
     row, base = headline(result.summary, "theme"), headline(result.summary, "theme", method=BASELINE)
     ok = row["top1"] >= TARGET_TOP1 and row["kappa_top1"] >= TARGET_KAPPA
