@@ -28,9 +28,9 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 # Rewrite the SVG font subset shipped beside the bundled font (after changing
-# the font or the base characters in hcrisis.cloud).
+# the font or the base characters in hcrisis.text.cloud).
 font: $(STAMP)
-	$(BIN)/python -c "from hcrisis.cloud import write_base_font; write_base_font()"
+	$(BIN)/python -c "from hcrisis.text.cloud import write_base_font; write_base_font()"
 
 clean:
 	rm -rf $(VENV) outputs/*

@@ -18,7 +18,7 @@ the `Bench` of one size and returning the number of words it processed:
 
     @stage("terms", sizes=SMALL, target="≤ 10 s")
     def terms(b: Bench) -> int:
-        from hcrisis.terms import extract
+        from hcrisis.text.terms import extract
         extract(b.tokens(), ...)
         return b.words
 
@@ -70,19 +70,19 @@ class Bench:
         return self.shared[key]
 
     def corpus(self):
-        from hcrisis.corpus import load_corpus
+        from hcrisis.ingest.corpus import load_corpus
         return self._once("corpus", lambda: load_corpus(self.folder / "corpus"))
 
     def tokens(self):
-        from hcrisis.tokens import tokenize_segments
+        from hcrisis.text.tokens import tokenize_segments
         return self._once("tokens", lambda: tokenize_segments(self.corpus().segments))
 
     def load_study(self):
-        from hcrisis.study import load_study
+        from hcrisis.study.model import load_study
         return self._once("study", lambda: load_study(self.study))
 
     def counter(self):
-        from hcrisis.freq import FreqCounter, settings_from
+        from hcrisis.text.freq import FreqCounter, settings_from
         return self._once("counter", lambda: FreqCounter(
             self.tokens(), self.corpus().segments, settings_from(self.load_study())))
 
@@ -171,14 +171,14 @@ def load(b: Bench) -> int:
 
 @stage("tokenise")
 def tokenise(b: Bench) -> int:
-    """`tokenize_segments`: two processes on a multi-core machine above hcrisis.tokens.PARALLEL_CHARS (5M words)."""
+    """`tokenize_segments`: two processes on a multi-core machine above hcrisis.text.tokens.PARALLEL_CHARS (5M words)."""
     b.tokens()
     return b.words
 
 
 @stage("tokenise, one process")
 def tokenise_serial(b: Bench) -> int:
-    from hcrisis.tokens import tokenize_segments
+    from hcrisis.text.tokens import tokenize_segments
     tokenize_segments(b.corpus().segments, processes=1)
     return b.words
 
@@ -206,8 +206,8 @@ def keyness(b: Bench) -> int:
 
 @stage("terms (index + 7 segment tables)", sizes=SMALL, target="≤ 1.5 s after tokenisation")
 def terms(b: Bench) -> int:
-    """hcrisis.terms: n-gram index, then C-value, G², PMI and forms per study segment (as the step)."""
-    from hcrisis.terms import TermIndex, TermSettings
+    """hcrisis.text.terms: n-gram index, then C-value, G², PMI and forms per study segment (as the step)."""
+    from hcrisis.text.terms import TermIndex, TermSettings
     s = TermSettings.from_study(b.load_study())
     index = TermIndex(b.tokens(), b.corpus().segments)
     for seg in b.load_study().segments:
@@ -218,7 +218,7 @@ def terms(b: Bench) -> int:
 @stage("6 clouds", sizes=SMALL)
 def clouds(b: Bench) -> int:
     """As the clouds step draws them: `render_all`, in worker processes on a multi-core machine."""
-    from hcrisis.cloud import cloud_job, figure_stem, write_figures
+    from hcrisis.text.cloud import cloud_job, figure_stem, write_figures
     write_figures([(figure_stem(b.folder / "clouds", seg), cloud_job(b.shared["tables"][seg.id]))
                    for seg in b.load_study().segments if seg.figure])
     return b.words
@@ -227,8 +227,8 @@ def clouds(b: Bench) -> int:
 @stage("code (thesis codebook x3: 204 codes)", sizes=SMALL, target="≤ 1 s after tokenisation")
 def code(b: Bench) -> int:
     """Load the thesis codebook, then `apply_codebook` on the shared tokens (array matching, unit coding)."""
-    from hcrisis.codebook import build_codebook, load_codebook
-    from hcrisis.coding import apply_codebook
+    from hcrisis.coding.codebook import build_codebook, load_codebook
+    from hcrisis.coding.apply import apply_codebook
 
     thesis = load_codebook(HERE.parent / "codebooks" / "thesis.yaml")
 
@@ -274,7 +274,7 @@ def reproduce_rerun(b: Bench) -> tuple[int, float, float]:
 @stage("reproduce steps, uncached (in process)", sizes=SMALL)
 def reproduce_steps(b: Bench) -> int:
     """Seconds per reproduction step, printed below the table."""
-    from hcrisis.reproduce import run_reproduce
+    from hcrisis.study.runner import run_reproduce
     marks: list[tuple[str, float]] = []
     run_reproduce(b.study, progress=lambda name: marks.append((name, time.perf_counter())),
                   cache=False)

@@ -13,14 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from hcrisis.agree import (NONE, agreement, agreement_step, binary_scores, cohen_kappa, compare,
+from hcrisis.coding.agreement import (NONE, agreement, agreement_step, binary_scores, cohen_kappa, compare,
                            krippendorff_alpha_nominal, load_code_tree, run_agree, section_codes,
                            reused_table, sentence_units, split_keys, split_of, text_key,
                            to_sentences)
 from hcrisis.cli import app
-from hcrisis.corpus import load_corpus
-from hcrisis.reproduce import DIFFERS, NOT_COMPUTABLE, REPRODUCED, Context
-from hcrisis.tokens import tokenize_segments
+from hcrisis.ingest.corpus import load_corpus
+from hcrisis.study.runner import DIFFERS, NOT_COMPUTABLE, REPRODUCED, Context
+from hcrisis.text.tokens import tokenize_segments
 
 from conftest import write
 

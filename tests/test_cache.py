@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hcrisis import reproduce
-from hcrisis.cache import CACHE_DIR, Cache, cached_corpus, cached_tokens, digest
-from hcrisis.io import write_atomic
-from hcrisis.reproduce import REPRODUCED, run_reproduce
+from hcrisis.study import runner as reproduce
+from hcrisis.study.cache import CACHE_DIR, Cache, cached_corpus, cached_tokens, digest
+from hcrisis.files import write_atomic
+from hcrisis.study.runner import REPRODUCED, run_reproduce
 
 from conftest import write
 
@@ -86,7 +86,7 @@ def test_second_run_skips_and_is_byte_identical(fake_steps, tmp_path):
 
 
 def test_a_rerun_step_reruns_the_steps_after_it(fake_steps, monkeypatch):
-    from hcrisis import cache as cache_module
+    from hcrisis.study import cache as cache_module
 
     study, calls, _ = fake_steps
 
@@ -122,8 +122,8 @@ def test_changes_rerun_the_step(fake_steps, tiny_corpus, tmp_path, change):
 
 
 def test_token_arrays_are_cached(tiny_corpus, tmp_path, monkeypatch):
-    from hcrisis import tokens as tokens_module
-    from hcrisis.corpus import load_corpus
+    from hcrisis.text import tokens as tokens_module
+    from hcrisis.ingest.corpus import load_corpus
 
     segments = load_corpus(tiny_corpus).segments
     cache = Cache(tmp_path / "c")
@@ -137,7 +137,7 @@ def test_token_arrays_are_cached(tiny_corpus, tmp_path, monkeypatch):
 
 
 def test_corpus_is_cached_until_a_file_changes(tiny_corpus, tmp_path, monkeypatch):
-    from hcrisis import corpus as corpus_module
+    from hcrisis.ingest import corpus as corpus_module
 
     cache = Cache(tmp_path / "c")
     first = cached_corpus(tiny_corpus, cache)
@@ -173,7 +173,7 @@ def test_word_counter_is_not_in_step_records_and_chapter5_reruns_without_it(tiny
                                                                              monkeypatch):
     import pickle
 
-    from hcrisis import cache as cache_module
+    from hcrisis.study import cache as cache_module
 
     study = _tiny_study(tiny_corpus, tmp_path)
     steps = ["chapter5", "clouds"]
@@ -186,7 +186,7 @@ def test_word_counter_is_not_in_step_records_and_chapter5_reruns_without_it(tiny
     # again from the cached tokens
     real = cache_module.source_hash
     monkeypatch.setattr(cache_module, "source_hash",
-                        lambda m: "new" if m == "hcrisis.chapter5" else real(m))
+                        lambda m: "new" if m == "hcrisis.thesis.chapter5" else real(m))
     ctx = run_reproduce(study, only=steps)
     assert ctx.disk_cache.skipped == ["clouds"]
     assert _files(tmp_path / "out") == out

@@ -4,10 +4,10 @@ import pytest
 
 from conftest import ROOT, write
 from freq_corpus import make_study
-from hcrisis import chapter5
+from hcrisis.thesis import chapter5
 from hcrisis.errors import InputError
-from hcrisis.reproduce import NOT_COMPUTABLE, NOT_REPRODUCED, NOT_TESTABLE, REPRODUCED, run_reproduce
-from hcrisis.study import load_study
+from hcrisis.study.runner import NOT_COMPUTABLE, NOT_REPRODUCED, NOT_TESTABLE, REPRODUCED, run_reproduce
+from hcrisis.study.model import load_study
 
 DESIGN = """\
 min_counted_words: 5

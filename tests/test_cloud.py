@@ -14,12 +14,12 @@ from PIL import Image, ImageColor
 from typer.testing import CliRunner
 
 from hcrisis.cli import app
-from hcrisis.cloud import (BASE_CHARS, BASE_FONT, SIDE_COLOURS, CloudStyle, cloud_job, comparison_job,
+from hcrisis.text.cloud import (BASE_CHARS, BASE_FONT, SIDE_COLOURS, CloudStyle, cloud_job, comparison_job,
                            comparison_table, font_chars, font_subset, plot_cloud, plot_comparison,
                            render_all, top_words)
 from hcrisis.errors import InputError
-from hcrisis.reproduce import NOT_TESTABLE, run_reproduce
-from hcrisis.stats import keyness
+from hcrisis.study.runner import NOT_TESTABLE, run_reproduce
+from hcrisis.text.keyness import keyness
 
 from conftest import write
 
@@ -174,18 +174,18 @@ def test_reproduce_step_writes_figures(tiny_corpus, tmp_path):
 
 
 def test_reproduce_step_reads_the_freq_steps_tables(tiny_corpus, tmp_path, monkeypatch):
-    from hcrisis import cloud
+    from hcrisis.text import cloud
 
     class Counter:    # the freq step's counter, as far as clouds use it
         def keyness(self, a, b, labels):
             assert (a.id, b.id) == labels == ("la", "ha")
             return _keyness()
 
-    from hcrisis import freq
+    from hcrisis.text import freq
     monkeypatch.setattr(freq, "FreqCounter", lambda *a: pytest.fail("recounted"))
-    from hcrisis.reproduce import Context
-    from hcrisis.corpus import load_corpus
-    from hcrisis.study import load_study
+    from hcrisis.study.runner import Context
+    from hcrisis.ingest.corpus import load_corpus
+    from hcrisis.study.model import load_study
 
     study = load_study(_study(tiny_corpus, tmp_path))
     ctx = Context(study, load_corpus(tiny_corpus), tmp_path / "out")

@@ -10,10 +10,11 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from hcrisis.cli import app
-from hcrisis.codebook import (_groups, _run_end, build_codebook, compile_codebook, load_codebook, near_windows,
-                              regex_problem, register_component, score, to_html, to_markdown)
+from hcrisis.coding.codebook import build_codebook, load_codebook, regex_problem
+from hcrisis.coding.codebook_doc import to_html, to_markdown
+from hcrisis.coding.matcher import _groups, _run_end, compile_codebook, near_windows, register_component, score
 from hcrisis.errors import SchemaError
-from hcrisis.tokens import build_pipeline, tokenize_segments
+from hcrisis.text.tokens import build_pipeline, tokenize_segments
 
 from conftest import write
 

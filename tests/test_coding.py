@@ -10,11 +10,11 @@ import pytest
 from typer.testing import CliRunner
 
 from hcrisis.cli import app
-from hcrisis.codebook import load_codebook
-from hcrisis.coding import (CODING_COLUMNS, apply_codebook, cooccurrence, matrix, primary, quotations,
+from hcrisis.coding.codebook import load_codebook
+from hcrisis.coding.apply import (CODING_COLUMNS, apply_codebook, cooccurrence, matrix, primary, quotations,
                             write_outputs)
-from hcrisis.corpus import load_corpus
-from hcrisis.reproduce import run_reproduce
+from hcrisis.ingest.corpus import load_corpus
+from hcrisis.study.runner import run_reproduce
 from hcrisis.tables import table_to_csv
 
 from conftest import ROOT, write

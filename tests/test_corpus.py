@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hcrisis.corpus import SEGMENT_COLUMNS, corpus_summary, load_corpus
+from hcrisis.ingest.corpus import SEGMENT_COLUMNS, corpus_summary, load_corpus
 from hcrisis.errors import CorpusError, InputError, SchemaError
 
 from conftest import write

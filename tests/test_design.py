@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hcrisis.design import design_tables, load_published
+from hcrisis.thesis.design import design_tables, load_published
 from hcrisis.tables import table_to_csv
 
 from conftest import ROOT

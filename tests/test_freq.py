@@ -12,11 +12,11 @@ from typer.testing import CliRunner
 from conftest import write
 from freq_corpus import make_study
 from hcrisis.cli import app
-from hcrisis.corpus import load_corpus
+from hcrisis.ingest.corpus import load_corpus
 from hcrisis.errors import InputError
-from hcrisis.freq import FREQ_COLUMNS, FreqCounter, FreqSettings, settings_from, stop_entries, write_frequencies
-from hcrisis.study import ALL, load_study
-from hcrisis.tokens import build_pipeline, tokenize_segments
+from hcrisis.text.freq import FREQ_COLUMNS, FreqCounter, FreqSettings, settings_from, stop_entries, write_frequencies
+from hcrisis.study.model import ALL, load_study
+from hcrisis.text.tokens import build_pipeline, tokenize_segments
 
 GOLDEN = Path(__file__).parent / "golden"
 

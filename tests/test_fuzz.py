@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from hcrisis.corpus import load_corpus
+from hcrisis.ingest.corpus import load_corpus
 from hcrisis.errors import HcrisisError
-from hcrisis.readers import Transcript, read_transcript
+from hcrisis.ingest.readers import Transcript, read_transcript
 
 from formats import SRT, TEAMS_VTT, make_docx, make_odt, make_pdf
 

@@ -10,9 +10,9 @@ import yaml
 from typer.testing import CliRunner
 
 from hcrisis.cli import app
-from hcrisis.corpus import corpus_summary, load_corpus
+from hcrisis.ingest.corpus import corpus_summary, load_corpus
 from hcrisis.errors import CorpusError
-from hcrisis.init import init_corpus
+from hcrisis.ingest.scaffold import init_corpus
 
 from conftest import write
 from formats import TEAMS_VTT, make_docx

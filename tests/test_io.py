@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hcrisis.errors import InputError
-from hcrisis.io import atomic_path, read_bytes, sha256_file, write_atomic
+from hcrisis.files import atomic_path, read_bytes, sha256_file, write_atomic
 
 
 def test_write_and_hash(tmp_path):

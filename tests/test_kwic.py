@@ -4,11 +4,11 @@ from typer.testing import CliRunner
 
 from freq_corpus import make_study
 from hcrisis.cli import app
-from hcrisis.corpus import load_corpus
+from hcrisis.ingest.corpus import load_corpus
 from hcrisis.errors import InputError
-from hcrisis.kwic import kwic
-from hcrisis.study import ALL, load_study
-from hcrisis.tokens import tokenize_segments
+from hcrisis.text.kwic import kwic
+from hcrisis.study.model import ALL, load_study
+from hcrisis.text.tokens import tokenize_segments
 
 
 @pytest.fixture

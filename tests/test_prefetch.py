@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hcrisis.prefetch import start_tokeniser
-from hcrisis.tokens import Tokens, tokenize_segments
+from hcrisis.study.parallel import start_tokeniser
+from hcrisis.text.tokens import Tokens, tokenize_segments
 
 SEGMENTS = pd.DataFrame({
     "segment_id": ["d1:1", "d1:2", "d2:1"],

@@ -10,11 +10,11 @@ from hypothesis import given, settings, strategies as st
 from typer.testing import CliRunner
 
 from hcrisis.cli import app
-from hcrisis.corpus import load_corpus
+from hcrisis.ingest.corpus import load_corpus
 from hcrisis.errors import PrivacyError
-from hcrisis.kwic import kwic
-from hcrisis.privacy import KINDS, Scanner, guard_export, is_generic_label, mask, redact, scan_corpus
-from hcrisis.tokens import tokenize_segments
+from hcrisis.text.kwic import kwic
+from hcrisis.ingest.privacy import KINDS, Scanner, guard_export, is_generic_label, mask, redact, scan_corpus
+from hcrisis.text.tokens import tokenize_segments
 
 from conftest import write
 

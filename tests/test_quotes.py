@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from hcrisis.cli import app
-from hcrisis.corpus import corpus_summary, load_corpus
-from hcrisis.quotes import (excerpt_crosstab, excerpt_tables, extract_quotes, intro_attribution, parse_attribution,
+from hcrisis.ingest.corpus import corpus_summary, load_corpus
+from hcrisis.thesis.quotes import (excerpt_crosstab, excerpt_tables, extract_quotes, intro_attribution, parse_attribution,
                             parse_heading)
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from hcrisis.errors import InputError
-from hcrisis.readers import ReaderOptions, read_transcript
-from hcrisis.readers.blocks import row_block
-from hcrisis.readers.office import bold_label
+from hcrisis.ingest.readers import ReaderOptions, read_transcript
+from hcrisis.ingest.readers.blocks import row_block
+from hcrisis.ingest.readers.office import bold_label
 
 from conftest import write
 from formats import SRT, TEAMS_VTT, make_docx, make_odt, make_pdf

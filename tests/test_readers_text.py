@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, strategies as st
 
 from hcrisis.errors import InputError
-from hcrisis.readers import ReaderOptions, read_transcript
-from hcrisis.readers.text import DEFAULT_PATTERN, paragraph_turns, parse_time, split_turns
+from hcrisis.ingest.readers import ReaderOptions, read_transcript
+from hcrisis.ingest.readers.text import DEFAULT_PATTERN, paragraph_turns, parse_time, split_turns
 
 from conftest import write
 

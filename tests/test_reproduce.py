@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from hcrisis.reproduce import REPRODUCED, run_reproduce
+from hcrisis.study.runner import REPRODUCED, run_reproduce
 
 from conftest import ROOT, write
 

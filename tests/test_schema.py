@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hcrisis.errors import InputError, SchemaError
-from hcrisis.schema import Field, load_validated, load_yaml, validate
+from hcrisis.yamlspec import Field, load_validated, load_yaml, validate
 
 from conftest import write
 

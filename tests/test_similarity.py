@@ -9,10 +9,11 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from hcrisis.codebook import build_codebook, compile_codebook, load_codebook
-from hcrisis.coding import apply_codebook
-from hcrisis.similarity import DescriptionIndex, counted_words, description_fields, rule_terms
-from hcrisis.tokens import build_pipeline, lemmatize_form, tokenize
+from hcrisis.coding.codebook import build_codebook, load_codebook
+from hcrisis.coding.matcher import compile_codebook
+from hcrisis.coding.apply import apply_codebook
+from hcrisis.coding.similarity import DescriptionIndex, counted_words, description_fields, rule_terms
+from hcrisis.text.tokens import build_pipeline, lemmatize_form, tokenize
 
 from conftest import write
 
@@ -92,7 +93,7 @@ def _words(nlp, text: str) -> list[str]:
 def test_agrees_with_scikit_learn(book, nlp, units):
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from hcrisis.similarity import description_fields, rule_terms
+    from hcrisis.coding.similarity import description_fields, rule_terms
 
     texts = {f"u{i}": " ".join(words) for i, words in enumerate(units)}
     tokens = _tokens(nlp, texts)
@@ -136,8 +137,8 @@ def test_without_similarity_the_column_is_empty(tmp_path):
 
 
 def test_export_and_quotations_say_how_units_were_coded(book):
-    from hcrisis.codebook import to_markdown
-    from hcrisis.coding import quotations
+    from hcrisis.coding.codebook_doc import to_markdown
+    from hcrisis.coding.apply import quotations
 
     assert ("Scores add 1 × the cosine similarity of the unit and the code's description (label, definition, "
             "when to use, example, rule terms) to the rule score; a segment no rule codes gets its most similar "
@@ -161,6 +162,6 @@ def test_similarity_to_in_blocks_of_codings(book, nlp, monkeypatch):
     index = DescriptionIndex(book, nlp)
     starts, ends, codes = tokens.bounds[:-1], tokens.bounds[1:], np.array([1, 0, 0, 0, 0, 1])
     whole = index.similarity_to(tokens, starts, ends, codes)
-    monkeypatch.setattr("hcrisis.similarity.PAIRS", 4)     # two blocks: 4 codings, then 2
+    monkeypatch.setattr("hcrisis.coding.similarity.PAIRS", 4)     # two blocks: 4 codings, then 2
     assert np.array_equal(index.similarity_to(tokens, starts, ends, codes), whole)
     assert np.allclose(whole, [1, 0.5, 0, T4, 1 / math.sqrt(2), T6[1]])

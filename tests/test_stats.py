@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from scipy.stats import chi2, false_discovery_control, power_divergence
 from scipy.stats.contingency import expected_freq
 
-from hcrisis import stats
+from hcrisis.text import keyness as stats
 from hcrisis.errors import HcrisisError
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from hcrisis.errors import SchemaError
-from hcrisis.study import DEFAULT_STUDY, Segment, check_segment_columns, load_study
+from hcrisis.study.model import DEFAULT_STUDY, Segment, check_segment_columns, load_study
 
 from conftest import ROOT, write
 

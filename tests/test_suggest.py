@@ -9,10 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from hcrisis.cli import app
-from hcrisis.corpus import load_corpus
+from hcrisis.ingest.corpus import load_corpus
 from hcrisis.errors import InputError
-from hcrisis.suggest import LABEL, THEME_LABEL, candidate_themes, suggest_codes, unit_documents
-from hcrisis.tokens import tokenize_segments
+from hcrisis.coding.suggest import LABEL, THEME_LABEL, candidate_themes, suggest_codes, unit_documents
+from hcrisis.text.tokens import tokenize_segments
 
 from conftest import write
 

@@ -12,11 +12,11 @@ from typer.testing import CliRunner
 from conftest import write
 from hcrisis.cli import app
 from hcrisis.errors import InputError
-from hcrisis.study import ALL, Segment
-from hcrisis.terms import (TermIndex, TermSettings, coverage, merge_terms, merged_frequency_table,
+from hcrisis.study.model import ALL, Segment
+from hcrisis.text.terms import (TermIndex, TermSettings, coverage, merge_terms, merged_frequency_table,
                            term_keyness, write_terms)
-from hcrisis.tokens import build_pipeline
-from hcrisis.tokens import tokenize as _tokenize
+from hcrisis.text.tokens import build_pipeline
+from hcrisis.text.tokens import tokenize as _tokenize
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -117,7 +117,7 @@ def test_weakest_split_is_reported():
     texts = ["Right to buy.", "Right to buy.", "Right right right right."]
     table = index_of(texts).table(min_freq=1).set_index("term")
     n = 10
-    from hcrisis.stats import g2
+    from hcrisis.text.keyness import g2
     first = g2(2, 4, 2, n - 2, full_table=True)     # right | to buy: O12 = 6-2, O21 = 0
     second = g2(2, 0, 2, n - 2, full_table=True)    # right to | buy: O12 = 0, O21 = 0
     assert first < second
@@ -186,7 +186,7 @@ def test_merge_terms_longest_first_and_counts():
 
 
 def test_merged_frequency_table_counts_terms_as_items():
-    from hcrisis.freq import FreqCounter, FreqSettings
+    from hcrisis.text.freq import FreqCounter, FreqSettings
 
     seg = segments(["Social purpose matters and purpose matters.", "Social housing."])
     tok = tokenize(seg["text"].tolist(), seg["segment_id"].tolist())
@@ -240,7 +240,7 @@ def test_write_terms_golden(tmp_path):
 
 
 def test_settings_reject_unknown_keys(tmp_path):
-    from hcrisis.study import load_study
+    from hcrisis.study.model import load_study
     study = write(tmp_path / "s.yaml", "study: s\ncorpus: c\nsettings:\n  terms: {min_frq: 3}\n")
     with pytest.raises(InputError, match="unknown settings.terms key"):
         TermSettings.from_study(load_study(study))
@@ -314,7 +314,7 @@ def test_cli_terms_uncovered(tmp_path):
 
 @pytest.mark.parametrize("kind,status", [("interview", "differs"), ("published excerpt", "not computable")])
 def test_reproduce_step_checks_social_purpose(tmp_path, kind, status):
-    from hcrisis.reproduce import REPRODUCED, run_reproduce
+    from hcrisis.study.runner import REPRODUCED, run_reproduce
 
     ctx = run_reproduce(corpus(tmp_path, kind), only=["terms"], cache=False)
     rows = {(c.quantity, c.computed, c.status) for c in ctx.checks}
@@ -327,7 +327,7 @@ def test_reproduce_step_checks_social_purpose(tmp_path, kind, status):
 
 
 def test_accepted_terms_from_settings_or_extracted():
-    from hcrisis.terms import accepted_terms
+    from hcrisis.text.terms import accepted_terms
 
     idx = index_of(CARE, **CARE_KW)
     # only social care has G2 >= 10.83 (22.07; the others 7.53 and 4.68)
@@ -362,7 +362,7 @@ def test_cli_cloud_terms_draws_no_comparison(tmp_path):
 def test_noun_chunks_from_a_parser_are_candidates_and_counted():
     from spacy.language import Language
 
-    from hcrisis.terms import noun_chunk_spans
+    from hcrisis.text.terms import noun_chunk_spans
 
     @Language.component("test_terms_fake_parser")
     def fake_parser(doc):
@@ -396,7 +396,7 @@ def test_surface_forms_keep_the_written_spacing():
 
 
 def test_reproduce_step_draws_the_used_terms_cloud_of_all_participants(tmp_path):
-    from hcrisis.reproduce import run_reproduce
+    from hcrisis.study.runner import run_reproduce
 
     study = corpus(tmp_path)
     write(study, study.read_text().replace("{id: all, label: All}", "{id: all, label: All, figure: '5.1'}"))

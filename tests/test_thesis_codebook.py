@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from hcrisis.agree import load_code_tree, section_codes
-from hcrisis.codebook import load_codebook
-from hcrisis.coding import apply_codebook
+from hcrisis.coding.agreement import load_code_tree, section_codes
+from hcrisis.coding.codebook import load_codebook
+from hcrisis.coding.apply import apply_codebook
 
 from conftest import ROOT
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from hcrisis.errors import HcrisisError
-from hcrisis.tokens import build_pipeline, lemmatize_form, tokenize
+from hcrisis.text.tokens import build_pipeline, lemmatize_form, tokenize
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +105,7 @@ def assert_same_tokens(a, b):
 def test_pipe_path_equals_tokenizer_path():
     # The sentencizer under another name runs through nlp.pipe (the trained-model path).
     import spacy
-    from hcrisis.tokens import _register_components
+    from hcrisis.text.tokens import _register_components
     _register_components()
     piped = spacy.blank("en")
     piped.add_pipe("sentencizer", name="senter")

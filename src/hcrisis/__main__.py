@@ -1,3 +1,3 @@
-from .cli import main
+from hcrisis.cli import main
 
 main()

@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from .io import write_atomic
+from hcrisis.files import write_atomic
 
 
 def _kind(series: pd.Series) -> str:

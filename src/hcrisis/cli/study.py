@@ -1,0 +1,41 @@
+"""Commands that run a declared study."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from hcrisis.cli import app
+from hcrisis.cli.common import DEFAULT_STUDY, console
+
+
+@app.command()
+def reproduce(
+    study: Path = typer.Argument(DEFAULT_STUDY, help="Study file (YAML)."),
+    only: Optional[list[str]] = typer.Option(None, "--only", help="Run only these steps."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Run every step, ignoring .hcrisis-cache/."),
+) -> None:
+    """Regenerate the study's tables, figures and reproduction report.
+
+    Steps whose inputs, settings and code are unchanged since the last run are
+    skipped (their outputs are checked by hash and kept).
+    Example: hcrisis reproduce studies/thesis.yaml
+    """
+    from hcrisis.study.parallel import start_tokeniser
+
+    tokeniser = start_tokeniser()   # loads spaCy on the other CPU while the rest is imported
+    try:
+        from hcrisis.study.runner import checks_table, run_reproduce
+
+        with console().status("reproducing") as status:
+            ctx = run_reproduce(study, only, progress=lambda name: status.update(f"step: {name}"),
+                                cache=not no_cache, tokeniser=tokeniser)
+    finally:
+        if tokeniser is not None:
+            tokeniser.close()
+    counts = checks_table(ctx.checks)["status"].value_counts().sort_index()
+    cached = f" ({len(ctx.disk_cache.skipped)} unchanged steps skipped)" if ctx.disk_cache else ""
+    typer.echo(f"wrote {len(ctx.written)} files to {ctx.out}{cached}; checks: "
+               + ", ".join(f"{k} {v}" for k, v in counts.items()))

@@ -1,0 +1,366 @@
+"""`hcrisis code`: apply a codebook to a corpus and tabulate the codings.
+
+`apply_codebook` matches the compiled codebook (`hcrisis.coding.codebook`) on the
+shared `Tokens` arrays (never re-tokenising) and returns one row per coded
+unit and code:
+
+    segment_id, code_id, code_path, theme_id, unit, start, end,
+    matched_terms, hits, score, similarity, primary
+
+`unit` is `segment` (turn/paragraph codes: the segment row) or `s<k>`, the
+k-th sentence of the segment (0-based); `start`/`end` are character offsets
+of the unit in the segment's text; `matched_terms` are the distinct
+lower-cased matched texts, sorted and `;`-joined; `score` is
+`hcrisis.coding.codebook.score`, plus weight × `similarity` (the cosine of the unit
+and the code's description, `hcrisis.coding.similarity`) when the codebook declares
+`similarity` (else the column is empty; a row with 0 hits and no matched
+terms was coded by that similarity alone, its `fallback`);
+`primary` marks the best-scoring code of the unit
+(ties: codebook order). Interviewer turns are not coded (questions are not
+participant data). The frame also carries `row` (segment row), `words`
+(words in the unit) and `spans` (character spans of the hits), which are
+not written to codings.csv.
+
+Aggregates count a unit coded by a child code for each ancestor too (a
+theme's count is that of the units coded by it or any code beneath it, each
+unit once):
+
+- matrix_<attribute>.csv (NVivo's matrix coding query), per code and value
+  of `sector` / `source_type`: references (coded units), segments,
+  participants and words coded; `row_pct` = references / the code's
+  references over all values × 100; `col_pct` = coded segments / the
+  value's (non-interviewer) segments × 100.
+- cooccurrence.csv: per pair of codes (neither an ancestor of the other)
+  coding at least one unit together: units of each, units of both, and
+  Jaccard = both / (units_a + units_b − both) (Jaccard, 1912). The unit is
+  the sentence when every code is coded by sentence, else the segment.
+- quotes/<code_id>.md: the units coded by each code, matched terms in bold,
+  with their attribution — an explicit export of research text, limited to
+  the coded units, refused (`hcrisis.ingest.privacy.guard_export`) when a unit
+  holds identifiers unless identifiers are allowed (`--allow-identifiers`;
+  in the study, `settings: {coding: {allow_identifiers: true}}`; the
+  reproduction step then writes the tables without quotations).
+- figures (PNG and SVG, byte-stable): theme references by attribute (bar
+  chart) and the code × value matrix of `col_pct` (heatmap), each with its
+  table CSV beside it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from hcrisis.coding.codebook import Codebook, load_codebook
+from hcrisis.coding.codebook_doc import similarity_note
+from hcrisis.coding.matcher import compile_codebook
+from hcrisis.errors import PrivacyError
+from hcrisis.files import atomic_path, write_atomic
+from hcrisis.coding.similarity import score_by_description
+from hcrisis.study.runner import DIFFERS, REPRODUCED, Context, step
+from hcrisis.tables import table_to_markdown, write_table
+
+if TYPE_CHECKING:
+    from hcrisis.ingest.corpus import Corpus
+
+CODING_COLUMNS = ["segment_id", "code_id", "code_path", "theme_id", "unit", "start", "end",
+                  "matched_terms", "hits", "score", "similarity", "primary"]
+ATTRIBUTES = ("sector", "source_type")
+ATTRIBUTION = ("participant_id", "role_label", "sector", "source_type", "section")
+NONE = "(none)"
+
+
+# ---------------------------------------------------------------- coding
+def coded_rows(segments: pd.DataFrame) -> list[int]:
+    """Rows to code: every segment but interviewer turns."""
+    if "is_interviewer" not in segments:
+        return list(range(len(segments)))
+    return np.flatnonzero(~segments["is_interviewer"].to_numpy(dtype=bool)).tolist()
+
+
+def apply_codebook(codebook: Codebook | str | Path, segments: pd.DataFrame, tokens=None,
+                   *, nlp=None) -> pd.DataFrame:
+    """Code every (non-interviewer) segment; one row per coded unit and code."""
+    from hcrisis.text.tokens import shared_pipeline, tokenize_segments
+
+    if not isinstance(codebook, Codebook):
+        codebook = load_codebook(codebook)
+    if tokens is None:
+        tokens = tokenize_segments(segments, nlp)
+    compiled = compile_codebook(codebook, nlp or shared_pipeline(tokens.model))
+    texts, rows = segments["text"].astype(str).tolist(), coded_rows(segments)
+    coded = score_by_description(compiled.code(tokens, texts, rows), codebook, compiled.nlp, tokens, rows, texts,
+                                 compiled.words)
+    codes = codebook.codes
+    order, row, unit = (coded[c].to_numpy() for c in ("code", "row", "unit"))
+    of_code = {name: np.array([getattr(c, name) for c in codes], dtype=object)[order]
+               for name in ("id", "code_path", "theme")}
+    ids = segments["segment_id"].astype(str).to_numpy(dtype=object)
+    rank = pd.factorize(ids, sort=True)[0][row]            # sorting by rank sorts by segment id
+    df = pd.DataFrame({
+        "segment_id": ids[row],
+        "code_id": of_code["id"], "code_path": of_code["code_path"], "theme_id": of_code["theme"],
+        "unit": ["segment" if u < 0 else f"s{u}" for u in unit.tolist()],
+        "start": coded["start"], "end": coded["end"], "matched_terms": coded["terms"], "hits": coded["hits"],
+        "score": coded["score"], "similarity": coded["similarity"],
+        "primary": primary(rank * (unit.max(initial=0) + 2) + unit + 1, coded["score"].to_numpy(), order),
+        "row": row, "words": coded["words"], "order": order, "spans": coded["spans"]})
+    return df.take(np.lexsort((order, coded["start"].to_numpy(), rank))).reset_index(drop=True)
+
+
+def primary(unit: np.ndarray, score: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Whether each coding is its unit's primary one: the highest score, ties to the earlier code."""
+    ranked = np.lexsort((order, -score, unit))
+    out = np.zeros(unit.size, dtype=bool)
+    out[ranked[np.diff(unit[ranked], prepend=-1) != 0]] = True
+    return out
+
+
+# ---------------------------------------------------------------- aggregates
+def with_ancestors(codings: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+    """Each coded unit once per code and ancestor: unit_key, row, words, code_id."""
+    units = codings.assign(unit_key=codings["segment_id"] + "#" + codings["unit"])
+    rows = [(u, r, w, a) for u, r, w, c in units[["unit_key", "row", "words", "code_id"]].itertuples(index=False)
+            for a in codebook.ancestors(c)]
+    out = pd.DataFrame(rows, columns=["unit_key", "row", "words", "code_id"])
+    return out.drop_duplicates(["unit_key", "code_id"]).reset_index(drop=True)
+
+
+def matrix(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataFrame, attribute: str) -> pd.DataFrame:
+    """Code × attribute value: references, segments, participants, words, row and column %."""
+    values_of = segments[attribute].fillna("").astype(str).replace("", NONE)
+    eligible = values_of.iloc[coded_rows(segments)].value_counts()
+    values = sorted(eligible.index, key=lambda v: (v == NONE, v))
+    exp = with_ancestors(codings, codebook)
+    rows = exp["row"].to_numpy(dtype=int)
+    pid = segments.get("participant_id", pd.Series([""] * len(segments))).fillna("").astype(str)
+    exp["value"] = values_of.to_numpy()[rows]
+    exp["participant"] = pid.replace("", np.nan).to_numpy()[rows]   # nunique skips NaN: no one
+    grid = pd.MultiIndex.from_product([[c.id for c in codebook.codes], values], names=["code_id", "value"])
+    counts = exp.groupby(["code_id", "value"]).agg(
+        references=("unit_key", "nunique"), segments=("row", "nunique"),
+        participants=("participant", "nunique"), words=("words", "sum")).reindex(grid, fill_value=0)
+    counts = counts.astype(int).reset_index()
+    total = counts.groupby("code_id")["references"].transform("sum")
+    counts["row_pct"] = np.where(total > 0, 100.0 * counts["references"] / total.where(total > 0, 1), 0.0)
+    counts["col_pct"] = 100.0 * counts["segments"] / counts["value"].map(eligible).astype(float)
+    counts.insert(1, "code_path", counts["code_id"].map(lambda c: codebook.by_id[c].code_path))
+    return counts.rename(columns={"value": attribute})
+
+
+def cooccurrence(codings: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+    """Pairs of codes on the same units: counts and Jaccard (see the module docstring)."""
+    exp = with_ancestors(codings, codebook)
+    by_sentence = all(c.unit == "sentence" for c in codebook.codes)
+    exp["key"] = exp["unit_key"] if by_sentence else exp["unit_key"].str.rsplit("#", n=1).str[0]
+    exp = exp.drop_duplicates(["key", "code_id"])
+    ids = [c.id for c in codebook.codes]
+    keys = sorted(exp["key"].unique())
+    m = np.zeros((len(keys), len(ids)), dtype=np.int64)
+    m[np.searchsorted(keys, exp["key"]), [codebook.order[c] for c in exp["code_id"]]] = 1
+    both = m.T @ m
+    rows = []
+    for i, j in zip(*np.nonzero(np.triu(both, 1))):
+        a, b = ids[i], ids[j]
+        if a in codebook.ancestors(b) or b in codebook.ancestors(a):
+            continue
+        union = both[i, i] + both[j, j] - both[i, j]
+        rows.append((a, b, int(both[i, i]), int(both[j, j]), int(both[i, j]), both[i, j] / union))
+    return pd.DataFrame(rows, columns=["code_a", "code_b", "units_a", "units_b", "both", "jaccard"])
+
+
+# ---------------------------------------------------------------- quotations
+def highlight(text: str, spans: list[tuple[int, int]], offset: int) -> str:
+    """`text` with the (merged) spans in **bold**; Markdown's `*` escaped."""
+    merged: list[list[int]] = []
+    for s, e in sorted(spans):
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    out, pos = [], 0
+    for s, e in merged:
+        s, e = max(s - offset, 0), min(e - offset, len(text))
+        out += [_escape(text[pos:s]), "**", _escape(text[s:e]), "**"]
+        pos = e
+    out.append(_escape(text[pos:]))
+    return "".join(out)
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_")
+
+
+def quotations(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataFrame) -> dict[str, str]:
+    """Markdown of the coded units of each code that has codings, by code id."""
+    texts = segments["text"].astype(str).tolist()
+    attrs = [c for c in ATTRIBUTION if c in segments.columns]
+    out = {}
+    for code_id, group in codings.groupby("code_id", sort=False):
+        code = codebook.by_id[code_id]
+        lines = [f"# {code.label} (`{code.id}`)", "", f"Code path: `{code.code_path}`. "
+                 f"{len(group)} coded unit(s); matched terms in bold.", ""]
+        if code.data.get("definition"):
+            lines += [code.data["definition"].strip(), ""]
+        for c in group.itertuples(index=False):
+            quote = highlight(texts[c.row][c.start:c.end], c.spans, c.start)
+            lines += ["> " + ln for ln in quote.splitlines() or [""]]
+            who = [f"{a}: {v}" for a in attrs if (v := str(segments[a].iat[c.row])) not in ("", "nan")]
+            how = f"score {c.score:.3f}" + (f" (no rule hit; description similarity {c.similarity:.3f})"
+                                            if c.hits == 0 else "")
+            lines += ["", "— " + "; ".join([f"`{c.segment_id}` ({c.unit})", *who, how]), ""]
+        out[code_id] = "\n".join(lines).rstrip() + "\n"
+    return out
+
+
+# ---------------------------------------------------------------- figures
+def save_figure(fig, stem: Path) -> list[Path]:
+    """PNG and SVG with fixed metadata and hash salt, so reruns give the same bytes."""
+    import matplotlib
+
+    written = []
+    with matplotlib.rc_context({"svg.hashsalt": "hcrisis", "svg.fonttype": "none"}):
+        for ext, meta in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
+            path = stem.with_suffix(f".{ext}")
+            with atomic_path(path) as tmp:
+                fig.savefig(tmp, format=ext, metadata=meta, dpi=100)
+            written.append(path)
+    return written
+
+
+def figures(mat: pd.DataFrame, codebook: Codebook, attribute: str, out: Path) -> list[Path]:
+    """Theme references by value (bars) and the code × value col_pct heatmap, with their tables."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    themes = [c.id for c in codebook.themes]
+    bars = mat[mat["code_id"].isin(themes)].pivot(index="code_id", columns=attribute, values="references")
+    bars = bars.reindex(themes)
+    heat = mat.pivot(index="code_id", columns=attribute, values="col_pct").reindex([c.id for c in codebook.codes])
+    written = write_table(bars.reset_index(), out / f"figure_code_frequencies_{attribute}", markdown=False)
+    written += write_table(heat.reset_index(), out / f"figure_matrix_{attribute}", markdown=False)
+
+    fig, ax = plt.subplots(figsize=(8, 6))
+    bars.iloc[::-1].plot.barh(ax=ax, width=0.8)
+    ax.set_xlabel("coded units (references)")
+    ax.set_ylabel("theme")
+    ax.set_title(f"Theme frequencies by {attribute}")
+    fig.subplots_adjust(left=0.38, right=0.97, top=0.93, bottom=0.1)   # fixed: no text measuring
+    written += save_figure(fig, out / f"figure_code_frequencies_{attribute}")
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(8, max(4.0, 0.18 * len(heat) + 1.5)))
+    im = ax.imshow(heat.to_numpy(dtype=float), aspect="auto", cmap="viridis")
+    ax.set_xticks(range(heat.shape[1]), heat.columns, rotation=30, ha="right", fontsize=7)
+    ax.set_yticks(range(heat.shape[0]), ["· " * codebook.by_id[c].depth + c for c in heat.index], fontsize=6)
+    ax.set_title(f"Segments coded (% of the {attribute}'s segments)")
+    fig.colorbar(im, ax=ax, label="% of segments")
+    fig.subplots_adjust(left=0.3, right=0.95, top=0.97, bottom=0.08)
+    written += save_figure(fig, out / f"figure_matrix_{attribute}")
+    plt.close(fig)
+    return written
+
+
+# ---------------------------------------------------------------- outputs
+def guard_quotes(codings: pd.DataFrame, segments: pd.DataFrame, out: Path, allow_identifiers: bool,
+                 scanner=None) -> None:
+    """Refuse the quotations export if a coded unit holds identifiers (`hcrisis.ingest.privacy`)."""
+    from hcrisis.ingest.privacy import guard_export
+
+    texts = segments["text"].astype(str).tolist()
+    units = pd.DataFrame({"segment_id": codings["segment_id"],
+                          "quote": [texts[r][a:b] for r, a, b in zip(codings["row"], codings["start"], codings["end"])]})
+    guard_export(units, Path(out) / "quotes", allow_identifiers, scanner)
+
+
+def write_outputs(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataFrame, out: Path,
+                  *, quotes: bool = True) -> list[Path]:
+    """codings.csv, matrices, co-occurrence, figures and (if `quotes`, guarded first) quotations."""
+    out = Path(out)
+    written = write_table(codings[CODING_COLUMNS], out / "codings", markdown=False)
+    for attribute in ATTRIBUTES:
+        if attribute not in segments.columns:
+            continue
+        mat = matrix(codings, codebook, segments, attribute)
+        written += write_table(mat, out / f"matrix_{attribute}", title=f"Matrix coding: codes by {attribute}")
+        written += figures(mat, codebook, attribute, out)
+    written += write_table(cooccurrence(codings, codebook), out / "cooccurrence", title="Code co-occurrence")
+    texts = quotations(codings, codebook, segments) if quotes else {}
+    for stale in sorted((out / "quotes").glob("*.md")):
+        if stale.stem not in texts:
+            stale.unlink()
+    written += [write_atomic(out / "quotes" / f"{cid}.md", text) for cid, text in texts.items()]
+    return written
+
+
+@dataclass
+class CodeRun:
+    codebook: Codebook
+    codings: pd.DataFrame
+    segments: int
+    written: list[Path]
+
+
+def run_code(corpus: str | Path | Corpus, codebook: str | Path, out: str | Path, *,
+             allow_identifiers: bool = False) -> CodeRun:
+    """`hcrisis code`: load, tokenise once, code, check the quotations, write every output."""
+    from hcrisis.ingest.corpus import as_corpus
+    from hcrisis.text.tokens import tokenize_segments
+
+    book = load_codebook(codebook)
+    loaded = as_corpus(corpus)
+    segments = loaded.segments
+    codings = apply_codebook(book, segments, tokenize_segments(segments))
+    guard_quotes(codings, segments, Path(out), allow_identifiers, loaded)
+    return CodeRun(book, codings, len(segments), write_outputs(codings, book, segments, Path(out)))
+
+
+def theme_summary(codings: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+    """Units coded per theme (counting codings of the codes beneath it)."""
+    exp = with_ancestors(codings, codebook)
+    n = exp.groupby("code_id")["unit_key"].nunique()
+    rows = [(t.id, t.label, int(n.get(t.id, 0))) for t in codebook.themes]
+    return pd.DataFrame(rows, columns=["theme_id", "label", "units"])
+
+
+# ---------------------------------------------------------------- reproduction
+@step("coding", order=50)
+def reproduce_coding(ctx: Context) -> None:
+    """Code the study's corpus with its codebook into outputs/coding/."""
+    path = ctx.study.resolve("codebook")
+    if path is None or not path.exists():
+        ctx.add_section("Coding", f"Skipped: the study's codebook {path or '(none declared)'} does not exist.")
+        return
+    book = load_codebook(path)
+    ctx.inputs.append(path)
+    codings = apply_codebook(book, ctx.corpus.segments, ctx.tokens())
+    ctx.cache["codings"] = codings
+    ctx.cache["codebook"] = book
+    out = ctx.out / "coding"
+    allow = bool(ctx.study.settings("coding").get("allow_identifiers", False))
+    try:
+        guard_quotes(codings, ctx.corpus.segments, out, allow, ctx.corpus)
+        note = ""
+    except PrivacyError as exc:   # the tables stay useful without the quotations
+        note = f"\n\nQuotations not written: {exc.one_line()}"
+    ctx.written += write_outputs(codings, book, ctx.corpus.segments, out, quotes=not note)
+    themes = theme_summary(codings, book)
+    coded = int((themes["units"] > 0).sum())
+    ctx.check("5.2-5.15", "key themes of chapter 5 voiced in the corpus (codebook coding)",
+              f"{len(themes)} key themes (the codebook's themes)", f"{coded} with coded units",
+              REPRODUCED if coded == len(themes) else DIFFERS,
+              "a theme counts the units coded by it or by any code beneath it")
+    units = codings["segment_id"].nunique()
+    by_rules = codings.loc[codings["hits"] > 0, "segment_id"].nunique()
+    eligible = len(coded_rows(ctx.corpus.segments))
+    how = f" ({by_rules} by rules, {units - by_rules} by description similarity alone)" if units > by_rules else ""
+    body = (f"Codebook `{book.name}` ({len(book.codes)} codes, {len(book.themes)} themes): "
+            f"{units} of {eligible} segments coded{how}, {len(codings)} codings. "
+            + (similarity_note(book) + " " if similarity_note(book) else "")
+            + "Tables and quotations in `coding/`." + note + "\n\n" + table_to_markdown(themes))
+    ctx.add_section("Coding", body)
+

@@ -1,0 +1,349 @@
+"""Corpora: a folder with a `manifest.yaml`, loaded into one segments table.
+
+A corpus lists transcript documents (read by `hcrisis.ingest.readers`) and/or
+tables of responses (CSV with a text column, the shape of consultation and
+survey exports, and of published excerpts). Participants live in a registry
+(a CSV file or an inline list). Loading yields `Corpus.segments`, a pandas
+DataFrame with one row per speaker turn, paragraph or table row; every later
+stage reads only this table.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from hcrisis.errors import CorpusError, HcrisisError, InputError, SchemaError
+from hcrisis.files import read_bytes
+from hcrisis.ingest.readers import ReaderOptions, Transcript, read_transcript
+from hcrisis.ingest.readers.decode import decode_text
+from hcrisis.yamlspec import Field, Lines, load_validated
+
+MANIFEST = "manifest.yaml"
+
+DOCUMENT_KINDS = (
+    "national interview", "case-study interview", "interview", "focus group",
+    "policy document", "published excerpt", "survey response", "other",
+)
+INTERVIEWER = "interviewer"
+DEFAULT_INTERVIEWER_LABELS = ("Interviewer", "Q", "I", "Int", "Moderator", "Facilitator",
+                              "Researcher")
+
+# Fixed leading columns of every segments table; attribute columns follow in
+# the manifest's declaration order.
+SEGMENT_COLUMNS = [
+    "segment_id", "document_id", "kind", "position", "speaker", "participant_id",
+    "is_interviewer", "start", "end", "time_start", "time_end", "text",
+]
+
+
+def _regex_ok(value: str) -> str | None:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        return f"invalid regular expression: {exc}"
+    return None
+
+
+_ATTR = Field("map", keys={"description": Field("str"), "values": Field("list", items=Field("any"))})
+_SPEAKERS = Field("map", keys={
+    "pattern": Field("str", check=_regex_ok),
+    "interviewer": Field("list", items=Field("str")),
+})
+_DOC = Field("map", keys={
+    "id": Field("str", required=True),
+    "file": Field("str", required=True),
+    "kind": Field("str", required=True, choices=DOCUMENT_KINDS),
+    "format": Field("str"),
+    "segment_by": Field("str", choices=("turns", "paragraphs")),
+    "attributes": Field("dict", values=Field("any")),
+    "participants": Field("list", items=Field("str")),
+    "speakers": Field("dict", values=Field("str")),
+    "interviewer": Field("list", items=Field("str")),
+})
+_TABLE = Field("map", keys={
+    "id": Field("str", required=True),
+    "file": Field("str", required=True),
+    "kind": Field("str", required=True, choices=DOCUMENT_KINDS),
+    "text_column": Field("str", required=True),
+    "id_column": Field("str"),
+    "participant_column": Field("str"),
+    "attribute_columns": Field("list", items=Field("str")),
+    "attributes": Field("dict", values=Field("any")),
+})
+MANIFEST_SPEC = Field("map", keys={
+    "name": Field("str", required=True),
+    "description": Field("str"),
+    "source": Field("dict", values=Field("any")),
+    "attributes": Field("dict", values=_ATTR),
+    "speakers": _SPEAKERS,
+    "participants": Field("any"),
+    "documents": Field("list", items=_DOC),
+    "tables": Field("list", items=_TABLE),
+    "settings": Field("dict", values=Field("any")),
+})
+
+
+@dataclass
+class Corpus:
+    """A loaded corpus: its manifest, participant registry and segments."""
+
+    root: Path
+    name: str
+    manifest: dict[str, Any]
+    attributes: list[str]
+    participants: pd.DataFrame
+    segments: pd.DataFrame
+    transcripts: dict[str, Transcript] = field(default_factory=dict)
+    unmapped_speakers: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / MANIFEST
+
+    def input_files(self) -> list[Path]:
+        """Every file the corpus reads, for provenance hashes."""
+        files = [self.manifest_path]
+        reg = self.manifest.get("participants")
+        if isinstance(reg, str):
+            files.append(self.root / reg)
+        files += [self.root / d["file"] for d in self.manifest.get("documents", [])]
+        files += [self.root / t["file"] for t in self.manifest.get("tables", [])]
+        return files
+
+
+def load_corpus(path: str | Path, *, skip_bad: bool = False) -> Corpus:
+    """Load the corpus in folder `path` (or the folder of a manifest file)."""
+    root = Path(path)
+    manifest_path = root if root.is_file() else root / MANIFEST
+    root = manifest_path.parent
+    if not root.exists():
+        raise InputError("corpus folder not found", path=root, fix="check the path")
+    if not manifest_path.exists():
+        raise InputError(f"no {MANIFEST} in the corpus folder", path=root,
+                         fix="run 'hcrisis corpus init' or add a manifest")
+    manifest, lines = load_validated(manifest_path, MANIFEST_SPEC)
+    attributes = list(manifest.get("attributes", {}))
+    _check_attribute_names(manifest, lines, manifest_path, attributes)
+    registry = _load_participants(manifest, root, attributes, manifest_path)
+    loader = _SegmentBuilder(root, manifest, attributes, registry, skip_bad)
+    segments = loader.build()
+    if segments.empty and loader.skipped:
+        raise CorpusError(f"no readable documents: all {len(loader.skipped)} were skipped, the first "
+                          f"because {loader.skipped[0]}", path=manifest_path,
+                          fix="fix the files or remove them from the manifest")
+    if segments.empty:
+        raise CorpusError("corpus has no text segments", path=manifest_path,
+                          fix="list at least one non-empty document or table")
+    return Corpus(root, manifest["name"], manifest, attributes, registry, segments,
+                  loader.transcripts, loader.unmapped, loader.skipped)
+
+
+def as_corpus(corpus: str | Path | Corpus) -> Corpus:
+    """A corpus already loaded (e.g. by the CLI with `skip_bad`), or the folder loaded now."""
+    return corpus if isinstance(corpus, Corpus) else load_corpus(corpus)
+
+
+def _check_attribute_names(manifest: dict, lines: Lines, path: Path, declared: list[str]) -> None:
+    problems = []
+    for kind in ("documents", "tables"):
+        for i, doc in enumerate(manifest.get(kind, [])):
+            for key in doc.get("attributes", {}):
+                if key not in declared:
+                    p = f"{kind}[{i}].attributes.{key}"
+                    problems.append((p, lines.get(p), "unknown attribute (declare it under 'attributes')"))
+        for i, table in enumerate(manifest.get("tables", []) if kind == "tables" else []):
+            for col in table.get("attribute_columns", []):
+                if col not in declared:
+                    p = f"tables[{i}].attribute_columns"
+                    problems.append((p, lines.get(p), f"unknown attribute '{col}' (declare it under 'attributes')"))
+    ids = [d["id"] for k in ("documents", "tables") for d in manifest.get(k, [])]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        problems.append(("documents", lines.get("documents"), f"duplicate document id(s): {', '.join(dupes)}"))
+    if not ids:
+        problems.append(("(top level)", None, "no documents or tables listed (list the transcripts under "
+                         "'documents:' or write a manifest with 'hcrisis corpus init')"))
+    if problems:
+        raise SchemaError(path, problems)
+
+
+def read_csv_table(path: Path) -> pd.DataFrame:
+    """Read a CSV as strings (no type guessing), with one-line errors."""
+    text = decode_text(read_bytes(path), path)
+    import io as _io
+    try:
+        df = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"malformed CSV: {str(exc).splitlines()[0]}", path=path,
+                         fix="check quoting and the number of columns") from None
+    return df
+
+
+def _load_participants(manifest: dict, root: Path, attributes: list[str], mpath: Path) -> pd.DataFrame:
+    reg = manifest.get("participants")
+    if reg is None:
+        return pd.DataFrame({"participant_id": pd.Series(dtype=str)})
+    if isinstance(reg, str):
+        rpath = root / reg
+        if not rpath.exists():
+            raise CorpusError(f"participant registry '{reg}' not found", path=mpath,
+                              fix="fix 'participants' or add the file")
+        df = read_csv_table(rpath)
+        where = rpath
+    elif isinstance(reg, list) and all(isinstance(r, dict) for r in reg):
+        df = pd.DataFrame(reg).astype(str)
+        where = mpath
+    else:
+        raise SchemaError(mpath, [("participants", None, "expected a CSV file name or a list of participants")])
+    if "participant_id" not in df.columns:
+        raise CorpusError("participant registry has no 'participant_id' column", path=where,
+                          fix="add a participant_id column")
+    unknown = [c for c in df.columns if c != "participant_id" and c not in attributes
+               and not c.endswith("_provenance") and c not in ("notes", "name")]
+    if unknown:
+        raise CorpusError(f"unknown attribute column(s) {', '.join(unknown)} in participant registry",
+                          path=where, fix="declare them under 'attributes' in the manifest")
+    dup = df["participant_id"][df["participant_id"].duplicated()]
+    if not dup.empty:
+        raise CorpusError(f"duplicate participant id '{dup.iloc[0]}'", path=where,
+                          fix="give each participant one row")
+    return df.reset_index(drop=True)
+
+
+class _SegmentBuilder:
+    """Turns documents and tables into segment rows."""
+
+    def __init__(self, root: Path, manifest: dict, attributes: list[str],
+                 registry: pd.DataFrame, skip_bad: bool):
+        self.root, self.manifest, self.attributes = root, manifest, attributes
+        # Each participant's non-empty attributes, looked up once (not per turn).
+        columns = [a for a in attributes if a in registry.columns]
+        self.participant_attrs = {
+            rec["participant_id"]: {a: rec[a] for a in columns if rec[a] != ""}
+            for rec in registry.to_dict("records")}
+        self.skip_bad = skip_bad
+        self.transcripts: dict[str, Transcript] = {}
+        self.unmapped: list[tuple[str, str]] = []
+        self.skipped: list[str] = []
+        speakers = manifest.get("speakers", {})
+        self.pattern = speakers.get("pattern")
+        self.interviewer = tuple(speakers.get("interviewer", DEFAULT_INTERVIEWER_LABELS))
+
+    def build(self) -> pd.DataFrame:
+        rows: list[dict] = []
+        sources = [(self._document_rows, d) for d in self.manifest.get("documents", [])]
+        sources += [(self._table_rows, t) for t in self.manifest.get("tables", [])]
+        for read, entry in sources:
+            try:
+                rows += read(entry)
+            except HcrisisError as exc:
+                if not self.skip_bad:
+                    raise
+                self.skipped.append(exc.one_line())
+        df = pd.DataFrame(rows, columns=SEGMENT_COLUMNS + self.attributes)
+        for col in ("position", "start", "end"):
+            df[col] = df[col].astype("int64")
+        df["is_interviewer"] = df["is_interviewer"].astype(bool)
+        return df
+
+    def _participant_attrs(self, pid: str | None) -> dict[str, str]:
+        return self.participant_attrs.get(pid, {}) if pid else {}
+
+    def _document_rows(self, doc: dict) -> list[dict]:
+        path = self.root / doc["file"]
+        if not path.exists():
+            raise CorpusError(f"document '{doc['id']}' points at missing file '{doc['file']}'",
+                              path=self.root / MANIFEST, fix="fix its 'file' entry or add the file")
+        # Policy documents have no speakers: label-like lines ("Note:") must not split them.
+        by = doc.get("segment_by", "paragraphs" if doc["kind"] == "policy document" else "turns")
+        options = ReaderOptions(speaker_pattern=self.pattern, paragraphs_only=by == "paragraphs")
+        transcript = read_transcript(path, options, doc.get("format"))
+        self.transcripts[doc["id"]] = transcript
+        speakers: dict[str, str] = doc.get("speakers", {})
+        interviewer = set(doc.get("interviewer", self.interviewer))
+        sole = doc.get("participants", [])
+        rows = []
+        for pos, turn in enumerate(transcript.turns):
+            is_int = turn.speaker in interviewer or speakers.get(turn.speaker or "") == INTERVIEWER
+            pid = self._turn_participant(doc, turn.speaker, speakers, sole, is_int)
+            attrs = {a: "" for a in self.attributes}
+            attrs.update({k: _text(v) for k, v in doc.get("attributes", {}).items()})
+            attrs.update(self._participant_attrs(pid))
+            rows.append({
+                "segment_id": f"{doc['id']}:{pos:04d}", "document_id": doc["id"], "kind": doc["kind"],
+                "position": pos, "speaker": turn.speaker or "", "participant_id": pid or "",
+                "is_interviewer": is_int, "start": turn.start, "end": turn.end,
+                "time_start": turn.time_start, "time_end": turn.time_end,
+                "text": transcript.text[turn.start:turn.end], **attrs,
+            })
+        return rows
+
+    def _turn_participant(self, doc: dict, speaker: str | None, speakers: dict[str, str],
+                          sole: list[str], is_int: bool) -> str | None:
+        if is_int:
+            return None
+        if speaker and speaker in speakers:
+            return speakers[speaker]
+        if len(sole) == 1:
+            return sole[0]
+        if speaker and (doc["id"], speaker) not in self.unmapped:
+            self.unmapped.append((doc["id"], speaker))
+        return None
+
+    def _table_rows(self, table: dict) -> list[dict]:
+        path = self.root / table["file"]
+        if not path.exists():
+            raise CorpusError(f"table '{table['id']}' points at missing file '{table['file']}'",
+                              path=self.root / MANIFEST, fix="fix its 'file' entry or add the file")
+        df = read_csv_table(path)
+        text_col = table["text_column"]
+        id_col = table.get("id_column")
+        pcol = table.get("participant_column")
+        attr_cols = table.get("attribute_columns", [c for c in df.columns if c in self.attributes])
+        for col in [text_col, id_col, pcol, *attr_cols]:
+            if col and col not in df.columns:
+                raise CorpusError(f"column '{col}' not found", path=path,
+                                  fix="fix the table's column names in the manifest")
+        rows = []
+        for pos, rec in enumerate(df.to_dict("records")):
+            pid = rec[pcol] if pcol else ""
+            attrs = {a: "" for a in self.attributes}
+            attrs.update({k: _text(v) for k, v in table.get("attributes", {}).items()})
+            attrs.update(self._participant_attrs(pid))
+            attrs.update({c: rec[c] for c in attr_cols if rec[c] != ""})
+            text = rec[text_col]
+            rows.append({
+                "segment_id": rec[id_col] if id_col else f"{table['id']}:{pos:04d}",
+                "document_id": table["id"], "kind": table["kind"], "position": pos,
+                "speaker": pid, "participant_id": pid, "is_interviewer": False,
+                "start": 0, "end": len(text), "time_start": None, "time_end": None,
+                "text": text, **attrs,
+            })
+        return rows
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def corpus_summary(corpus: Corpus, by: str | None = None) -> pd.DataFrame:
+    """Documents, participants, segments and words, overall or by an attribute."""
+    seg = corpus.segments
+    if by is not None and by not in seg.columns:
+        raise CorpusError(f"unknown attribute '{by}'", path=corpus.manifest_path,
+                          fix=f"use one of {', '.join(corpus.attributes) or '(none declared)'}")
+    words = seg["text"].str.split().str.len()
+    frame = seg.assign(words=words, group=seg[by].replace("", "(none)") if by else "all")
+    out = frame.groupby("group", sort=True).agg(
+        documents=("document_id", "nunique"),
+        participants=("participant_id", lambda s: s[s != ""].nunique()),
+        segments=("segment_id", "count"),
+        words=("words", "sum"),
+    ).reset_index().rename(columns={"group": by or "corpus"})
+    return out

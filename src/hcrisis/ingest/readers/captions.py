@@ -1,0 +1,86 @@
+"""Caption files (.vtt, .srt) as speaker turns with times.
+
+Teams WebVTT marks speakers with voice tags (`<v Jane Smith>`), Zoom and
+most .srt exports with a `Name:` prefix (the .txt label pattern). Each cue's
+speaker is resolved, a cue naming nobody continues the previous speaker,
+and consecutive cues of one speaker are merged into one turn that runs from
+the first cue's start to the last cue's end.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from hcrisis.errors import InputError
+from hcrisis.files import read_bytes
+from hcrisis.ingest.readers import ReaderOptions, Transcript, register
+from hcrisis.ingest.readers.blocks import Block, assemble, parsing
+from hcrisis.ingest.readers.decode import decode_text
+from hcrisis.ingest.readers.text import compile_pattern, parse_time
+
+_TAG = re.compile(r"</?[A-Za-z][^>]*>|\{\\[^}]*\}")  # leftover markup: <i>, <c.x>, {\an8}
+
+
+@dataclass
+class Cue:
+    where: str          # cue id or number, for error messages
+    start: float
+    end: float
+    text: str
+    speaker: str | None = None
+
+
+@register("vtt")
+def read_vtt(path: Path, options: ReaderOptions) -> Transcript:
+    text = decode_text(read_bytes(path, options.max_bytes), path)
+    with parsing(path, "vtt"):
+        import webvtt
+
+        cues = [Cue(c.identifier or str(i), parse_time(c.start), parse_time(c.end), c.text, c.voice)
+                for i, c in enumerate(webvtt.from_string(text), 1)]
+    # webvtt-py drops cues it cannot parse; a lost cue is lost data.
+    timings = sum("-->" in line for line in text.split("\n"))
+    if timings != len(cues):
+        raise InputError(f"{timings - len(cues)} of {timings} cues have malformed timing lines",
+                         path=path, fix="fix the timing lines (hh:mm:ss.ttt --> hh:mm:ss.ttt)")
+    return cue_transcript(path, "vtt", cues, options)
+
+
+@register("srt")
+def read_srt(path: Path, options: ReaderOptions) -> Transcript:
+    text = decode_text(read_bytes(path, options.max_bytes), path)
+    with parsing(path, "srt"):
+        import pysrt
+
+        cues = [Cue(str(s.index), s.start.ordinal / 1000, s.end.ordinal / 1000, s.text)
+                for s in pysrt.from_string(text, error_handling=pysrt.ERROR_RAISE)]
+    return cue_transcript(path, "srt", cues, options)
+
+
+def cue_transcript(path: Path, fmt: str, cues: list[Cue], options: ReaderOptions) -> Transcript:
+    """Resolve speakers, merge consecutive cues of one speaker, assemble the turns."""
+    rx = None if options.paragraphs_only else compile_pattern(options.speaker_pattern, path)
+    merged: list[Cue] = []
+    for cue in cues:
+        if cue.end < cue.start:
+            raise InputError(f"cue {cue.where} ends before it starts", path=path,
+                             fix="fix the cue's timing line")
+        body = html.unescape(_TAG.sub("", cue.text)).strip()
+        speaker = (cue.speaker or "").strip() or None
+        match = rx.match(body) if rx is not None and speaker is None else None
+        if match:
+            speaker, body = match.group("speaker").strip() or None, body[match.end():].strip()
+        if not body:
+            continue
+        if speaker is None and rx is not None and merged:
+            speaker = merged[-1].speaker
+        if merged and speaker is not None and merged[-1].speaker == speaker:
+            last = merged[-1]
+            last.text, last.end = f"{last.text}\n{body}", max(last.end, cue.end)
+        else:
+            merged.append(Cue(cue.where, cue.start, cue.end, body, speaker))
+    blocks = [Block.turn(c.speaker, c.text, c.start, c.end) for c in merged]
+    return assemble(path, fmt, blocks, options)

@@ -1,0 +1,101 @@
+"""A tokeniser started before it is needed, so loading spaCy is off the critical path.
+
+Importing spaCy and building the blank English pipeline takes over a second,
+and `hcrisis reproduce` only knows what it must tokenise after importing its
+own modules and loading the corpus (most of another second). `Tokeniser`
+forks a process at once that loads spaCy meanwhile, on the other CPU, then
+tokenises the texts it is sent (`hcrisis.text.tokens.token_arrays`, itself on two
+processes) and sends back plain arrays, so steps that only count words never
+import spaCy in the main process. If every step is replayed from the cache,
+the process is stopped unused.
+
+This module imports nothing heavy, so the CLI can start it first. Without
+the fork start method (Windows) `start_tokeniser` gives None and callers
+tokenise in their own process, with identical results.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from hcrisis.text.tokens import TokenArrays, Tokens
+
+
+def _serve(conn, parent_end) -> None:
+    """In the forked process: load the pipeline, wait for texts, send their arrays."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)   # Ctrl-C: leave quietly, the parent reports it
+    parent_end.close()   # so that recv() ends (EOFError) when the parent does
+    try:
+        from hcrisis.text.tokens import shared_pipeline, token_arrays
+        nlp = shared_pipeline()
+        texts = conn.recv()
+        result = ("ok", token_arrays(texts, nlp))
+    except EOFError:
+        return
+    except Exception as exc:  # noqa: BLE001 - sent to the parent, which raises it
+        result = ("error", exc)
+    conn.send(result)
+
+
+class Tokeniser:
+    """A process loading the blank pipeline now and tokenising one list of texts later."""
+
+    def __init__(self):
+        context = multiprocessing.get_context("fork")
+        self._conn, child_end = context.Pipe()
+        self._process = context.Process(target=_serve, args=(child_end, self._conn),
+                                        name="hcrisis-tokeniser")
+        self._process.start()
+        child_end.close()
+
+    def token_arrays(self, texts: list[str]) -> TokenArrays | None:
+        """The texts' `TokenArrays` from the process, which then ends; None if it is
+        gone or was used already (the caller then tokenises itself)."""
+        if self._conn is None:
+            return None
+        try:
+            self._conn.send(texts)
+            status, value = self._conn.recv()
+        except (EOFError, OSError):
+            return None
+        finally:
+            self.close()
+        if status == "error":
+            raise value
+        return value
+
+    def tokenize_segments(self, segments: pd.DataFrame) -> Tokens:
+        """`hcrisis.text.tokens.tokenize_segments` with the blank pipeline, done by the process."""
+        from hcrisis.text.tokens import tokenize_segments
+
+        arrays = self.token_arrays(segments["text"].tolist())
+        if arrays is None:
+            return tokenize_segments(segments)
+        return arrays.to_tokens(segments["segment_id"].tolist())
+
+    def close(self) -> None:
+        """Stop the process (unused, or done) and wait for it."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+
+    def __enter__(self) -> "Tokeniser":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def start_tokeniser() -> Tokeniser | None:
+    """A `Tokeniser` loading spaCy from now on, or None where processes cannot fork."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    return Tokeniser()

@@ -1,0 +1,409 @@
+"""Tokens, once: the toolkit's one spaCy pipeline and the token table.
+
+`build_pipeline()` gives `spacy.blank("en")` with spaCy's rule-based
+sentencizer and `hcrisis_lemmatizer`, a registered component that looks
+lemmas up once per word type in spacy-lookups-data's English table, with
+the overrides in `data/lemma_overrides.yaml` (so "housing" is never merged
+with "house"). A trained pipeline is used only when the user names one.
+
+`tokenize(segments)` tokenises each segment (speaker turn or paragraph: much
+faster than whole transcripts, since spaCy's tokenizer cache is bypassed
+for the rest of a Doc after a special case) and keeps compact numpy arrays
+rather than Docs, which cost far more memory. Stages that need Docs (the
+codebook's matchers) rebuild them from the arrays without re-tokenising.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Iterator
+
+import numpy as np
+
+from hcrisis.errors import HcrisisError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SENTENCE_PUNCT = (".", "!", "?", "…")
+
+
+@lru_cache(maxsize=1)
+def lemma_overrides() -> dict[str, str]:
+    from hcrisis.yamlspec import parse_yaml
+    text = resources.files("hcrisis").joinpath("data/lemma_overrides.yaml").read_text("utf-8")
+    return {str(k): str(v) for k, v in (parse_yaml(text) or {}).items()}
+
+
+@lru_cache(maxsize=1)
+def english_stop_words() -> frozenset[str]:
+    """spaCy's English stop list (`spacy.lang.en.stop_words.STOP_WORDS`).
+
+    Its module is executed from spaCy's files without importing the `spacy`
+    package (over a second), so counting words never needs spaCy itself;
+    the module only builds the set.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("spacy")          # finds, does not import, the package
+    path = Path(spec.origin).parent / "lang" / "en" / "stop_words.py"
+    module = importlib.util.module_from_spec(importlib.util.spec_from_file_location("_hcrisis_stop_words", path))
+    module.__spec__.loader.exec_module(module)
+    return frozenset(module.STOP_WORDS)
+
+
+def lemmatize_form(form: str) -> str:
+    """Lemma of one lower-cased word form."""
+    over = lemma_overrides()
+    if form in over:
+        return over[form]
+    return _lookup(form)
+
+
+@lru_cache(maxsize=None)
+def _lookup(form: str) -> str:
+    return _lookup_table().get(form, form)
+
+
+@lru_cache(maxsize=1)
+def _lookup_table() -> dict[str, str]:
+    """spaCy's English lookup lemmas (spacy-lookups-data `en_lemma_lookup`), read
+    as spaCy reads them but kept as a dict: a spaCy `Table` hashes every one of
+    its keys into the string store first (a fifth of a second per run)."""
+    from spacy.util import load_language_data, registry
+    return load_language_data(registry.lookups.get("en")["lemma_lookup"])
+
+
+def _register_components() -> None:
+    from spacy.language import Language
+
+    if "hcrisis_lemmatizer" in Language.factories:
+        return
+
+    @Language.factory("hcrisis_lemmatizer")
+    def make_lemmatizer(nlp, name):  # noqa: ARG001 - spaCy factory signature
+        def lemmatize(doc):
+            for token in doc:
+                token.lemma_ = lemmatize_form(token.lower_)
+            return doc
+        return lemmatize
+
+
+def build_pipeline(model: str | None = None):
+    """The toolkit's spaCy pipeline: blank English, or a named installed model."""
+    import spacy
+
+    _register_components()
+    if model:
+        try:
+            nlp = spacy.load(model)
+        except OSError:
+            raise HcrisisError(f"spaCy pipeline '{model}' is not installed",
+                               fix="install it or leave out --model to use the blank English pipeline") from None
+    else:
+        nlp = spacy.blank("en")
+    if not nlp.has_pipe("sentencizer") and not nlp.has_pipe("parser") and not nlp.has_pipe("senter"):
+        nlp.add_pipe("sentencizer")
+    if not nlp.has_pipe("lemmatizer"):
+        nlp.add_pipe("hcrisis_lemmatizer")
+    return nlp
+
+
+@lru_cache(maxsize=2)
+def shared_pipeline(model: str | None = None):
+    """`build_pipeline(model)`, built once per process (~0.2 s each) and shared by the
+    stages that only tokenise with it and add strings to its vocabulary: tokenising
+    a corpus, compiling codebooks, splitting terms."""
+    return build_pipeline(model)
+
+
+@dataclass
+class Tokens:
+    """Every token of a segments table, as arrays.
+
+    Per token: `type_id` (row of `types`), `segment` (row of the segments
+    table), `start` (character offset in the segment's text), `sent_start`
+    (True at the first token of a sentence) and `space` (whitespace follows).
+    `bounds[i]:bounds[i+1]` are the tokens of segment i. `types` has one row
+    per distinct surface form: form, lower, lemma, is_stop, is_punct,
+    is_alpha, like_num.
+    """
+
+    segment_ids: list[str]
+    bounds: np.ndarray
+    type_id: np.ndarray
+    start: np.ndarray
+    sent_start: np.ndarray
+    space: np.ndarray
+    types: pd.DataFrame
+    model: str | None = None
+
+    def __len__(self) -> int:
+        return int(self.type_id.shape[0])
+
+    @property
+    def segment(self) -> np.ndarray:
+        """Segment row of every token."""
+        return np.repeat(np.arange(len(self.segment_ids)), np.diff(self.bounds))
+
+    def sentence(self) -> np.ndarray:
+        """A corpus-wide sentence number for every token (new at segment starts)."""
+        starts = self.sent_start.copy()
+        starts[self.bounds[:-1][np.diff(self.bounds) > 0]] = True
+        return np.cumsum(starts) - 1
+
+    def words_in(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """Tokens with a letter or digit (not punctuation) in each range `starts[i]:ends[i]`."""
+        word = ~self.types["is_punct"].to_numpy(dtype=bool)[self.type_id]
+        cumulative = np.concatenate([[0], np.cumsum(word)])
+        return cumulative[ends] - cumulative[starts]
+
+    def column(self, name: str) -> np.ndarray:
+        """A per-token array of a `types` column (e.g. 'lower', 'lemma')."""
+        return self.types[name].to_numpy()[self.type_id]
+
+    def subset(self, rows: Iterable[int]) -> "Tokens":
+        """The tokens of the given segment rows, in that order."""
+        rows = list(rows)
+        parts = [np.arange(self.bounds[r], self.bounds[r + 1]) for r in rows]
+        idx = np.concatenate(parts) if parts else np.array([], dtype=np.int64)
+        lengths = [self.bounds[r + 1] - self.bounds[r] for r in rows]
+        return Tokens([self.segment_ids[r] for r in rows],
+                      np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+                      self.type_id[idx], self.start[idx], self.sent_start[idx],
+                      self.space[idx], self.types, self.model)
+
+    def docs(self, nlp=None) -> Iterator:
+        """Rebuild one spaCy Doc per segment (words, spaces, sentences, lemmas).
+
+        Words and spaces go through the Doc constructor; sentence starts and
+        lemmas are set in one `Doc.from_array` call, which is much faster than
+        the constructor's per-token `sent_starts` and `lemmas`.
+        """
+        from spacy.attrs import LEMMA, SENT_START
+        from spacy.tokens import Doc
+
+        nlp = nlp or shared_pipeline(self.model)
+        forms = self.types["form"].tolist()
+        lemma = np.array([nlp.vocab.strings.add(w) for w in self.types["lemma"]], dtype=np.uint64)
+        starts = np.where(self.sent_start, 1, -1).astype(np.int64).view(np.uint64)
+        bounds = self.bounds.tolist()
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            ids = self.type_id[a:b]
+            doc = Doc(nlp.vocab, words=[forms[t] for t in ids.tolist()], spaces=self.space[a:b].tolist())
+            if b > a:
+                values = np.stack([starts[a:b], lemma[ids]], axis=1)
+                values[0, 0] = 1                                  # a segment opens a sentence
+                doc.from_array([SENT_START, LEMMA], values)
+            yield doc
+
+
+# Above this many characters (about 330,000 words) `tokenize` splits the texts
+# between processes. Measured on 2 cores: a sixth less time at 0.5M words (each
+# process warms its own tokenizer cache, which limits the gain), a third less at
+# 5M words; below, forking costs more than it saves.
+PARALLEL_CHARS = 2_000_000
+MAX_PROCESSES = 2
+_SENTENCE_PIPES = ("sentencizer", "senter", "parser")
+
+
+def tokenize(texts: Iterable[str], segment_ids: list[str], nlp=None, *,
+             model: str | None = None, progress=None, processes: int | None = None) -> Tokens:
+    """Tokenise texts (one per segment) once into a `Tokens` table (`token_arrays`,
+    then the table of word types)."""
+    texts = list(texts)
+    if len(texts) != len(segment_ids):
+        raise ValueError("one text per segment id is required")
+    return token_arrays(texts, nlp, model=model, progress=progress, processes=processes).to_tokens(segment_ids)
+
+
+@dataclass
+class TokenArrays:
+    """What spaCy gives for a list of texts, as arrays and lists only (no pandas:
+    `hcrisis.study.parallel` makes these in a process that never imports it).
+
+    Per token `type_id`, `start`, `sent_start`, `space` and segment `bounds` as
+    in `Tokens`; per word type its `forms`, `lemmas` and spaCy's lexical flags.
+    """
+
+    bounds: np.ndarray
+    type_id: np.ndarray
+    start: np.ndarray
+    sent_start: np.ndarray
+    space: np.ndarray
+    forms: list[str]
+    lemmas: list[str]
+    is_punct: list[bool]
+    is_alpha: list[bool]
+    like_num: list[bool]
+    model: str | None = None
+
+    def to_tokens(self, segment_ids: list[str]) -> Tokens:
+        return Tokens(segment_ids=list(segment_ids), bounds=self.bounds, type_id=self.type_id,
+                      start=self.start, sent_start=self.sent_start, space=self.space,
+                      types=self._type_table(), model=self.model)
+
+    def _type_table(self) -> pd.DataFrame:
+        """One row per word type."""
+        import pandas as pd
+
+        stop_words = english_stop_words()
+        lowers = [f.lower() for f in self.forms]
+        return pd.DataFrame({
+            "form": self.forms, "lower": lowers, "lemma": self.lemmas,
+            "is_stop": [lw in stop_words for lw in lowers],
+            "is_punct": self.is_punct, "is_alpha": self.is_alpha, "like_num": self.like_num,
+        })
+
+
+def token_arrays(texts: list[str], nlp=None, *, model: str | None = None, progress=None,
+                 processes: int | None = None) -> TokenArrays:
+    """spaCy's tokens of texts, with each word type's lemma and flags looked up once.
+
+    With the rule-based sentencizer (the default pipeline) only spaCy's
+    tokenizer runs and sentence starts are computed from the token arrays
+    (`sentencizer_starts`, the same rule vectorised), which is several times
+    faster than running the component; above `PARALLEL_CHARS` characters the
+    texts are tokenised in `processes` processes (default: up to
+    `MAX_PROCESSES` CPUs), with results identical to one process. A trained
+    pipeline's parser or senter runs through `nlp.pipe`.
+    """
+    nlp = nlp or shared_pipeline(model)
+    senters = [p for p in nlp.pipe_names if p in _SENTENCE_PIPES]
+    if senters == ["sentencizer"]:
+        if processes is None:
+            big = sum(map(len, texts)) >= PARALLEL_CHARS
+            processes = min(MAX_PROCESSES, os.cpu_count() or 1) if big else 1
+        orth, idx, space, lengths = _tokenize_parallel(nlp, texts, processes, progress)
+        sent = None
+    else:
+        orth, idx, space, sent, lengths = _pipe_arrays(nlp, texts, progress)
+    bounds = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    uniq, type_id = np.unique(orth, return_inverse=True)
+    del orth
+    lexemes = [nlp.vocab[int(h)] for h in uniq]
+    if sent is None:
+        punct_chars = nlp.get_pipe("sentencizer").punct_chars
+        brk = np.array([lx.orth_ in punct_chars for lx in lexemes], dtype=bool)
+        word = ~brk & ~np.array([lx.is_punct for lx in lexemes], dtype=bool)
+        sent = sentencizer_starts(word[type_id], brk[type_id], bounds)
+    forms = [lx.orth_ for lx in lexemes]
+    return TokenArrays(
+        bounds=bounds, type_id=type_id.astype(np.int64, copy=False), start=idx.astype(np.int64, copy=False),
+        sent_start=sent, space=space, forms=forms, lemmas=[lemmatize_form(f.lower()) for f in forms],
+        is_punct=[lx.is_punct or not any(ch.isalnum() for ch in lx.text) for lx in lexemes],
+        is_alpha=[lx.is_alpha for lx in lexemes], like_num=[lx.like_num for lx in lexemes], model=model,
+    )
+
+
+def sentencizer_starts(word: np.ndarray, brk: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """spaCy's Sentencizer rule over token arrays, for all segments at once.
+
+    `brk`: the token is one of the sentencizer's punct_chars; `word`: it is
+    neither that nor punctuation. Each segment's first token starts a
+    sentence, and so does every `word` token with a `brk` token between it
+    and the segment's previous `word` token (so closing quotes and brackets
+    after a full stop stay in its sentence).
+    """
+    starts = np.zeros(len(word), dtype=bool)
+    breaks_before = np.concatenate([[0], np.cumsum(brk)])  # brk tokens before index i
+    w = np.flatnonzero(word)
+    seg_start = bounds[np.searchsorted(bounds, w, side="right") - 1]   # first token of w's segment
+    since = np.maximum(np.concatenate([[0], w[:-1] + 1]), seg_start).astype(np.int64)
+    starts[w[breaks_before[w] > breaks_before[since]]] = True
+    starts[bounds[:-1][np.diff(bounds) > 0]] = True
+    return starts
+
+
+def _pipe_arrays(nlp, texts: list[str], progress):
+    """Token arrays from `nlp.pipe` with the pipeline's sentence component (trained models)."""
+    from spacy.attrs import IDX, ORTH, SENT_START, SPACY
+
+    disable = [p for p in nlp.pipe_names if p not in _SENTENCE_PIPES]
+    parts, lengths = [], []
+    with nlp.select_pipes(disable=disable):
+        for doc in nlp.pipe(texts, batch_size=256):
+            parts.append(doc.to_array([ORTH, IDX, SENT_START, SPACY]))
+            lengths.append(len(doc))
+            if progress is not None:
+                progress(1)
+    arr = np.concatenate(parts) if parts else np.zeros((0, 4), dtype=np.uint64)
+    return (arr[:, 0].astype(np.uint64), arr[:, 1].astype(np.int64), arr[:, 3] == 1,
+            arr[:, 2] == 1, lengths)
+
+
+def _tokenizer_arrays(nlp, texts: list[str], progress=None):
+    """Orth hashes, character offsets, trailing-space flags and lengths from the tokenizer only."""
+    from spacy.attrs import IDX, ORTH, SPACY
+
+    orth, idx, space, lengths = [], [], [], []
+    for doc in nlp.tokenizer.pipe(texts, batch_size=256):
+        arr = doc.to_array([ORTH, IDX, SPACY])
+        # per column, so the 3-column uint64 arrays do not all stay alive (memory at 5M words)
+        orth.append(arr[:, 0].copy())
+        idx.append(arr[:, 1].astype(np.int64))
+        space.append(arr[:, 2] == 1)
+        lengths.append(len(doc))
+        if progress is not None:
+            progress(1)
+    return (_cat(orth, np.uint64), _cat(idx, np.int64), _cat(space, bool), lengths)
+
+
+def _cat(parts: list[np.ndarray], dtype) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.array([], dtype=dtype)
+
+
+# The pipeline and texts a forked worker reads (inherited, not pickled).
+_FORK_INPUT: tuple = ()
+
+
+def _worker_arrays(a: int, b: int):
+    """In a forked worker: texts[a:b] as arrays, plus the strings of their word types
+    (the parent's StringStore has not seen new ones)."""
+    nlp, texts = _FORK_INPUT
+    orth, idx, space, lengths = _tokenizer_arrays(nlp, texts[a:b])
+    return orth, idx, space, lengths, [nlp.vocab.strings[int(h)] for h in np.unique(orth)]
+
+
+def _tokenize_parallel(nlp, texts: list[str], processes: int, progress):
+    """`_tokenizer_arrays` of contiguous chunks of about equal size: the last chunk in
+    this process, the others in forked workers; concatenated in order, so the result
+    does not depend on the number of processes."""
+    import multiprocessing
+
+    chars = np.cumsum([len(t) for t in texts])
+    cuts = np.searchsorted(chars, chars[-1] * np.arange(1, processes) / processes, side="right") \
+        if texts else []
+    edges = sorted({0, len(texts), *(int(c) for c in cuts)})
+    if len(edges) <= 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return _tokenizer_arrays(nlp, texts, progress)
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _FORK_INPUT
+    _FORK_INPUT = (nlp, texts)
+    try:
+        with ProcessPoolExecutor(len(edges) - 2, mp_context=multiprocessing.get_context("fork")) as pool:
+            jobs = [pool.submit(_worker_arrays, a, b) for a, b in zip(edges[:-2], edges[1:-1])]
+            last = _tokenizer_arrays(nlp, texts[edges[-2]:], progress)
+            done = [job.result() for job in jobs]
+    finally:
+        _FORK_INPUT = ()
+    for (*_, lengths, strings) in done:
+        for text in strings:
+            nlp.vocab.strings.add(text)
+        if progress is not None:
+            progress(len(lengths))
+    parts = [d[:4] for d in done] + [last]
+    return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
+            np.concatenate([p[2] for p in parts]), [n for p in parts for n in p[3]])
+
+
+def tokenize_segments(segments: pd.DataFrame, nlp=None, *, model: str | None = None,
+                      progress=None, processes: int | None = None) -> Tokens:
+    """Tokenise the `text` column of a segments table."""
+    return tokenize(segments["text"].tolist(), segments["segment_id"].tolist(), nlp,
+                    model=model, progress=progress, processes=processes)
