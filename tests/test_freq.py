@@ -15,7 +15,8 @@ from hcrisis.cli import app
 from hcrisis.ingest.corpus import load_corpus
 from hcrisis.errors import InputError
 from hcrisis.text.freq import FREQ_COLUMNS, FreqCounter, FreqSettings, settings_from, stop_entries, write_frequencies
-from hcrisis.study.model import ALL, load_study
+from hcrisis.ingest.segments import ALL
+from hcrisis.study.model import load_study
 from hcrisis.text.tokens import build_pipeline, tokenize_segments
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -7,7 +7,8 @@ from hcrisis.cli import app
 from hcrisis.ingest.corpus import load_corpus
 from hcrisis.errors import InputError
 from hcrisis.text.kwic import kwic
-from hcrisis.study.model import ALL, load_study
+from hcrisis.ingest.segments import ALL
+from hcrisis.study.model import load_study
 from hcrisis.text.tokens import tokenize_segments
 
 

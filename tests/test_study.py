@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from hcrisis.errors import SchemaError
-from hcrisis.study.model import DEFAULT_STUDY, Segment, check_segment_columns, load_study
+from hcrisis.ingest.segments import Segment
+from hcrisis.study.model import DEFAULT_STUDY, check_segment_columns, load_study
 
 from conftest import ROOT, write
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from conftest import write
 from hcrisis.cli import app
 from hcrisis.errors import InputError
-from hcrisis.study.model import ALL, Segment
+from hcrisis.ingest.segments import ALL, Segment
 from hcrisis.text.terms import (TermIndex, TermSettings, coverage, merge_terms, merged_frequency_table,
                            term_keyness, write_terms)
 from hcrisis.text.tokens import build_pipeline

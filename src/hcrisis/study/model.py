@@ -19,14 +19,14 @@ rather than hiding them in scripts. Paths are relative to the study file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from hcrisis.errors import SchemaError
+from hcrisis.ingest.segments import Segment
 from hcrisis.yamlspec import Field, Lines, load_validated
 
 DEFAULT_STUDY = Path("studies/thesis.yaml")
@@ -52,29 +52,6 @@ STUDY_SPEC = Field("map", keys={
 })
 
 
-@dataclass(frozen=True)
-class Segment:
-    """A named slice of the segments table (e.g. the thesis's Figure 5.2)."""
-
-    id: str
-    label: str
-    where: dict[str, Any] = field(default_factory=dict)
-    figure: str | None = None
-    section: str | None = None
-    include_interviewer: bool = False
-
-    def mask(self, segments: pd.DataFrame) -> np.ndarray:
-        """Boolean mask of the rows of `segments` in this segment."""
-        keep = np.ones(len(segments), dtype=bool)
-        if not self.include_interviewer and "is_interviewer" in segments:
-            keep &= ~segments["is_interviewer"].to_numpy(dtype=bool)
-        for column, wanted in self.where.items():
-            values = wanted if isinstance(wanted, list) else [wanted]
-            keep &= segments[column].isin([str(v) for v in values]).to_numpy()
-        return keep
-
-
-ALL = Segment("all", "All participants")
 
 
 @dataclass

@@ -34,7 +34,8 @@ import pandas as pd
 from hcrisis.errors import InputError
 from hcrisis.files import write_atomic
 from hcrisis.study.runner import NOT_COMPUTABLE, NOT_TESTABLE, Context, step
-from hcrisis.study.model import Segment, Study
+from hcrisis.ingest.segments import Segment
+from hcrisis.study.model import Study
 from hcrisis.tables import write_table
 
 if TYPE_CHECKING:

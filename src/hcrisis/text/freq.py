@@ -37,7 +37,8 @@ import numpy as np
 import pandas as pd
 
 from hcrisis.errors import InputError
-from hcrisis.study.model import ALL, Segment, Study
+from hcrisis.ingest.segments import ALL, Segment
+from hcrisis.study.model import Study
 from hcrisis.tables import write_table
 from hcrisis.text.tokens import Tokens
 

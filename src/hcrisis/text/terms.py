@@ -64,7 +64,8 @@ import pandas as pd
 from hcrisis.errors import InputError
 from hcrisis.study.runner import DIFFERS, NOT_COMPUTABLE, NOT_REPRODUCED, REPRODUCED, Context, step
 from hcrisis.text.keyness import RATE_BASE
-from hcrisis.study.model import ALL, Segment, Study
+from hcrisis.ingest.segments import ALL, Segment
+from hcrisis.study.model import Study
 from hcrisis.tables import table_to_markdown, write_table
 from hcrisis.text.tokens import Tokens, lemmatize_form
 

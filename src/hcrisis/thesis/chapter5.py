@@ -30,7 +30,7 @@ from hcrisis.errors import InputError
 from hcrisis.text.freq import FreqCounter, step_counter, step_tables, write_frequencies
 from hcrisis.study.runner import NOT_COMPUTABLE, NOT_REPRODUCED, NOT_TESTABLE, REPRODUCED, Context, step
 from hcrisis.text.keyness import RATE_BASE, g2_pvalue, signed_g2
-from hcrisis.study.model import ALL, Segment
+from hcrisis.ingest.segments import ALL, Segment
 from hcrisis.tables import write_table
 
 DESIGN_FILE = "chapter5.yaml"
