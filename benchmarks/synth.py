@@ -13,12 +13,14 @@ give the same files.
 from __future__ import annotations
 
 import math
+import os
 import random
 import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-THESIS = ROOT.parent / "shared" / "seeds" / "thesis-housing-professional.txt"
+# HCRISIS_SEEDS points at the seeds folder from a checkout that is not beside ../shared (a worktree).
+THESIS = Path(os.environ.get("HCRISIS_SEEDS", ROOT.parent / "shared" / "seeds")) / "thesis-housing-professional.txt"
 WORDS_PER_DOC = 8_000
 SEED = 20_240_501
 # (source_type, document kind, sectors in rotation): roughly the thesis's

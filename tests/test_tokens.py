@@ -125,3 +125,63 @@ def test_processes_give_identical_tokens():
         assert_same_tokens(one, many)
         assert sum(seen) == len(texts)
     assert "Zyxwv" in one.types["form"].tolist()
+
+
+SPAN_PIECES = list("ab .,!?\"')(-:;\n\t") + ["  ", " \n ", "\xa0", "\u3000", "can't", "Mr.", "e.g.",
+                                                  "a.m.", "U.K.", "don't", "'s", "...", "\u200b", "3.5"]
+
+
+def spans_one_by_one(nlp, text):
+    """spaCy's whitespace rule as its own loop writes it, each span tokenised alone:
+    (form, offset, trailing space) of every token."""
+    out, start, in_ws = [], 0, text[:1].isspace()
+    for i, ch in enumerate(text + "x" if text and text[-1].isspace() else text + " "):
+        if i < len(text) and ch.isspace() == in_ws:
+            continue
+        if start < i:
+            out += [[t.text, start + t.idx, False] for t in nlp.tokenizer(text[start:i])]
+        if i < len(text) and ch == " " and not in_ws:
+            out[-1][2] = True
+            start = i + 1
+        else:
+            start = i
+        in_ws = not in_ws
+    return [tuple(t) for t in out]
+
+
+def span_tokens(nlp, arrays, texts):
+    orth, idx, space, counts, _ = arrays
+    bounds = np.cumsum([0] + counts)
+    return [[(nlp.vocab.strings[int(orth[k])], int(idx[k]), bool(space[k])) for k in range(a, b)]
+            for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(SPAN_PIECES + [":)", ":-)"]), max_size=25).map("".join),
+                min_size=1, max_size=6))
+def test_property_distinct_spans_equal_a_loop_over_spans(texts):
+    # The numpy run rule (offsets, absorbed spaces, whitespace spans) against a plain loop.
+    from hcrisis.text.tokens import _span_arrays
+    nlp = build_pipeline()
+    assert span_tokens(nlp, _span_arrays(nlp, texts), texts) == [spans_one_by_one(nlp, t) for t in texts]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(SPAN_PIECES), max_size=25).map("".join), min_size=1, max_size=6))
+def test_property_distinct_spans_equal_spacy_tokenizer(texts):
+    # Without emoticon special cases, exactly spaCy's tokenizer over every text.
+    from hcrisis.text.tokens import _span_arrays, _tokenizer_arrays
+    nlp = build_pipeline()
+    fast, reference = _span_arrays(nlp, texts), _tokenizer_arrays(nlp, texts)
+    for x, y in zip(fast, reference):
+        assert np.array_equal(np.asarray(x), np.asarray(y))
+
+
+def test_span_path_on_single_spaced_and_irregular_texts(nlp):
+    from hcrisis.text.tokens import _span_arrays, _tokenizer_arrays
+    texts = ["Housing officers can't wait.", "", "  lead\tand\n\nfollow ", "one two", " ", "x  y z  "]
+    fast, reference = _span_arrays(nlp, texts), _tokenizer_arrays(nlp, texts)
+    for x, y in zip(fast, reference):
+        assert np.array_equal(np.asarray(x), np.asarray(y))
+    # Housing officers ca n't wait . | (none) | '  ' lead '\t' and '\n\n' follow | one two | ' ' | x ' ' y z ' '
+    assert fast[3] == [6, 0, 6, 2, 1, 5]

@@ -278,12 +278,14 @@ def token_arrays(texts: list[str], nlp=None, *, model: str | None = None, progre
         if processes is None:
             big = sum(map(len, texts)) >= PARALLEL_CHARS
             processes = min(MAX_PROCESSES, os.cpu_count() or 1) if big else 1
-        orth, idx, space, lengths = _tokenize_parallel(nlp, texts, processes, progress)
+        orth, idx, space, lengths, uniq = _tokenize_parallel(nlp, texts, processes, progress)
         sent = None
     else:
         orth, idx, space, sent, lengths = _pipe_arrays(nlp, texts, progress)
+        uniq = np.unique(orth)
     bounds = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    uniq, type_id = np.unique(orth, return_inverse=True)
+    # the types are known, so no sort of every token (np.unique's) is needed
+    type_id = np.searchsorted(uniq, orth)
     del orth
     lexemes = [nlp.vocab[int(h)] for h in uniq]
     if sent is None:
@@ -337,7 +339,8 @@ def _pipe_arrays(nlp, texts: list[str], progress):
 
 
 def _tokenizer_arrays(nlp, texts: list[str], progress=None):
-    """Orth hashes, character offsets, trailing-space flags and lengths from the tokenizer only."""
+    """Orth hashes, character offsets, trailing-space flags, lengths and the distinct orth
+    hashes (sorted) from the tokenizer only."""
     from spacy.attrs import IDX, ORTH, SPACY
 
     orth, idx, space, lengths = [], [], [], []
@@ -350,11 +353,152 @@ def _tokenizer_arrays(nlp, texts: list[str], progress=None):
         lengths.append(len(doc))
         if progress is not None:
             progress(1)
-    return (_cat(orth, np.uint64), _cat(idx, np.int64), _cat(space, bool), lengths)
+    orth = _cat(orth, np.uint64)
+    return orth, _cat(idx, np.int64), _cat(space, bool), lengths, np.unique(orth)
 
 
 def _cat(parts: list[np.ndarray], dtype) -> np.ndarray:
     return np.concatenate(parts) if parts else np.array([], dtype=dtype)
+
+
+# ---- tokenising each distinct whitespace-delimited span once ---------------
+#
+# spaCy's tokenizer splits a text into runs of non-space and space characters
+# first and tokenises each run on its own (keyed by the run's hash in its
+# cache): a single ' ' after a run is absorbed as that run's trailing space,
+# any other whitespace run is a span of its own (`Tokenizer._tokenize_affixes`).
+# `_span_arrays` applies that rule to all texts at once with numpy and asks
+# spaCy only about the distinct spans, so the per-word work spaCy's loop does
+# in Python objects (a Doc, a hash and a cache lookup per span) is done once
+# per word type instead of once per word. Each span is tokenised on its own, so
+# tokens never depend on which texts are tokenised together (partitions); this
+# equals `nlp.tokenizer.pipe` except where spaCy's pass over a whole text
+# re-tokenises a span seen after a special case ('a:) :)a' gives ':', ')' for
+# the second emoticon). Tested against a plain loop over the spans and against
+# `nlp.tokenizer.pipe` on text without such special cases.
+
+@lru_cache(maxsize=1)
+def _space_table() -> np.ndarray:
+    """`str.isspace` of every code point (1.1 MB, indexed by code point)."""
+    table = np.zeros(0x110000, dtype=bool)
+    table[[c for c in range(0x3001) if chr(c).isspace()]] = True   # none above U+3000
+    return table
+
+
+def _runs(codes: np.ndarray, lengths: np.ndarray):
+    """Runs of `codes` (the code points of texts joined by one separator each): start,
+    end and kind (0 non-space, 1 space) of every run inside a text, and its text."""
+    kind = _space_table()[codes].view(np.int8)
+    ends_with_sep = np.cumsum(lengths + 1)
+    kind[ends_with_sep[:-1] - 1] = 2                   # separators: runs of their own, dropped
+    edges = np.flatnonzero(kind[1:] != kind[:-1]) + 1
+    starts = np.concatenate([[0], edges]) if len(kind) else edges
+    ends = np.concatenate([edges, [len(kind)]]) if len(kind) else edges
+    run_kind = kind[starts]
+    keep = run_kind != 2
+    starts, ends, run_kind = starts[keep], ends[keep], run_kind[keep]
+    return starts, ends, run_kind, np.searchsorted(ends_with_sep, starts, side="right")
+
+
+def _tokenize_distinct(nlp, spans: list[str]):
+    """Tokens of each distinct span, each tokenised on its own: orth hashes, offsets in
+    the span, and each span's token count. (Batching spans into one Doc is no faster
+    and is not neutral: after a special case such as ':)' spaCy tokenises later spans
+    of the same Doc differently, so tokens would depend on the batch.)"""
+    from spacy.attrs import IDX, ORTH
+
+    orth, rel, counts = [], [], np.empty(len(spans), dtype=np.int64)
+    for k, text in enumerate(spans):
+        arr = nlp.tokenizer(text).to_array([ORTH, IDX])
+        orth.append(arr[:, 0])
+        rel.append(arr[:, 1])
+        counts[k] = len(arr)
+    return _cat(orth, np.uint64), _cat(rel, np.uint64).astype(np.int64), counts
+
+
+def _irregular_runs(texts: list[str]):
+    """For texts with whitespace other than single spaces between words: each word's
+    offset and whether the ' ' after it is absorbed, and every whitespace span
+    (text row, offset, string), by spaCy's rule (see above)."""
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    joined = "\n".join(texts)
+    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    starts, ends, kind, text_of = _runs(codes, lengths)
+    first_char = np.cumsum(lengths + 1) - lengths - 1
+    prev_word = np.r_[False, (kind[:-1] == 0) & (text_of[:-1] == text_of[1:])]
+    absorbed = (kind == 1) & prev_word & (codes[starts] == 32)
+    span_start = starts + absorbed
+    word = kind == 0
+    spaces = np.flatnonzero((kind == 1) & (span_start < ends))
+    offsets = span_start - first_char[text_of]
+    return (offsets[word], np.r_[absorbed[1:], False][word], text_of[spaces], offsets[spaces],
+            [joined[x:y] for x, y in zip(span_start[spaces].tolist(), ends[spaces].tolist())])
+
+
+def _single_spaced(text: str) -> bool:
+    """Words separated by single spaces, nothing before or after (' ' is the only
+    printable whitespace character)."""
+    return text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " " and text != ""
+
+
+def _span_arrays(nlp, texts: list[str], progress=None):
+    """Orth hashes, character offsets, trailing-space flags and token counts of texts,
+    and distinct orth hashes, as `_tokenizer_arrays` gives them, tokenising each distinct
+    span once.
+
+    A text whose words are separated by single spaces (most turns) needs no
+    scan of its characters: offsets follow from the words' lengths.
+    """
+    regular = np.fromiter(map(_single_spaced, texts), dtype=bool, count=len(texts))
+    irregular = np.flatnonzero(~regular)
+    n_words = np.fromiter((t.count(" ") + 1 if r else len(t.split()) for t, r in zip(texts, regular.tolist())),
+                          dtype=np.int64, count=len(texts))
+    words = "\n".join(texts).split()      # one split: far cheaper than one per text
+    text_of = np.repeat(np.arange(len(texts)), n_words)
+    first_word = np.cumsum(n_words) - n_words
+    step = np.fromiter(map(len, words), dtype=np.int64, count=len(words)) + 1
+    position = np.cumsum(step) - step
+    offset = position - position[first_word[text_of]] if len(words) else position
+    absorbs = np.zeros(len(words), dtype=bool)          # a ' ' follows, in the same text
+    absorbs[:-1] = text_of[1:] == text_of[:-1]
+    distinct = list(dict.fromkeys(words))
+    ids = dict(zip(distinct, range(len(distinct))))
+    span_id = np.fromiter(map(ids.__getitem__, words), dtype=np.int64, count=len(words))
+    del words, ids
+    spaces: list[str] = []
+    if len(irregular):
+        w_off, w_abs, s_text, s_off, s_str = _irregular_runs([texts[i] for i in irregular])
+        rows = np.concatenate([np.arange(first_word[i], first_word[i] + n_words[i]) for i in irregular])
+        offset[rows], absorbs[rows] = w_off, w_abs
+        spaces = list(dict.fromkeys(s_str))
+        space_ids = {t: len(distinct) + k for k, t in enumerate(spaces)}
+        # whitespace spans go between the words, in text order: by (text, offset)
+        s_text = irregular[s_text]
+        step = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1
+        first_char = np.cumsum(step) - step                  # of each text, were they joined
+        at = np.searchsorted(first_char[text_of] + offset, first_char[s_text] + s_off)
+        text_of, offset = np.insert(text_of, at, s_text), np.insert(offset, at, s_off)
+        absorbs = np.insert(absorbs, at, False)
+        span_id = np.insert(span_id, at, [space_ids[t] for t in s_str])
+    flat_orth, flat_rel, n_tok = _tokenize_distinct(nlp, distinct + spaces)
+    # each span occurrence expanded to its tokens
+    per = n_tok[span_id]
+    last = np.cumsum(per)
+    flat = np.repeat(np.cumsum(n_tok)[span_id] - last, per) + np.arange(int(last[-1]) if len(last) else 0)
+    idx = np.repeat(offset, per) + flat_rel[flat]
+    space = np.zeros(len(flat), dtype=bool)
+    space[(last - 1)[absorbs & (per > 0)]] = True
+    counts = np.bincount(text_of, weights=per, minlength=len(texts)).astype(np.int64)
+    if progress is not None:
+        progress(len(texts))
+    return flat_orth[flat], idx, space, counts.tolist(), np.unique(flat_orth)
+
+
+def _fast_arrays(nlp, texts: list[str], progress=None):
+    """`_span_arrays`, unless a special case of the tokenizer mixes spaces with other
+    characters (a custom pipeline's rule could then join runs): `_tokenizer_arrays`."""
+    mixed = any(any(c.isspace() for c in k) and not k.isspace() for k in nlp.tokenizer.rules)
+    return (_tokenizer_arrays if mixed else _span_arrays)(nlp, texts, progress)
 
 
 # The pipeline and texts a forked worker reads (inherited, not pickled).
@@ -365,8 +509,8 @@ def _worker_arrays(a: int, b: int):
     """In a forked worker: texts[a:b] as arrays, plus the strings of their word types
     (the parent's StringStore has not seen new ones)."""
     nlp, texts = _FORK_INPUT
-    orth, idx, space, lengths = _tokenizer_arrays(nlp, texts[a:b])
-    return orth, idx, space, lengths, [nlp.vocab.strings[int(h)] for h in np.unique(orth)]
+    orth, idx, space, lengths, types = _fast_arrays(nlp, texts[a:b])
+    return orth, idx, space, lengths, types, [nlp.vocab.strings[int(h)] for h in types]
 
 
 def _tokenize_parallel(nlp, texts: list[str], processes: int, progress):
@@ -380,7 +524,7 @@ def _tokenize_parallel(nlp, texts: list[str], processes: int, progress):
         if texts else []
     edges = sorted({0, len(texts), *(int(c) for c in cuts)})
     if len(edges) <= 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return _tokenizer_arrays(nlp, texts, progress)
+        return _fast_arrays(nlp, texts, progress)
     from concurrent.futures import ProcessPoolExecutor
 
     global _FORK_INPUT
@@ -388,18 +532,19 @@ def _tokenize_parallel(nlp, texts: list[str], processes: int, progress):
     try:
         with ProcessPoolExecutor(len(edges) - 2, mp_context=multiprocessing.get_context("fork")) as pool:
             jobs = [pool.submit(_worker_arrays, a, b) for a, b in zip(edges[:-2], edges[1:-1])]
-            last = _tokenizer_arrays(nlp, texts[edges[-2]:], progress)
+            last = _fast_arrays(nlp, texts[edges[-2]:], progress)
             done = [job.result() for job in jobs]
     finally:
         _FORK_INPUT = ()
-    for (*_, lengths, strings) in done:
+    for (*_, lengths, _types, strings) in done:
         for text in strings:
             nlp.vocab.strings.add(text)
         if progress is not None:
             progress(len(lengths))
-    parts = [d[:4] for d in done] + [last]
+    parts = [d[:5] for d in done] + [last]
     return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
-            np.concatenate([p[2] for p in parts]), [n for p in parts for n in p[3]])
+            np.concatenate([p[2] for p in parts]), [n for p in parts for n in p[3]],
+            np.unique(np.concatenate([p[4] for p in parts])))
 
 
 def tokenize_segments(segments: pd.DataFrame, nlp=None, *, model: str | None = None,
