@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from hcrisis.cli import app
-from hcrisis.cli.common import SKIP_BAD, DEFAULT_CORPUS, corpus_for, print_table
+from hcrisis.cli.common import ENGINE, SCHEDULER, SKIP_BAD, DEFAULT_CORPUS, corpus_for, print_table
 
 
 codebook_app = typer.Typer(no_args_is_help=True, help="Check and export codebooks.")
@@ -78,12 +78,15 @@ def code(
     allow_identifiers: bool = typer.Option(False, "--allow-identifiers", help="Write quotations even if "
                                            "they hold identifiers (see hcrisis privacy scan)."),
     skip_bad: bool = SKIP_BAD,
+    engine: str = ENGINE,
+    scheduler: Optional[str] = SCHEDULER,
 ) -> None:
     """Apply a codebook: codings, matrices, co-occurrence, quotations and figures.
 
     Example: hcrisis code corpora/thesis-excerpts --codebook codebooks/thesis.yaml
     """
     from hcrisis.coding.apply import run_code
+    from hcrisis.engine import open_engine
     from hcrisis.errors import InputError
 
     if study is not None:
@@ -94,8 +97,9 @@ def code(
         out = out or s.outputs / "coding"
     if codebook is None:
         raise InputError("no codebook given", fix="pass --codebook FILE or --study FILE")
-    result = run_code(corpus_for(corpus or DEFAULT_CORPUS, None, skip_bad), codebook, out or Path("outputs/coding"),
-                      allow_identifiers=allow_identifiers)   # quotations guarded before anything is written
+    with open_engine(engine, scheduler) as eng:   # quotations guarded before anything is written
+        result = run_code(corpus_for(corpus or DEFAULT_CORPUS, None, skip_bad), codebook,
+                          out or Path("outputs/coding"), allow_identifiers=allow_identifiers, engine=eng)
     coded = result.codings["segment_id"].nunique()
     typer.echo(f"{len(result.codings)} codings of {coded} of {result.segments} segments with "
                f"{len(result.codebook.codes)} codes; wrote {len(result.written)} files to "

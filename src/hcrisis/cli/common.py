@@ -8,6 +8,10 @@ import typer
 
 DEFAULT_STUDY = Path("studies/thesis.yaml")
 DEFAULT_CORPUS = Path("corpora/thesis-excerpts")
+ENGINE = typer.Option("local", "--engine", help="local: partitions of the corpus one after another in "
+                      "this process; dask: on a Dask cluster (pip install 'hcrisis[dask]').")
+SCHEDULER = typer.Option(None, "--scheduler", help="Address of a running Dask scheduler (tcp://host:8786); "
+                         "default with --engine dask: a local cluster, one worker per CPU.")
 SKIP_BAD = typer.Option(False, "--skip-bad", help="List unreadable files on stderr and analyse the "
                         "rest (default: stop at the first bad file).")
 

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from hcrisis.cli import app
-from hcrisis.cli.common import SKIP_BAD, DEFAULT_CORPUS, DEFAULT_STUDY, corpus_for, print_table
+from hcrisis.cli.common import ENGINE, SCHEDULER, SKIP_BAD, DEFAULT_CORPUS, DEFAULT_STUDY, corpus_for, print_table
 
 
 @app.command()
@@ -26,26 +26,31 @@ def freq(
                                "(the study's settings.terms.accepted, else the top extracted terms)."),
     out: Path = typer.Option(Path("outputs/tables"), "--out", help="Folder for freq_<segment>.csv/.md."),
     skip_bad: bool = SKIP_BAD,
+    engine: str = ENGINE,
+    scheduler: Optional[str] = SCHEDULER,
 ) -> None:
     """Word frequencies of a segment (NVivo's Word Frequency Query, arithmetic documented).
 
     Example: hcrisis freq --study studies/thesis.yaml --segment la --grouping stemmed
     """
+    from hcrisis.engine import open_engine
     from hcrisis.text.freq import open_counter, resolve_segment, write_frequencies
 
-    counter, s = open_counter(corpus_for(corpus, study, skip_bad), study, DEFAULT_CORPUS, min_length=min_length,
-                              stop_words=stop_words, grouping=grouping, top=top)
-    seg = resolve_segment(s, segment)
+    overrides = dict(min_length=min_length, stop_words=stop_words, grouping=grouping, top=top)
     if terms:
         from hcrisis.text.terms import TermSettings, accepted_terms, merged_frequency_table
+        counter, s = open_counter(corpus_for(corpus, study, skip_bad), study, DEFAULT_CORPUS, **overrides)
+        seg, settings = resolve_segment(s, segment), counter.settings
         accepted = accepted_terms(counter.tokens, counter.segments, TermSettings.from_study(s))
-        table = merged_frequency_table(counter, seg, accepted, top=counter.settings.top)
+        table = merged_frequency_table(counter, seg, accepted, top=settings.top)
     else:
-        table = counter.table(seg, top=counter.settings.top)
-    written = write_frequencies(table, out, seg, counter.settings)
+        from hcrisis.engine.stages import freq_table
+        with open_engine(engine, scheduler) as eng:
+            table, seg, settings = freq_table(corpus_for(corpus, study, skip_bad), study, DEFAULT_CORPUS, segment,
+                                              engine=eng, **overrides)
+    written = write_frequencies(table, out, seg, settings)
     print_table(table.head(20).drop(columns="members"),
-                title=f"{seg.id}: {table.attrs['denominator']:,} counted words "
-                      f"({counter.settings.describe()})")
+                title=f"{seg.id}: {table.attrs['denominator']:,} counted words ({settings.describe()})")
     typer.echo(f"wrote {written[0]}")
 
 
@@ -60,22 +65,24 @@ def compare(
     top: int = typer.Option(20, "--top", help="Rows printed."),
     out: Path = typer.Option(Path("outputs/tables"), "--out", help="Folder for keyness_<A>_vs_<B>.csv/.md."),
     skip_bad: bool = SKIP_BAD,
+    engine: str = ENGINE,
+    scheduler: Optional[str] = SCHEDULER,
 ) -> None:
     """Keyness of every word of segment A against B (G², p, log ratio, %DIFF).
 
     Example: hcrisis compare la ha --study studies/thesis.yaml
     """
+    from hcrisis.engine import open_engine
+    from hcrisis.engine.stages import keyness_table
     from hcrisis.errors import InputError
-    from hcrisis.text.freq import open_counter, resolve_segment
     from hcrisis.tables import write_table
 
     if (b is None) == (not rest):
         raise InputError("give either segment B or --rest", fix="e.g. hcrisis compare la ha, or hcrisis compare la --rest")
-    counter, s = open_counter(corpus_for(corpus, study, skip_bad), study, DEFAULT_CORPUS)
-    seg_a = resolve_segment(s, a)
-    scope_b = resolve_segment(s, b) if b else counter.rest(seg_a)
     name_b = b or "rest"
-    table = counter.keyness(seg_a, scope_b, labels=(a, name_b), correction=correction)
+    with open_engine(engine, scheduler) as eng:
+        table = keyness_table(corpus_for(corpus, study, skip_bad), study, DEFAULT_CORPUS, a, b,
+                              correction=correction, engine=eng)
     written = write_table(table, out / f"keyness_{a}_vs_{name_b}",
                           title=f"Keyness {a} vs {name_b}: {table.attrs['tests']} words tested, "
                                 f"p adjusted ({correction})")

@@ -306,15 +306,16 @@ class CodeRun:
 
 
 def run_code(corpus: str | Path | Corpus, codebook: str | Path, out: str | Path, *,
-             allow_identifiers: bool = False) -> CodeRun:
-    """`hcrisis code`: load, tokenise once, code, check the quotations, write every output."""
+             allow_identifiers: bool = False, engine=None) -> CodeRun:
+    """`hcrisis code`: load, code partition by partition (`hcrisis.engine`), check the
+    quotations, write every output."""
+    from hcrisis.engine.stages import code_corpus
     from hcrisis.ingest.corpus import as_corpus
-    from hcrisis.text.tokens import tokenize_segments
 
     book = load_codebook(codebook)
     loaded = as_corpus(corpus)
     segments = loaded.segments
-    codings = apply_codebook(book, segments, tokenize_segments(segments))
+    codings = code_corpus(corpus, book, segments["segment_id"].to_numpy(), engine)
     guard_quotes(codings, segments, Path(out), allow_identifiers, loaded)
     return CodeRun(book, codings, len(segments), write_outputs(codings, book, segments, Path(out)))
 

@@ -119,6 +119,44 @@ class Corpus:
 
 def load_corpus(path: str | Path, *, skip_bad: bool = False) -> Corpus:
     """Load the corpus in folder `path` (or the folder of a manifest file)."""
+    return read_spec(path).load(skip_bad=skip_bad)
+
+
+@dataclass
+class CorpusSpec:
+    """A corpus's manifest and participant registry, read and checked, its documents
+    not yet read: `load()` reads all of them or a partition (`hcrisis.engine`)."""
+
+    root: Path
+    manifest: dict[str, Any]
+    attributes: list[str]
+    registry: pd.DataFrame
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / MANIFEST
+
+    def entries(self) -> list[tuple[str, Path]]:
+        """Id and file of every document and table, in manifest order."""
+        return [(d["id"], self.root / d["file"]) for k in ("documents", "tables") for d in self.manifest.get(k, [])]
+
+    def load(self, *, skip_bad: bool = False, documents: set[str] | None = None) -> Corpus:
+        """The corpus, or only the given documents and tables (in manifest order)."""
+        loader = _SegmentBuilder(self.root, self.manifest, self.attributes, self.registry, skip_bad)
+        segments = loader.build(documents)
+        if segments.empty and loader.skipped:
+            raise CorpusError(f"no readable documents: all {len(loader.skipped)} were skipped, the first "
+                              f"because {loader.skipped[0]}", path=self.manifest_path,
+                              fix="fix the files or remove them from the manifest")
+        if segments.empty and documents is None:
+            raise CorpusError("corpus has no text segments", path=self.manifest_path,
+                              fix="list at least one non-empty document or table")
+        return Corpus(self.root, self.manifest["name"], self.manifest, self.attributes, self.registry, segments,
+                      loader.transcripts, loader.unmapped, loader.skipped)
+
+
+def read_spec(path: str | Path) -> CorpusSpec:
+    """Read and check the manifest and registry of the corpus in folder `path`."""
     root = Path(path)
     manifest_path = root if root.is_file() else root / MANIFEST
     root = manifest_path.parent
@@ -130,18 +168,7 @@ def load_corpus(path: str | Path, *, skip_bad: bool = False) -> Corpus:
     manifest, lines = load_validated(manifest_path, MANIFEST_SPEC)
     attributes = list(manifest.get("attributes", {}))
     _check_attribute_names(manifest, lines, manifest_path, attributes)
-    registry = _load_participants(manifest, root, attributes, manifest_path)
-    loader = _SegmentBuilder(root, manifest, attributes, registry, skip_bad)
-    segments = loader.build()
-    if segments.empty and loader.skipped:
-        raise CorpusError(f"no readable documents: all {len(loader.skipped)} were skipped, the first "
-                          f"because {loader.skipped[0]}", path=manifest_path,
-                          fix="fix the files or remove them from the manifest")
-    if segments.empty:
-        raise CorpusError("corpus has no text segments", path=manifest_path,
-                          fix="list at least one non-empty document or table")
-    return Corpus(root, manifest["name"], manifest, attributes, registry, segments,
-                  loader.transcripts, loader.unmapped, loader.skipped)
+    return CorpusSpec(root, manifest, attributes, _load_participants(manifest, root, attributes, manifest_path))
 
 
 def as_corpus(corpus: str | Path | Corpus) -> Corpus:
@@ -235,10 +262,12 @@ class _SegmentBuilder:
         self.pattern = speakers.get("pattern")
         self.interviewer = tuple(speakers.get("interviewer", DEFAULT_INTERVIEWER_LABELS))
 
-    def build(self) -> pd.DataFrame:
+    def build(self, documents: set[str] | None = None) -> pd.DataFrame:
         rows: list[dict] = []
         sources = [(self._document_rows, d) for d in self.manifest.get("documents", [])]
         sources += [(self._table_rows, t) for t in self.manifest.get("tables", [])]
+        if documents is not None:
+            sources = [(read, entry) for read, entry in sources if entry["id"] in documents]
         for read, entry in sources:
             try:
                 rows += read(entry)

@@ -118,14 +118,68 @@ def _read_stop_file(path: Path) -> list[str]:
     return [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
 
 
-class FreqCounter:
+class WordGroups:
+    """The word groups of a sorted array of distinct lower-cased forms, and the tables
+    made from counts per form: whole-corpus counts (`FreqCounter`) or counts merged
+    from partitions of a corpus (`hcrisis.engine`) give the same tables."""
+
+    def __init__(self, forms: np.ndarray, settings: FreqSettings):
+        self.forms, self.settings = forms, settings
+        self.group_of_form = self._groups()
+        keys, self.group_index = np.unique(self.group_of_form, return_inverse=True)
+        self.n_groups = len(keys)
+
+    def _groups(self) -> np.ndarray:
+        """Group key of every form: itself, or its Snowball stem unless protected."""
+        if self.settings.grouping == "exact":
+            return self.forms.copy()
+        import snowballstemmer
+        protected = dict(default_lists()["protected"])
+        protected.update(dict(self.settings.protected))
+        stems = snowballstemmer.stemmer("english").stemWords([str(f) for f in self.forms])
+        return np.array([f"={protected[f]}" if f in protected else s
+                         for f, s in zip(self.forms, stems)], dtype=object)
+
+    def group_counts(self, form_counts: np.ndarray) -> np.ndarray:
+        """Counts per group (in sorted group-key order) from counts per form."""
+        return np.bincount(self.group_index, weights=form_counts, minlength=self.n_groups).astype(np.int64)
+
+    def group_names(self, form_counts: np.ndarray) -> np.ndarray:
+        """The name of every group: its most frequent form, ties by form (as in the tables)."""
+        order = np.lexsort((np.arange(len(self.forms)), -form_counts, self.group_index))
+        groups = self.group_index[order]
+        first = order[np.r_[True, groups[1:] != groups[:-1]]] if len(order) else order
+        return self.forms[first]
+
+    def counts_table(self, form_counts: np.ndarray, top: int | None = None) -> pd.DataFrame:
+        """`frequency_table` of counts per form."""
+        return frequency_table(self.forms, self.group_of_form, form_counts, top)
+
+    def counts_keyness(self, a: np.ndarray, b: np.ndarray, labels: tuple[str, str] = ("A", "B"),
+                       correction: str = "fdr_bh") -> pd.DataFrame:
+        """Keyness (hcrisis.text.keyness) of every word group of A against B, from counts per form.
+
+        Groups are matched by key, and shown by their most frequent form in
+        A and B together, so a group has one name on both sides.
+        """
+        from hcrisis.text.keyness import keyness
+
+        names = self.group_names(a + b)
+        ga, gb = self.group_counts(a), self.group_counts(b)
+        return keyness(pd.Series(ga[ga > 0], index=names[ga > 0]),
+                       pd.Series(gb[gb > 0], index=names[gb > 0]),
+                       labels=labels, correction=correction)
+
+
+class FreqCounter(WordGroups):
     """Counts of word groups over any scope of one tokenised corpus."""
 
     def __init__(self, tokens: Tokens, segments: pd.DataFrame, settings: FreqSettings):
-        self.tokens, self.segments, self.settings = tokens, segments, settings
+        self.tokens, self.segments = tokens, segments
         self.token_segment = tokens.segment   # segment row of every token, computed once
         lower = tokens.types["lower"].to_numpy(dtype=object)
-        self.forms, form_of_type = np.unique(lower, return_inverse=True)
+        forms, form_of_type = np.unique(lower, return_inverse=True)
+        super().__init__(forms, settings)
         self.form_id = form_of_type[tokens.type_id]
         entries = stop_entries(settings)
         single = {e[0] for e in entries if len(e) == 1}
@@ -134,9 +188,6 @@ class FreqCounter:
         alpha_type = tokens.types["is_alpha"].to_numpy(dtype=bool)
         self.counted = keep_form[self.form_id] & alpha_type[tokens.type_id]
         self.counted &= ~self._sequence_mask([e for e in entries if len(e) > 1])
-        self.group_of_form = self._groups()
-        keys, self.group_index = np.unique(self.group_of_form, return_inverse=True)
-        self.n_groups = len(keys)
 
     def _sequence_mask(self, sequences: list[tuple[str, ...]]) -> np.ndarray:
         """Tokens inside an occurrence of a multi-word stop entry (within one turn)."""
@@ -156,62 +207,38 @@ class FreqCounter:
                 hit[j:j + n] |= start
         return hit
 
-    def _groups(self) -> np.ndarray:
-        """Group key of every form: itself, or its Snowball stem unless protected."""
-        if self.settings.grouping == "exact":
-            return self.forms.copy()
-        import snowballstemmer
-        protected = dict(default_lists()["protected"])
-        protected.update(dict(self.settings.protected))
-        stems = snowballstemmer.stemmer("english").stemWords([str(f) for f in self.forms])
-        return np.array([f"={protected[f]}" if f in protected else s
-                         for f, s in zip(self.forms, stems)], dtype=object)
-
     def rows(self, scope: Segment | np.ndarray) -> np.ndarray:
         """Row mask of the segments table for a study segment or a ready mask."""
         return scope.mask(self.segments) if isinstance(scope, Segment) else np.asarray(scope, bool)
 
     def rest(self, segment: Segment) -> np.ndarray:
         """Row mask of every non-interviewer turn outside `segment`."""
-        return ~segment.mask(self.segments) & ALL.mask(self.segments)
+        return rest_mask(segment, self.segments)
 
     def form_counts(self, scope: Segment | np.ndarray) -> np.ndarray:
         """Counted tokens per form in the scope (a mask over the token arrays)."""
         in_scope = self.rows(scope)[self.token_segment]
         return np.bincount(self.form_id[self.counted & in_scope], minlength=len(self.forms))
 
-    def group_counts(self, form_counts: np.ndarray) -> np.ndarray:
-        """Counts per group (in sorted group-key order) from counts per form."""
-        return np.bincount(self.group_index, weights=form_counts, minlength=self.n_groups).astype(np.int64)
-
-    def group_names(self, form_counts: np.ndarray) -> np.ndarray:
-        """The name of every group: its most frequent form, ties by form (as in the tables)."""
-        order = np.lexsort((np.arange(len(self.forms)), -form_counts, self.group_index))
-        groups = self.group_index[order]
-        first = order[np.r_[True, groups[1:] != groups[:-1]]] if len(order) else order
-        return self.forms[first]
+    def tokens_in(self, scope: Segment | np.ndarray) -> int:
+        """Tokens (any kind) in the scope."""
+        return int(self.rows(scope)[self.token_segment].sum())
 
     def table(self, scope: Segment | np.ndarray = ALL, top: int | None = None) -> pd.DataFrame:
         """The frequency table of a scope (all groups unless `top`), indexed by group key."""
-        table = frequency_table(self.forms, self.group_of_form, self.form_counts(scope), top)
-        table.attrs["tokens_in_scope"] = int(self.rows(scope)[self.token_segment].sum())
+        table = self.counts_table(self.form_counts(scope), top)
+        table.attrs["tokens_in_scope"] = self.tokens_in(scope)
         return table
 
     def keyness(self, scope_a: Segment | np.ndarray, scope_b: Segment | np.ndarray,
                 labels: tuple[str, str] = ("A", "B"), correction: str = "fdr_bh") -> pd.DataFrame:
-        """Keyness (hcrisis.text.keyness) of every word group of A against B.
+        """Keyness of every word group of A against B (`WordGroups.counts_keyness`)."""
+        return self.counts_keyness(self.form_counts(scope_a), self.form_counts(scope_b), labels, correction)
 
-        Groups are matched by key, and shown by their most frequent form in
-        A and B together, so a group has one name on both sides.
-        """
-        from hcrisis.text.keyness import keyness
 
-        a, b = self.form_counts(scope_a), self.form_counts(scope_b)
-        names = self.group_names(a + b)
-        ga, gb = self.group_counts(a), self.group_counts(b)
-        return keyness(pd.Series(ga[ga > 0], index=names[ga > 0]),
-                       pd.Series(gb[gb > 0], index=names[gb > 0]),
-                       labels=labels, correction=correction)
+def rest_mask(segment: Segment, segments: pd.DataFrame) -> np.ndarray:
+    """Row mask of every non-interviewer turn outside `segment`."""
+    return ~segment.mask(segments) & ALL.mask(segments)
 
 
 def frequency_table(forms: np.ndarray, groups: np.ndarray, counts: np.ndarray,

@@ -1,0 +1,177 @@
+"""Partitions of a corpus: whole documents, planned from file sizes, read on their own.
+
+A folder corpus (a `manifest.yaml`) is cut by `plan` into runs of documents
+in manifest order of about `PARTITION_BYTES` of files; a packed corpus
+(`pack_corpus`, `hcrisis corpus pack`) is already cut: one Parquet file of
+segment rows per partition and `pack.json` beside them. Either way a
+partition is described by a small picklable `Partition` and read where it
+is reduced (`Source.segments`), so no text crosses between processes.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from hcrisis.errors import InputError
+from hcrisis.files import sha256_file, write_atomic
+
+# About 1.3M words of transcript files per partition: a partition's tokens and
+# text peak at ~0.3 GB in the process that reduces it (measured in benchmarks/).
+PARTITION_BYTES = 8_000_000
+PACK_FILE = "pack.json"
+PACK_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Partition:
+    """The documents of one partition (in manifest order), or the file of a packed one."""
+
+    index: int
+    documents: tuple[str, ...]
+    file: str | None = None
+
+
+def plan(sizes: list[tuple[str, int]], max_bytes: int = PARTITION_BYTES) -> list[Partition]:
+    """Consecutive documents (id, bytes) grouped up to `max_bytes` (at least one each)."""
+    parts: list[list[str]] = []
+    total = 0
+    for doc_id, size in sizes:
+        if not parts or total + size > max_bytes:
+            parts.append([])
+            total = 0
+        parts[-1].append(doc_id)
+        total += size
+    return [Partition(i, tuple(p)) for i, p in enumerate(parts)]
+
+
+class Source:
+    """Where partitions are read from."""
+
+    name: str = ""
+
+    def partitions(self, max_bytes: int = PARTITION_BYTES) -> list[Partition]:
+        raise NotImplementedError
+
+    def segments(self, part: Partition) -> pd.DataFrame:
+        raise NotImplementedError
+
+    def columns(self) -> list[str]:
+        """Columns of the segments table (fixed ones, then attributes)."""
+        raise NotImplementedError
+
+
+class FolderSource(Source):
+    """A corpus folder: its manifest and registry read once (`CorpusSpec`), documents per partition."""
+
+    def __init__(self, path: str | Path):
+        from hcrisis.ingest.corpus import read_spec
+        self.spec = read_spec(path)
+        self.name = self.spec.manifest["name"]
+
+    def partitions(self, max_bytes: int = PARTITION_BYTES) -> list[Partition]:
+        return plan([(i, f.stat().st_size if f.is_file() else 0) for i, f in self.spec.entries()], max_bytes)
+
+    def segments(self, part: Partition) -> pd.DataFrame:
+        return self.spec.load(documents=set(part.documents)).segments
+
+    def columns(self) -> list[str]:
+        from hcrisis.ingest.corpus import SEGMENT_COLUMNS
+        return SEGMENT_COLUMNS + self.spec.attributes
+
+
+class LoadedSource(Source):
+    """A corpus already loaded (e.g. with --skip-bad): partitions are row ranges of its table."""
+
+    def __init__(self, corpus):
+        self.table, self.name = corpus.segments, corpus.name
+
+    def partitions(self, max_bytes: int = PARTITION_BYTES) -> list[Partition]:
+        chars = self.table.groupby("document_id", sort=False)["text"].apply(lambda t: int(t.str.len().sum()))
+        return plan(list(chars.items()), max_bytes)
+
+    def segments(self, part: Partition) -> pd.DataFrame:
+        return self.table[self.table["document_id"].isin(part.documents)].reset_index(drop=True)
+
+    def columns(self) -> list[str]:
+        return list(self.table.columns)
+
+
+class PackedSource(Source):
+    """A packed corpus: `pack.json` and one Parquet file per partition."""
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+        try:
+            self.info = json.loads((self.folder / PACK_FILE).read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"unreadable pack description: {exc.__class__.__name__}",
+                             path=self.folder / PACK_FILE, fix="pack the corpus again with hcrisis corpus pack") from None
+        if self.info.get("format") != PACK_FORMAT:
+            raise InputError(f"pack format {self.info.get('format')} is not {PACK_FORMAT}",
+                             path=self.folder / PACK_FILE, fix="pack the corpus again with this hcrisis")
+        self.name = self.info["name"]
+
+    def partitions(self, max_bytes: int = PARTITION_BYTES) -> list[Partition]:
+        return [Partition(i, tuple(p["documents"]), p["file"]) for i, p in enumerate(self.info["partitions"])]
+
+    def segments(self, part: Partition) -> pd.DataFrame:
+        import pyarrow.parquet as pq
+
+        path = self.folder / part.file
+        try:
+            table = pq.read_table(path, memory_map=True)
+        except (OSError, ValueError) as exc:
+            raise InputError(f"unreadable partition: {exc.__class__.__name__}", path=path,
+                             fix="pack the corpus again with hcrisis corpus pack") from None
+        return table.to_pandas().astype({"time_start": object, "time_end": object})
+
+    def columns(self) -> list[str]:
+        from hcrisis.ingest.corpus import SEGMENT_COLUMNS
+        return SEGMENT_COLUMNS + list(self.info["attributes"])
+
+
+def open_source(corpus) -> Source:
+    """A packed corpus folder (with pack.json), a corpus folder, or a loaded corpus."""
+    if not isinstance(corpus, (str, Path)):
+        return LoadedSource(corpus)
+    return PackedSource(corpus) if (Path(corpus) / PACK_FILE).is_file() else FolderSource(corpus)
+
+
+def pack_corpus(corpus: str | Path, out: str | Path, max_bytes: int = PARTITION_BYTES) -> list[Path]:
+    """Write the corpus's segments as Parquet partitions (`part-00000.parquet`, ...) and
+    `pack.json` (name, attributes, and per partition its file, documents, rows and sha256)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    source = FolderSource(corpus)
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise InputError("output folder is not empty", path=out, fix="give a new or empty folder for --out")
+    # written beside the destination and renamed at the end: a failed pack leaves nothing at --out
+    work = out.with_name(out.name + ".partial")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    names, parts = [], []
+    try:
+        for part in source.partitions(max_bytes):
+            segments = source.segments(part)
+            name = f"part-{part.index:05d}.parquet"
+            pq.write_table(pa.Table.from_pandas(segments, preserve_index=False), work / name,
+                           compression="zstd", write_statistics=False)
+            names.append(name)
+            parts.append({"file": name, "documents": list(part.documents), "rows": len(segments),
+                          "sha256": sha256_file(work / name)})
+        info = {"format": PACK_FORMAT, "name": source.name, "attributes": source.spec.attributes,
+                "partitions": parts}
+        write_atomic(work / PACK_FILE, json.dumps(info, indent=2, ensure_ascii=False) + "\n")
+        if out.exists():
+            out.rmdir()
+        work.rename(out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return [out / n for n in [*names, PACK_FILE]]
