@@ -57,28 +57,35 @@ class DaskEngine(Engine):
                              "and that the scheduler is running") from None
 
     def map(self, fn, items, shared):
-        """Each item a task; `shared` sent to every worker once. A task whose worker
-        dies is run again on another (Dask's rescheduling, up to its allowed failures)."""
+        """Each item a task; `shared` sent to the cluster once, as the result of a task
+        every other task depends on (a worker fetches it once; unlike scattered data,
+        the scheduler can compute it again if the workers holding it die). A task whose
+        worker dies is run again on another (Dask's rescheduling, up to its allowed failures)."""
         from distributed import KilledWorker
+        from distributed.client import FutureCancelledError
 
-        handle = self.client.scatter(shared, broadcast=True)
+        handle = self.client.submit(_shared, shared, pure=False)
         futures = [self.client.submit(fn, item, handle, pure=False) for item in items]
         try:
             for future in futures:
                 yield future.result()
-        except KilledWorker as exc:
+        except (KilledWorker, FutureCancelledError) as exc:
             raise HcrisisError(f"Dask workers died running a partition more times than the scheduler "
                                f"allows ({exc.__class__.__name__}); nothing was written",
                                fix="check the workers' memory (smaller partitions: hcrisis corpus pack "
                                    "--partition-mb) and logs") from None
         finally:
-            for future in futures:
+            for future in [*futures, handle]:
                 future.release()
 
     def close(self) -> None:
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+
+
+def _shared(value: Any) -> Any:
+    return value
 
 
 def open_engine(name: str = "local", scheduler: str | None = None, workers: int | None = None) -> Engine:

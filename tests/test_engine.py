@@ -1,0 +1,266 @@
+"""Partitioned reductions (hcrisis.engine): equal to the whole-corpus path for any
+partitioning; the Dask engine byte-identical to the local one; corpus pack."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+from typer.testing import CliRunner
+
+from conftest import ROOT, write
+from hcrisis.cli import app
+from hcrisis.engine.partitions import Partition, open_source, pack_corpus, plan
+from hcrisis.engine.stages import Scope, code_corpus, count_words
+from hcrisis.ingest.corpus import load_corpus
+from hcrisis.ingest.segments import ALL, Segment
+from hcrisis.text.freq import FreqCounter, FreqSettings
+from hcrisis.text.tokens import tokenize_segments
+
+WORDS = ("housing tenants managing managed manager homes repairs the and of people skills leadership "
+         "council rent arrears communication yeah um you know sort of kind housing's can't e.g. "
+         "Tenants HOUSING").split()
+SECTORS = ("local authority", "housing association", "ALMO")
+N_DOCS = 9
+runner = CliRunner()
+
+
+def _turn(rng: random.Random) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 14))) + rng.choice([".", "?", "!", ""])
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    """Nine transcripts (interviews and focus groups, interviewer turns, fillers, stems), fixed seed."""
+    root = tmp_path_factory.mktemp("engine") / "corpus"
+    rng = random.Random(18)
+    docs = []
+    for i in range(N_DOCS):
+        lines = []
+        for _ in range(rng.randint(4, 12)):
+            lines += [f"Interviewer: {_turn(rng)}", f"{rng.choice(['R', 'R', 'P1', 'P2'])}: {_turn(rng)}"]
+        write(root / f"d{i}.txt", "\n".join(lines) + "\n")
+        docs.append(f"  - {{id: d{i}, file: d{i}.txt, kind: interview, attributes: {{sector: {SECTORS[i % 3]}}}, "
+                    f"speakers: {{R: p{i}a, P1: p{i}b, P2: p{i}c}}}}\n")
+    write(root / "manifest.yaml", "name: engine\nattributes:\n  sector: {}\n  source_type: {}\ndocuments:\n"
+          + "".join(docs))
+    return root
+
+
+@pytest.fixture(scope="module")
+def whole(corpus):
+    c = load_corpus(corpus)
+    return c, tokenize_segments(c.segments)
+
+
+LA = Segment("la", "Local authority", where={"sector": "local authority"})
+HA = Segment("ha", "Housing association", where={"sector": ["housing association"]})
+SETTINGS = [FreqSettings(), FreqSettings(grouping="stemmed", min_length=2), FreqSettings(stop_words="none")]
+
+
+def cuts(draw_sizes: list[int]) -> list[Partition]:
+    """Partitions of the nine documents in order, of the drawn sizes."""
+    ids = [f"d{i}" for i in range(N_DOCS)]
+    parts, at = [], 0
+    for size in draw_sizes:
+        if at < len(ids):
+            parts.append(Partition(len(parts), tuple(ids[at:at + size])))
+            at += size
+    if at < len(ids):
+        parts.append(Partition(len(parts), tuple(ids[at:])))
+    return parts
+
+
+partitionings = st.lists(st.integers(1, N_DOCS), min_size=1, max_size=N_DOCS).map(cuts)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(parts=partitionings, which=st.sampled_from(range(len(SETTINGS))))
+def test_property_partitioned_counts_equal_whole_corpus(corpus, whole, parts, which):
+    c, tokens = whole
+    s = SETTINGS[which]
+    counter = FreqCounter(tokens, c.segments, s)
+    merged = count_words(corpus, [Scope(ALL), Scope(LA), Scope(LA, rest=True), Scope(HA)], s, partitions=parts)
+    for k, scope in enumerate([ALL, LA, counter.rest(LA), HA]):
+        expected = counter.table(scope)
+        got = merged.table(k)
+        assert got.equals(expected) and got.index.equals(expected.index)
+        assert got.attrs == expected.attrs
+    assert merged.keyness(1, 3, labels=("la", "ha")).equals(counter.keyness(LA, HA, labels=("la", "ha")))
+    assert merged.keyness(1, 2, labels=("la", "rest")).equals(
+        counter.keyness(LA, counter.rest(LA), labels=("la", "rest")))
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(parts=partitionings)
+def test_property_partitioned_codings_equal_whole_corpus(corpus, whole, parts):
+    from hcrisis.coding.apply import apply_codebook
+    from hcrisis.coding.codebook import load_codebook
+
+    c, tokens = whole
+    book = load_codebook(ROOT / "codebooks" / "thesis.yaml")
+    expected = apply_codebook(book, c.segments, tokens)
+    got = code_corpus(corpus, book, c.segments["segment_id"].to_numpy(), partitions=parts)
+    assert len(expected) > 20
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_plan_groups_documents_by_size():
+    sizes = [("a", 5), ("b", 5), ("c", 1), ("d", 20), ("e", 0)]
+    assert [p.documents for p in plan(sizes, max_bytes=10)] == [("a", "b"), ("c",), ("d",), ("e",)]
+    assert [p.documents for p in plan(sizes, max_bytes=100)] == [("a", "b", "c", "d", "e")]
+    assert plan([], 10) == []
+
+
+def test_pack_round_trip(corpus, whole, tmp_path):
+    written = pack_corpus(corpus, tmp_path / "packed", max_bytes=2_000)
+    assert written[-1].name == "pack.json" and len(written) > 3
+    source = open_source(tmp_path / "packed")
+    parts = source.partitions()
+    table = pd.concat([source.segments(p) for p in parts], ignore_index=True)
+    pd.testing.assert_frame_equal(table, whole[0].segments)
+    # the same corpus packs to the same bytes
+    again = pack_corpus(corpus, tmp_path / "again", max_bytes=2_000)
+    assert [p.read_bytes() for p in again] == [p.read_bytes() for p in written]
+
+
+def test_pack_refuses_a_non_empty_folder(corpus, tmp_path):
+    write(tmp_path / "out" / "keep.txt", "x")
+    result = runner.invoke(app, ["corpus", "pack", str(corpus), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert result.output == f"Error: {tmp_path / 'out'}: output folder is not empty (give a new or empty folder for --out)\n"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["keep.txt"]
+
+
+def test_packed_corpus_gives_the_same_tables(corpus, tmp_path):
+    pack_corpus(corpus, tmp_path / "packed", max_bytes=3_000)
+    a = runner.invoke(app, ["freq", str(corpus), "--out", str(tmp_path / "a"), "--grouping", "stemmed"])
+    b = runner.invoke(app, ["freq", str(tmp_path / "packed"), "--out", str(tmp_path / "b"), "--grouping", "stemmed"])
+    assert a.exit_code == 0 and b.exit_code == 0, a.output + b.output
+    assert (tmp_path / "a" / "freq_all.csv").read_bytes() == (tmp_path / "b" / "freq_all.csv").read_bytes()
+
+
+def test_scheduler_needs_dask_engine(corpus, tmp_path):
+    result = runner.invoke(app, ["freq", str(corpus), "--out", str(tmp_path), "--scheduler", "tcp://x:1"])
+    assert result.exit_code == 1
+    assert result.output == "Error: --scheduler needs --engine dask (add --engine dask or leave out --scheduler)\n"
+
+
+# ---- the Dask engine on a LocalCluster of two worker processes ----------------------
+
+@pytest.fixture(scope="module")
+def cluster():
+    dask = pytest.importorskip("dask")
+    from distributed import LocalCluster
+    # one failure allowed: a task whose worker dies runs once more, on a fresh worker
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                          silence_logs=50) as local:
+            yield local.scheduler_address
+
+
+COMMANDS = {
+    "freq": ["freq", "{corpus}", "--grouping", "stemmed", "--out", "{out}"],
+    "compare": ["compare", "la", "--rest", "--study", "{study}", "--out", "{out}"],
+    "code": ["code", "{corpus}", "--codebook", "{codebook}", "--out", "{out}"],
+}
+CODEBOOK = """\
+codebook: engine
+version: "1"
+codes:
+  - id: housing
+    label: Housing
+    definition: Homes and tenants.
+    rules: {keywords: [housing, homes, tenant*]}
+    codes:
+      - id: repairs
+        label: Repairs
+        definition: Repairs to homes.
+        rules: {keywords: [repairs], phrases: [council rent]}
+  - id: skills
+    label: Skills
+    definition: Skills of managers and leaders.
+    rules: {keywords: [skills, leadership, manag*], near: [{terms: [people, skills], within: 4}]}
+"""
+
+
+@pytest.fixture(scope="module")
+def study(corpus) -> Path:
+    return write(corpus.parent / "study.yaml", f"study: engine\ncorpus: {corpus}\noutputs: out\nsegments:\n"
+                 "  - {id: la, label: Local authority, where: {sector: local authority}}\n")
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_dask_engine_writes_the_same_bytes(cluster, corpus, study, tmp_path, command):
+    outputs = {}
+    for engine in ("local", "dask"):
+        out = tmp_path / engine
+        codebook = write(tmp_path / "codebook.yaml", CODEBOOK)
+        args = [a.format(corpus=corpus, study=study, out=out, codebook=codebook) for a in COMMANDS[command]]
+        extra = ["--engine", "dask", "--scheduler", cluster] if engine == "dask" else []
+        result = runner.invoke(app, args + extra, terminal_width=200)
+        assert result.exit_code == 0, result.output
+        outputs[engine] = _files(out)
+    assert outputs["dask"] == outputs["local"] and len(outputs["local"]) >= 2
+
+
+def _kill_first_attempt(part, shared):
+    """Kill this worker process the first time partition 1 runs (a marker file remembers)."""
+    import os
+    import signal
+
+    from hcrisis.engine.stages import count_partial
+
+    job, marker = shared
+    if part.index == 1 and not marker.exists():
+        marker.write_text("killed")
+        os.kill(os.getpid(), signal.SIGKILL)
+    return count_partial(part, job)
+
+
+def _always_kill(part, shared):
+    import os
+    import signal
+
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_killed_worker_is_retried_with_the_same_result(cluster, corpus, whole, tmp_path):
+    import cloudpickle
+
+    from hcrisis.engine.run import open_engine
+    from hcrisis.engine.stages import CountJob, ScopeCounts, merge_counts
+
+    cloudpickle.register_pickle_by_value(__import__(__name__))    # workers need not import the tests
+    source = open_source(corpus)
+    job = CountJob(source, FreqSettings(), (Scope(ALL),))
+    parts = cuts([3, 3, 3])
+    with open_engine("dask", cluster) as engine:
+        partials = list(engine.map(_kill_first_attempt, parts, (job, tmp_path / "killed")))
+    assert (tmp_path / "killed").exists()
+    total = partials[0]
+    for p in partials[1:]:
+        total = merge_counts(total, p)
+    c, tokens = whole
+    assert ScopeCounts(total, FreqSettings()).table(0).equals(FreqCounter(tokens, c.segments, FreqSettings()).table(ALL))
+
+
+def test_workers_dying_every_time_fail_in_one_line(cluster, corpus):
+    import cloudpickle
+
+    from hcrisis.engine.run import open_engine
+    from hcrisis.errors import HcrisisError
+
+    cloudpickle.register_pickle_by_value(__import__(__name__))
+    with open_engine("dask", cluster) as engine, pytest.raises(HcrisisError) as err:
+        list(engine.map(_always_kill, cuts([9]), None))
+    assert err.value.one_line().startswith("Dask workers died running a partition more times than the scheduler "
+                                           "allows (KilledWorker); nothing was written")
