@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: reproduce test venv bench font clean
+.PHONY: reproduce test venv bench bench-large font clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,13 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m compileall -q src/hcrisis
 	$(BIN)/python benchmarks/run.py
+
+# The 50M-word synthetic corpus (~300 MB of files in a temporary folder, several
+# minutes): the floor, then freq and code with the local engine and with Dask
+# on a LocalCluster of 2 workers (README "Scaling").
+bench-large: $(STAMP)
+	$(BIN)/python -m compileall -q src/hcrisis
+	$(BIN)/python benchmarks/run.py --large
 
 # Rewrite the SVG font subset shipped beside the bundled font (after changing
 # the font or the base characters in hcrisis.text.cloud).

@@ -49,9 +49,10 @@ sys.path.insert(0, str(HERE))
 import synth  # noqa: E402
 
 BIN = Path(sys.executable).parent
-SIZES = {"0.5M": 500_000, "5M": 5_000_000}
+SIZES = {"0.5M": 500_000, "5M": 5_000_000, "50M": 50_000_000}
 SMALL = ("0.5M",)
-ALL = tuple(SIZES)
+ALL = ("0.5M", "5M")              # `make bench`; 50M only with --large (`make bench-large`)
+SCALE = ("0.5M", "5M", "50M")
 
 
 @dataclass
@@ -127,31 +128,53 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-# Runs a command and prints its seconds and maxrss. A small wrapper process,
-# because a child forked from this (large) process counts the parent's pages
-# in its maxrss until it execs.
+# Runs a command and prints its seconds, CPU seconds (user + system, of it and
+# every process it waited for) and maxrss (the largest of them), and its last
+# output line. A small wrapper process, because a child forked from this
+# (large) process counts the parent's pages in its maxrss until it execs.
 _WRAP = """import json, resource, subprocess, sys, time
 t = time.perf_counter()
-p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+p = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 s = time.perf_counter() - t
-print(json.dumps([p.returncode, s, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+out = p.stdout.decode(errors="replace").strip().splitlines()
+print(json.dumps([p.returncode, s, r.ru_utime + r.ru_stime, r.ru_maxrss, out[-1] if out else "",
                   p.stderr.decode(errors="replace")[-500:]]))
 """
 
 
-def run_child(cmd: list[str]) -> tuple[float, float]:
-    """Seconds and peak resident MB of one subprocess."""
-    out = subprocess.run([sys.executable, "-c", _WRAP, *cmd], check=True,
-                         stdout=subprocess.PIPE, text=True).stdout
-    code, seconds, maxrss, err = json.loads(out)
+@dataclass
+class Child:
+    """Wall and CPU seconds, peak resident MB and last output line of one subprocess."""
+
+    seconds: float
+    cpu: float
+    mb: float
+    last_line: str
+
+
+def run_child(cmd: list[str], **env: str) -> Child:
+    out = subprocess.run([sys.executable, "-c", _WRAP, *cmd], check=True, stdout=subprocess.PIPE, text=True,
+                         env={**os.environ, **env} if env else None).stdout
+    code, seconds, cpu, maxrss, last, err = json.loads(out)
     if code != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({code}): {err.strip()}")
-    return seconds, maxrss / 1024
+    return Child(seconds, cpu, maxrss / 1024, last)
 
 
 # ---- stages ----------------------------------------------------------------
 
 WORD = re.compile(r"\w+")
+# The floor of the issue, in its own process (start-up included): read, lower-case,
+# `[a-z]+` words of 3+ letters, Counter.
+FLOOR = """import collections, re, sys
+from pathlib import Path
+word = re.compile(r"[a-z]+")
+counts = collections.Counter()
+for path in sorted(Path(sys.argv[1]).glob("*.txt")):
+    counts.update(w for w in word.findall(path.read_text("utf-8").lower()) if len(w) >= 3)
+print(len(counts))
+"""
 
 
 @stage("floor")
@@ -161,6 +184,70 @@ def floor(b: Bench) -> int:
     for path in sorted((b.folder / "corpus" / "transcripts").glob("*.txt")):
         counts.update(WORD.findall(path.read_text("utf-8").lower()))
     return b.words
+
+
+@stage("floor, subprocess ([a-z]+ of 3+, Counter)", sizes=SCALE)
+def floor_process(b: Bench) -> tuple:
+    child = run_child([sys.executable, "-c", FLOOR, str(b.folder / "corpus" / "transcripts")])
+    b.shared["floor_cpu"] = child.cpu
+    return b.words, child.seconds, child.mb, child.cpu
+
+
+def _engine_stage(b: Bench, command: str, engine: str) -> tuple:
+    """`freq` or `code` of the corpus in a subprocess (benchmarks/engine_run.py), the local
+    engine or Dask on a LocalCluster of 2 workers: per-worker peaks in the notes."""
+    out = b.folder / f"out-{command}-{engine}"
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [sys.executable, str(HERE / "engine_run.py"), command, str(b.folder / "corpus"), str(out)]
+    child = run_child(cmd + (["--engine", "dask", "--workers", "2"] if engine == "dask" else []))
+    got = json.loads(child.last_line)
+    note = f"{got['partitions']} partitions"
+    if got["worker_mb"]:
+        note += ", workers' peak " + " / ".join(f"{m:.0f}" for m in got["worker_mb"]) + " MB"
+    b.shared["note"] = note
+    b.shared.setdefault("outputs", {})[(command, engine)] = out
+    return b.words, child.seconds, got["main_mb"], got["cpu"]
+
+
+@stage("hcrisis freq (subprocess)", sizes=SCALE, target="5M: CPU ≤ 3× floor; 50M: ≤ 1.5 GB")
+def freq_cli(b: Bench) -> tuple:
+    """The command as users run it: `hcrisis freq CORPUS --out DIR` (local engine)."""
+    out = b.folder / "out-freq-cli"
+    child = run_child([str(BIN / "hcrisis"), "freq", str(b.folder / "corpus"), "--out", str(out)])
+    return b.words, child.seconds, child.mb, child.cpu
+
+
+@stage("freq, local engine (subprocess)", sizes=SCALE)
+def freq_local(b: Bench) -> tuple:
+    return _engine_stage(b, "freq", "local")
+
+
+@stage("freq, dask 2 workers (subprocess)", sizes=SCALE, target="tables identical to local")
+def freq_dask(b: Bench) -> tuple:
+    result = _engine_stage(b, "freq", "dask")
+    _same_outputs(b, "freq")
+    return result
+
+
+@stage("code, thesis codebook, local (subprocess)", sizes=SCALE, target="5M: ≤ 10 s")
+def code_local(b: Bench) -> tuple:
+    return _engine_stage(b, "code", "local")
+
+
+@stage("code, dask 2 workers (subprocess)", sizes=SCALE, target="outputs identical to local")
+def code_dask(b: Bench) -> tuple:
+    result = _engine_stage(b, "code", "dask")
+    _same_outputs(b, "code")
+    return result
+
+
+def _same_outputs(b: Bench, command: str) -> None:
+    """Note whether the Dask run wrote the same bytes as the local one."""
+    a, d = (b.shared["outputs"][(command, e)] for e in ("local", "dask"))
+    files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    same = files == sorted(p.relative_to(d) for p in d.rglob("*") if p.is_file()) and all(
+        (a / f).read_bytes() == (d / f).read_bytes() for f in files)
+    b.shared["note"] += f"; {len(files)} files {'identical' if same else 'DIFFERENT'} to local"
 
 
 @stage("load")
@@ -191,10 +278,12 @@ def freq(b: Bench) -> int:
 
 
 @stage("freq total, load+tokenise+freq", sizes=("5M",), target="≤ 20 s, < 1 GB resident")
-def freq_total(b: Bench) -> tuple[int, float, float]:
+def freq_total(b: Bench) -> tuple:
     """Sum of the three stages above; memory is the child's peak since it started."""
-    seconds = sum(b.shared["seconds"][k] for k in ("load", "tokenise", "freq (7 segments)"))
-    return b.words, seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    parts = ("load", "tokenise", "freq (7 segments)")
+    seconds = sum(b.shared["seconds"][k] for k in parts)
+    cpu = sum(b.shared["cpu"][k] for k in parts)
+    return b.words, seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, cpu
 
 
 @stage("keyness (la v ha)")
@@ -241,10 +330,10 @@ def code(b: Bench) -> int:
     return b.words
 
 
-def _reproduce(b: Bench, *steps: str) -> tuple[int, float, float]:
+def _reproduce(b: Bench, *steps: str) -> tuple:
     only = [a for s in steps for a in ("--only", s)]
-    seconds, mb = run_child([str(BIN / "hcrisis"), "reproduce", str(b.study), *only])
-    return b.words, seconds, mb
+    child = run_child([str(BIN / "hcrisis"), "reproduce", str(b.study), *only])
+    return b.words, child.seconds, child.mb, child.cpu
 
 
 def _cold(b: Bench, *steps: str) -> tuple[int, float, float]:
@@ -258,6 +347,20 @@ def reproduce_cold_issue(b: Bench) -> tuple[int, float, float]:
     """Issue 3's scope, cold, with imports: load, tokenise, 7 frequency tables, keyness
     (8 tables), the chapter-5 checks, 6 clouds and the la/ha comparison cloud."""
     return _cold(b, "chapter5", "clouds")
+
+
+@stage("thesis study: reproduce --no-cache (subprocess)", sizes=SMALL, target="≤ 5 s")
+def thesis_cold(b: Bench) -> tuple:
+    """The real study, studies/thesis.yaml, cold (its outputs/ and cache in the checkout)."""
+    child = run_child([str(BIN / "hcrisis"), "reproduce", str(HERE.parent / "studies" / "thesis.yaml"),
+                       "--no-cache"])
+    return 0, child.seconds, child.mb, child.cpu
+
+
+@stage("thesis study: reproduce rerun (subprocess)", sizes=SMALL, target="≤ 1 s")
+def thesis_warm(b: Bench) -> tuple:
+    child = run_child([str(BIN / "hcrisis"), "reproduce", str(HERE.parent / "studies" / "thesis.yaml")])
+    return 0, child.seconds, child.mb, child.cpu
 
 
 @stage("reproduce cold (subprocess)", sizes=SMALL)
@@ -284,44 +387,55 @@ def reproduce_steps(b: Bench) -> int:
 
 
 @stage("hcrisis --help (subprocess)", sizes=SMALL, target="≤ 0.5 s")
-def cli_help(b: Bench) -> tuple[int, float, float]:
-    seconds, mb = run_child([str(BIN / "hcrisis"), "--help"])
-    return 0, seconds, mb
+def cli_help(b: Bench) -> tuple:
+    child = run_child([str(BIN / "hcrisis"), "--help"])
+    return 0, child.seconds, child.mb, child.cpu
 
 
 # ---- driver ----------------------------------------------------------------
 
 def run_size(size: str, root: Path, only: list[str] | None) -> list[dict]:
-    """Run the stages of one size in this process; one result row per stage."""
+    """Run the stages of one size in this process; one result row per stage.
+
+    A stage returns its words (then seconds, CPU seconds and peak are measured
+    here, in this process) or (words, seconds, peak MB, CPU seconds) of a
+    subprocess. `x floor` is seconds over the in-process floor's; `CPU x floor`
+    (subprocess stages) is CPU seconds over the floor subprocess's, start-up
+    included on both sides.
+    """
     folder = root / size
     info = synth.make_corpus(folder / "corpus", SIZES[size])
     study = synth.make_study(folder, folder / "corpus", folder / "outputs")
     b = Bench(size, folder, study, info["words"], shared={"seconds": {}})
     rows = []
     for st in STAGES:
-        if size not in st.sizes or (only and st.name not in only and st.name != "floor"):
+        if size not in st.sizes or (only and st.name not in only and not st.name.startswith("floor")):
             continue
         reset_peak()
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         result = st.fn(b)
         if isinstance(result, tuple):
-            words, seconds, mb = result
+            words, seconds, mb, cpu = result
         else:
             words, seconds, mb = result, time.perf_counter() - start, peak_mb()
+            cpu = time.process_time() - cpu_start
         b.shared["seconds"][st.name] = seconds
-        rows.append({"size": size, "stage": st.name, "words": words, "seconds": seconds,
-                     "peak_mb": mb, "target": st.target})
-    floor_s = b.shared["seconds"].get("floor")
+        b.shared.setdefault("cpu", {})[st.name] = cpu
+        rows.append({"size": size, "stage": st.name, "words": words, "seconds": seconds, "cpu": cpu,
+                     "peak_mb": mb, "target": st.target, "note": b.shared.pop("note", "")})
+    floor_s, floor_cpu = b.shared["seconds"].get("floor"), b.shared.get("floor_cpu")
     for row in rows:
         row["x_floor"] = row["seconds"] / floor_s if floor_s else None
+        subprocess_stage = "subprocess" in row["stage"] and "floor" not in row["stage"]
+        row["cpu_x_floor"] = row["cpu"] / floor_cpu if floor_cpu and subprocess_stage else None
     if "steps" in b.shared:
         rows.append({"size": size, "stage": "steps", "steps": b.shared["steps"]})
     return rows
 
 
 def print_rows(rows: list[dict]) -> None:
-    head = f"{'size':<5} {'stage':<40} {'words':>10} {'seconds':>8} {'words/s':>10} " \
-           f"{'peak MB':>8} {'x floor':>8}  target"
+    head = f"{'size':<5} {'stage':<44} {'words':>10} {'seconds':>8} {'CPU s':>7} {'words/s':>10} " \
+           f"{'peak MB':>8} {'x floor':>8} {'CPU x floor':>11}  target / notes"
     print(head)
     print("-" * len(head))
     for r in rows:
@@ -329,8 +443,10 @@ def print_rows(rows: list[dict]) -> None:
             continue
         rate = f"{r['words'] / r['seconds']:,.0f}" if r["words"] and r["seconds"] else "-"
         ratio = f"{r['x_floor']:.1f}" if r.get("x_floor") else "-"
-        print(f"{r['size']:<5} {r['stage']:<40} {r['words']:>10,} {r['seconds']:>8.2f} {rate:>10} "
-              f"{r['peak_mb']:>8.0f} {ratio:>8}  {r['target']}")
+        cpu_ratio = f"{r['cpu_x_floor']:.2f}" if r.get("cpu_x_floor") else "-"
+        notes = "; ".join(x for x in (r["target"], r.get("note", "")) if x)
+        print(f"{r['size']:<5} {r['stage']:<44} {r['words']:>10,} {r['seconds']:>8.2f} {r['cpu']:>7.2f} "
+              f"{rate:>10} {r['peak_mb']:>8.0f} {ratio:>8} {cpu_ratio:>11}  {notes}")
     for r in rows:
         if r["stage"] == "steps":
             print(f"\nreproduce steps ({r['size']}, uncached, in process): "
@@ -340,6 +456,8 @@ def print_rows(rows: list[dict]) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="only the 0.5M-word corpus")
+    ap.add_argument("--large", action="store_true", help="only the 50M-word corpus (make bench-large): "
+                    "the floor, freq and code, local and Dask; ~300 MB of files, several minutes")
     ap.add_argument("--only", action="append", help="run only this stage (repeatable)")
     ap.add_argument("--json", type=Path, help="also write the results as JSON")
     ap.add_argument("--keep", type=Path, help="generate corpora here and keep them")
@@ -351,8 +469,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     root = args.keep or Path(tempfile.mkdtemp(prefix="hcrisis-bench-"))
     rows: list[dict] = []
+    load_before = f"{os.getloadavg()[0]:.2f}"     # the machine is shared: say how busy it was
     try:
-        for size in (SMALL if args.quick else ALL):
+        for size in (SMALL if args.quick else ("50M",) if args.large else ALL):
             cmd = [sys.executable, __file__, "--child", size, "--root", str(root)]
             cmd += [a for name in (args.only or []) for a in ("--only", name)]
             out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout
@@ -361,7 +480,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
     print(f"hcrisis benchmarks on SYNTHETIC corpora (benchmarks/synth.py), "
-          f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d')}")
+          f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d %H:%M')}, "
+          f"load average before {load_before}, after {os.getloadavg()[0]:.2f}")
     print_rows(rows)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")

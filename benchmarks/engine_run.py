@@ -1,0 +1,53 @@
+"""One command of a benchmark in its own process: `freq` or `code` of a corpus with an engine.
+
+    python benchmarks/engine_run.py freq CORPUS OUT [--engine dask --workers 2]
+
+Prints one JSON line: wall seconds (process start-up included, measured by
+the caller), CPU seconds and peak resident MB of this process and, with the
+Dask engine, of each worker (asked of the workers before the cluster
+closes: the peak of the worker process since it started), and the number
+of partitions. The CLI's own functions are called, as `hcrisis freq` and
+`hcrisis code` call them.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+from pathlib import Path
+
+
+def usage() -> tuple[float, float]:
+    """CPU seconds and peak resident MB of the calling process."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime, r.ru_maxrss / 1024
+
+
+def main(argv: list[str]) -> int:
+    command, corpus, out = argv[0], Path(argv[1]), Path(argv[2])
+    engine_name = argv[argv.index("--engine") + 1] if "--engine" in argv else "local"
+    workers = int(argv[argv.index("--workers") + 1]) if "--workers" in argv else None
+    from hcrisis.engine.run import open_engine
+    from hcrisis.engine.partitions import open_source
+
+    with open_engine(engine_name, workers=workers) as engine:
+        if command == "freq":
+            from hcrisis.engine.stages import freq_table
+            from hcrisis.text.freq import write_frequencies
+            table, seg, settings = freq_table(corpus, None, corpus, None, engine=engine)
+            write_frequencies(table, out, seg, settings)
+        else:
+            from hcrisis.coding.apply import run_code
+            run_code(corpus, Path(__file__).resolve().parents[1] / "codebooks" / "thesis.yaml", out, engine=engine,
+                     allow_identifiers=True)
+        workers_use = list(engine.client.run(usage).values()) if engine.name == "dask" else []
+    cpu, mb = usage()
+    print(json.dumps({"cpu": cpu + sum(c for c, _ in workers_use), "main_mb": mb,
+                      "worker_mb": [m for _, m in workers_use],
+                      "partitions": len(open_source(corpus).partitions())}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
