@@ -359,7 +359,10 @@ def thesis_cold(b: Bench) -> tuple:
 
 @stage("thesis study: reproduce rerun (subprocess)", sizes=SMALL, target="≤ 1 s")
 def thesis_warm(b: Bench) -> tuple:
-    child = run_child([str(BIN / "hcrisis"), "reproduce", str(HERE.parent / "studies" / "thesis.yaml")])
+    """A second `hcrisis reproduce` (the first fills the rerun cache that --no-cache skips)."""
+    command = [str(BIN / "hcrisis"), "reproduce", str(HERE.parent / "studies" / "thesis.yaml")]
+    run_child(command)
+    child = run_child(command)
     return 0, child.seconds, child.mb, child.cpu
 
 
