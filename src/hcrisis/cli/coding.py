@@ -33,12 +33,12 @@ def agree(
     The example's codings are written by hcrisis code (or hcrisis reproduce).
     Example: hcrisis agree outputs/coding/codings.csv --gold thesis-sections --corpus corpora/thesis-excerpts
     """
-    from hcrisis.coding.agreement import LEVELS, UNITS, run_agree
+    from hcrisis.coding.agreement import AGREEMENT_UNITS, LEVELS, run_agree
     from hcrisis.errors import InputError
 
     if level is not None and level not in LEVELS:
         raise InputError(f"unknown level '{level}'", fix="use --level theme or --level code")
-    if unit not in UNITS:
+    if unit not in AGREEMENT_UNITS:
         raise InputError(f"unknown unit '{unit}'", fix="use --unit segment or --unit sentence")
     result = run_agree(codings, gold, corpus=corpus and corpus_for(corpus, None, skip_bad), codebook=codebook, level=level, unit=unit, out=out)
     print_table(result.summary[["level", "split", "method", "gold_units", "top1", "recall",

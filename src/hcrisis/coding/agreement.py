@@ -47,16 +47,16 @@ from typing import TYPE_CHECKING, Hashable, Sequence
 import numpy as np
 import pandas as pd
 
+from hcrisis.coding.codings import load_codings
 from hcrisis.errors import InputError
-from hcrisis.study.runner import DIFFERS, NOT_COMPUTABLE, REPRODUCED, Context, step
-from hcrisis.tables import table_to_markdown, write_table
+from hcrisis.tables import write_table
 
 if TYPE_CHECKING:
     from hcrisis.ingest.corpus import Corpus
 
 NONE = "(none)"
 LEVELS = ("theme", "code")
-UNITS = ("segment", "sentence")
+AGREEMENT_UNITS = ("segment", "sentence")   # what is compared (a codebook's `unit` is what it codes)
 SPLITS = ("all", "read", "held-out")
 SEED = 0
 SHINGLE, REUSED = 6, 0.25   # a quotation reused under two sections: shares >= 25% of its 6-word shingles
@@ -64,8 +64,6 @@ COMMON = 20                 # shingles in more segments than this are stock phra
 GOLD_TABLES = {"sections": "Thesis sections of the excerpts and the codes they map to",
                "reused": "Passages the author quotes more than once, and where she placed each copy"}
 BASELINE = "baseline"  # TF-IDF + logistic regression, stratified cross-validation
-# The brief's targets for the codebook against the author's placement.
-TARGET_TOP1, TARGET_KAPPA = 0.70, 0.60
 
 
 # ---------------------------------------------------------------- statistics
@@ -182,19 +180,6 @@ def section_codes(section: str, tree: CodeTree) -> list[str]:
 
 
 # ---------------------------------------------------------------- codings
-def load_codings(path: str | Path) -> pd.DataFrame:
-    """A codings CSV with at least segment_id and code_id."""
-    from hcrisis.ingest.corpus import read_csv_table
-
-    p = Path(path)
-    df = read_csv_table(p)
-    missing = [c for c in ("segment_id", "code_id") if c not in df.columns]
-    if missing:
-        raise InputError(f"codings table lacks column(s) {', '.join(missing)}", path=p,
-                         fix="give a CSV with segment_id and code_id columns, as 'hcrisis code' writes")
-    return df
-
-
 def check_codes(codings: pd.DataFrame, tree: CodeTree, source: str | Path) -> None:
     unknown = sorted(set(codings["code_id"].astype(str)) - set(tree.order))
     if unknown:
@@ -488,6 +473,7 @@ def baseline_rows(docs: list[str], cmp: Comparison, unit: str, folds: int = 5) -
     fitted on all the others and so always count as misses.
     """
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from threadpoolctl import threadpool_limits
 
     from hcrisis.coding.suggest import text_classifier
 
@@ -499,7 +485,9 @@ def baseline_rows(docs: list[str], cmp: Comparison, unit: str, folds: int = 5) -
         return []
     x = np.array([docs[i] for i in idx], dtype=object)
     pred = np.empty(len(y), dtype=object)
-    with warnings.catch_warnings():
+    # One BLAS thread: these fits are small, and multi-threaded OpenBLAS makes each
+    # ~10 times slower (same predictions).
+    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
         warnings.simplefilter("ignore")
         pred[common] = cross_val_predict(text_classifier(SEED), x[common], y[common],
                                          cv=StratifiedKFold(folds, shuffle=True, random_state=SEED))
@@ -620,45 +608,3 @@ def headline(summary: pd.DataFrame, level: str, split: str = "held-out",
              method: str = "codebook") -> pd.Series | None:
     hit = summary[(summary["level"] == level) & (summary["split"] == split) & (summary["method"] == method)]
     return None if hit.empty else hit.iloc[0]
-
-
-# ---------------------------------------------------------------- reproduce step
-@step("agreement", order=55)
-def agreement_step(ctx: Context) -> None:
-    """The codebook's coding against the author's placement of each quotation."""
-    codings = ctx.cache.get("codings")
-    codebook = ctx.study.resolve("codebook")
-    where = "5.1"
-    quantity = "codebook agreement with the author's placement of quotations (theme level, held-out half)"
-    published = "author's NVivo coding (section of each quotation)"
-    if codings is None or codebook is None or "section" not in ctx.corpus.segments.columns:
-        ctx.check(where, quantity, published, "", NOT_COMPUTABLE,
-                  "needs the coding step's codings, the study's codebook and the excerpts' section column")
-        return
-    tree = load_code_tree(codebook)
-    segments = ctx.corpus.segments
-    keep = ~segments["is_interviewer"].astype(bool).to_numpy()
-    tokens = ctx.tokens().subset(np.flatnonzero(keep))
-    segments = segments[keep].reset_index(drop=True)
-    result = compare_on_corpus(codings, section_gold(segments, tree), tree, segments, level=None,
-                               unit="segment", out=None, baseline=True,
-                               thesis_gold=True, tokens=tokens)
-    ctx.written += write_agreement(result, ctx.out / "coding")
-    row, base = headline(result.summary, "theme"), headline(result.summary, "theme", method=BASELINE)
-    ok = row["top1"] >= TARGET_TOP1 and row["kappa_top1"] >= TARGET_KAPPA
-    ctx.check(where, quantity, published, f"top-1 {row['top1']:.2f}, kappa {row['kappa_top1']:.2f}",
-              REPRODUCED if ok else DIFFERS,
-              f"target top-1 >= {TARGET_TOP1} and kappa >= {TARGET_KAPPA}" + (
-                  f"; baseline top-1 {base['top1']:.2f}, kappa {base['kappa_top1']:.2f}" if base is not None else ""))
-    sections, reused = result.about_gold["sections"], result.about_gold["reused"]
-    unmapped = sections[sections["codes"] == NONE]
-    passages = reused.groupby("passage")["same_theme"].first()
-    body = ("Each published quotation's section is the author's code; the codebook's best-scoring "
-            "code is compared with it. `read` is the half of the excerpts that may be read while "
-            "writing rules, `held-out` the other half (fixed hash of the excerpt's first 60 letters; "
-            "a quotation reused under two sections is `read` if either copy is).\n\n"
-            + table_to_markdown(result.summary)
-            + (f"\nSections mapped to no code: {', '.join(unmapped['section'])}\n" if len(unmapped) else "")
-            + (f"\nThe author quotes {len(passages)} passages more than once; {int(passages.sum())} of them are placed "
-               "under a common theme every time (`coding/agreement_reused.md`).\n" if len(passages) else ""))
-    ctx.add_section("Agreement with the author's coding", body)

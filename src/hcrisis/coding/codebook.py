@@ -79,7 +79,7 @@ try:  # Python 3.11+: the regex parser without sre_parse's deprecation warning
 except ImportError:  # pragma: no cover
     import sre_parse as _sre  # type: ignore[no-redef]
 
-UNITS = ("sentence", "turn", "paragraph")
+CODING_UNITS = ("sentence", "turn", "paragraph")
 RULE_KINDS = ("keywords", "phrases", "patterns", "near", "regex")
 # Evidence weight of one distinct matched term, by rule kind (see `score`).
 WEIGHTS = {"keywords": 1.0, "phrases": 2.0, "patterns": 2.0, "near": 2.0, "regex": 2.0}
@@ -190,7 +190,7 @@ _CODE = Field("map", keys={
     "definition": Field("str"), "when_to_use": Field("str"), "when_not_to_use": Field("str"),
     "example": Field("str"),
     "thesis_sections": _strings(),
-    "unit": Field("str", choices=UNITS),
+    "unit": Field("str", choices=CODING_UNITS),
     "min_hits": Field("int", check=_positive),
     "related": _strings(),
     "rules": _RULES,
@@ -200,7 +200,7 @@ CODEBOOK_SPEC = Field("map", keys={
     "codebook": Field("str", required=True),
     "version": Field("str"),
     "description": Field("str"),
-    "defaults": Field("map", keys={"unit": Field("str", choices=UNITS),
+    "defaults": Field("map", keys={"unit": Field("str", choices=CODING_UNITS),
                                    "min_hits": Field("int", check=_positive)}),
     "similarity": Field("map", keys={
         "weight": Field("float", required=True, check=lambda w: None if w > 0 else "weight must be above 0"),

@@ -1,17 +1,17 @@
-"""Rerun cache: hits skip steps with byte-identical outputs; any changed input is a miss."""
+"""The rerun store: hits replay steps with byte-identical outputs; any changed input is a miss."""
 
 from __future__ import annotations
 
-import importlib
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from hcrisis.study import runner as reproduce
-from hcrisis.study.cache import CACHE_DIR, Cache, cached_corpus, cached_tokens, digest
 from hcrisis.files import write_atomic
-from hcrisis.study.runner import REPRODUCED, run_reproduce
+from hcrisis.study import rerun, steptypes
+from hcrisis.study.rerun import CACHE_DIR, RerunStore as Cache, cached_corpus, cached_tokens, digest
+from hcrisis.study.runner import REPRODUCED, reproduce as run_reproduce
+from hcrisis.study.steptypes import StepType
 
 from conftest import write
 
@@ -41,31 +41,48 @@ def test_digest_is_order_free_for_dicts():
     assert digest({"a": 1, "b": 2}) == digest({"b": 2, "a": 1}) != digest({"a": 1, "b": 3})
 
 
+CALLS: list[str] = []
+EXTRA: list = []
+
+
+def count(ctx):
+    CALLS.append("count")
+    ctx.read(EXTRA[0])
+    n = len(ctx.corpus.segments) + int(EXTRA[0].read_text())
+    ctx.results["n"] = pd.DataFrame({"n": [n]})
+    ctx.wrote([write_atomic(ctx.out / "n.txt", f"{n}\n")])
+    ctx.check("x", "segments", "8", str(n), REPRODUCED)
+    ctx.add_section("Count", f"{n} segments")
+
+
+def use(ctx):
+    CALLS.append("use")
+    ctx.results["unpicklable"] = lambda: None      # so this step is never stored
+    ctx.wrote([write_atomic(ctx.out / "use.txt", f"{ctx.needs('count')['n']['n'][0]}\n")])
+
+
+def show(ctx):   # like `use`, but storable
+    CALLS.append("show")
+    ctx.wrote([write_atomic(ctx.out / "show.txt", f"{ctx.needs('count')['n']['n'][0]}\n")])
+
+
+def after(ctx):   # reads nothing of `count`
+    CALLS.append("after")
+
+
 @pytest.fixture
 def fake_steps(monkeypatch, tiny_corpus, tmp_path):
-    """Two steps: `count` (cacheable, reads an extra input) and `use`, which needs its result."""
-    calls = []
-    extra = write(tmp_path / "extra.txt", "1\n")
-
-    def count(ctx):
-        calls.append("count")
-        ctx.inputs.append(extra)
-        n = len(ctx.corpus.segments) + int(extra.read_text())
-        ctx.cache["n"] = pd.DataFrame({"n": [n]})
-        ctx.written.append(write_atomic(ctx.out / "n.txt", f"{n}\n"))
-        ctx.check("x", "segments", "8", str(n), REPRODUCED)
-        ctx.add_section("Count", f"{n} segments")
-
-    def use(ctx):
-        calls.append("use")
-        ctx.cache["unpicklable"] = lambda: None      # so this step is never cached
-        ctx.written.append(write_atomic(ctx.out / "use.txt", f"{ctx.cache['n']['n'][0]}\n"))
-
-    for module in reproduce.STEP_MODULES:   # register the real steps outside the patch
-        importlib.import_module(module)
-    monkeypatch.setattr(reproduce, "STEPS", {"count": (1, count), "use": (2, use)})
-    study = write(tmp_path / "s.yaml", f"study: t\ncorpus: {tiny_corpus}\noutputs: {tmp_path / 'out'}\n")
-    return study, calls, extra
+    """Two step types: `count` (storable, reads an extra input) and `use`, which reads its result."""
+    CALLS.clear()
+    EXTRA[:] = [write(tmp_path / "extra.txt", "1\n")]
+    types = {"count": StepType("count", f"{__name__}:count", "", writes=""),
+             "use": StepType("use", f"{__name__}:use", "", reads=("count",), writes=""),
+             "show": StepType("show", f"{__name__}:show", "", reads=("count",), writes=""),
+             "after": StepType("after", f"{__name__}:after", "", writes="")}
+    monkeypatch.setattr(steptypes, "STEP_TYPES", {**steptypes.STEP_TYPES, **types})
+    study = write(tmp_path / "s.yaml", f"study: t\ncorpus: {tiny_corpus}\noutputs: {tmp_path / 'out'}\n"
+                                       "steps:\n  - {id: count, type: count}\n  - {id: use, type: use}\n")
+    return study, CALLS, EXTRA[0]
 
 
 def _files(folder):
@@ -78,28 +95,22 @@ def test_second_run_skips_and_is_byte_identical(fake_steps, tmp_path):
     out = _files(tmp_path / "out")
     second = run_reproduce(study)
     assert calls == ["count", "use", "use"]
-    assert second.disk_cache.skipped == ["count"] and first.disk_cache.skipped == []
+    assert second.skipped == ["count"] and first.skipped == []
     assert _files(tmp_path / "out") == out
     assert (tmp_path / "out" / "use.txt").read_text() == "9\n"   # replayed result reached `use`
     assert [c.computed for c in second.checks] == ["9"]
     assert (tmp_path / CACHE_DIR / "step").is_dir()
 
 
-def test_a_rerun_step_reruns_the_steps_after_it(fake_steps, monkeypatch):
-    from hcrisis.study import cache as cache_module
-
-    study, calls, _ = fake_steps
-
-    def after(ctx):   # nothing of `count` among its inputs or code
-        calls.append("after")
-    after.__module__ = "hcrisis.errors"
-    reproduce.STEPS["after"] = (3, after)
+def test_a_rerun_step_reruns_the_steps_that_read_it(fake_steps):
+    study, calls, extra = fake_steps
+    study.write_text(study.read_text().replace("type: use}", "type: show}") + "  - {id: after, type: after}\n")
     run_reproduce(study)
-    real = cache_module.source_hash
-    # the code of `count` (this module) changes: `after` may see different results
-    monkeypatch.setattr(cache_module, "source_hash", lambda m: "new" if m == __name__ else real(m))
-    run_reproduce(study)
-    assert calls == ["count", "use", "after", "count", "use", "after"]
+    extra.write_text("2\n")   # count's own input: count reruns, and so does show, which reads it
+    second = run_reproduce(study)
+    assert calls == ["count", "show", "after", "count", "show"]
+    assert second.skipped == ["after"]
+    assert (study.parent / "out" / "show.txt").read_text() == "10\n"
 
 
 @pytest.mark.parametrize("change", ["corpus", "extra input", "output", "study", "no cache"])
@@ -113,10 +124,10 @@ def test_changes_rerun_the_step(fake_steps, tiny_corpus, tmp_path, change):
     elif change == "output":
         (tmp_path / "out" / "n.txt").write_text("tampered\n")
     elif change == "study":
-        study.write_text(study.read_text() + "title: T\n")
+        study.write_text(study.read_text() + "settings: {freq: {min_length: 2}}\n")
     ctx = run_reproduce(study, cache=change != "no cache")
     assert calls.count("count") == 2
-    assert ctx.disk_cache is None or ctx.disk_cache.skipped == []
+    assert ctx.skipped == []
     expected = {"corpus": "11\n", "extra input": "10\n"}.get(change, "9\n")
     assert (tmp_path / "out" / "n.txt").read_text() == expected
 
@@ -156,37 +167,39 @@ outputs: {tmp_path / 'out'}
 segments:
   - {{id: all, label: All, figure: "5.1"}}
 settings: {{clouds: {{width: 200, height: 120}}}}
+steps:
+  - {{id: descriptives, type: describe}}
+  - {{id: frequencies, type: frequencies}}
+  - {{id: clouds, type: clouds}}
 """)
 
 
 def test_real_steps_rerun_skips_all(tiny_corpus, tmp_path):
     study = _tiny_study(tiny_corpus, tmp_path)
-    steps = ["descriptives", "clouds"]
-    run_reproduce(study, only=steps)
+    run_reproduce(study)
     out = _files(tmp_path / "out")
-    ctx = run_reproduce(study, only=steps)
-    assert ctx.disk_cache.skipped == steps   # in step order
+    run = run_reproduce(study)
+    assert run.skipped == ["descriptives", "frequencies", "clouds"]   # in step order
     assert _files(tmp_path / "out") == out
 
 
-def test_word_counter_is_not_in_step_records_and_chapter5_reruns_without_it(tiny_corpus, tmp_path,
+def test_word_counts_are_not_in_step_records_and_a_step_reruns_without_them(tiny_corpus, tmp_path,
                                                                              monkeypatch):
     import pickle
 
-    from hcrisis.study import cache as cache_module
-
     study = _tiny_study(tiny_corpus, tmp_path)
-    steps = ["chapter5", "clouds"]
-    run_reproduce(study, only=steps)
+    run_reproduce(study)
     out = _files(tmp_path / "out")
     records = [pickle.loads(p.read_bytes()) for p in (tmp_path / CACHE_DIR / "step").glob("*.pkl")]
-    assert records and all("freq_counter" not in r.results for r in records)
-    assert any("freq" in r.results for r in records)
-    # the chapter5 code changes: clouds (which ran first) is replayed, chapter5 counts
-    # again from the cached tokens
-    real = cache_module.source_hash
-    monkeypatch.setattr(cache_module, "source_hash",
-                        lambda m: "new" if m == "hcrisis.thesis.chapter5" else real(m))
-    ctx = run_reproduce(study, only=steps)
-    assert ctx.disk_cache.skipped == ["clouds"]
-    assert _files(tmp_path / "out") == out
+    assert len(records) == 3 and all(r.results == {} for r in records)
+    # the frequencies code changes: the other steps are replayed, frequencies counts
+    # again from the stored tokens
+    real = rerun.source_hash
+    monkeypatch.setattr(rerun, "source_hash",
+                        lambda m: "new" if m == "hcrisis.study.steps.text" else real(m))
+    study.write_text(study.read_text().replace("type: clouds}", "type: clouds, settings: {segments: [all]}}"))
+    run = run_reproduce(study)
+    assert run.skipped == ["descriptives"] and run.ran == ["frequencies", "clouds"]
+    manifest = tmp_path / "out" / "manifest.json"    # records the study file's new hash
+    assert {p: b for p, b in _files(tmp_path / "out").items() if p != manifest} == \
+        {p: b for p, b in out.items() if p != manifest}
