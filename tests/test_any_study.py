@@ -160,3 +160,11 @@ def test_unknown_step_is_one_line(study):
     assert result.output == (f"Error: {study}: unknown step 'agreemnt' (name one of the study's steps: "
                              "describe, frequencies, keyness, clouds, terms, coding, matrix, cooccurrence, "
                              "agreement, published, report)\n")
+
+
+def test_a_run_without_checks_writes_no_checks_section(study):
+    out = study.parent / "outputs"
+    _reproduce(study, "--only", "clouds")      # no segment has a published figure: no check rows
+    partial = (out / "reproduction.partial.md").read_text()
+    assert "Status counts" not in partial and "Published numbers" not in partial
+    assert partial.startswith("# Reproduction report: ward-staff\n")

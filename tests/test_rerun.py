@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hcrisis.files import write_atomic
+from hcrisis.files import sha256_file, write_atomic
 from hcrisis.study import rerun, steptypes
 from hcrisis.study.rerun import CACHE_DIR, RerunStore as Cache, cached_corpus, cached_tokens, digest
-from hcrisis.study.runner import REPRODUCED, reproduce as run_reproduce
+from hcrisis.study.runner import REPRODUCED, reproduce
 from hcrisis.study.steptypes import StepType
 
 from conftest import write
@@ -91,9 +91,9 @@ def _files(folder):
 
 def test_second_run_skips_and_is_byte_identical(fake_steps, tmp_path):
     study, calls, _ = fake_steps
-    first = run_reproduce(study)
+    first = reproduce(study)
     out = _files(tmp_path / "out")
-    second = run_reproduce(study)
+    second = reproduce(study)
     assert calls == ["count", "use", "use"]
     assert second.skipped == ["count"] and first.skipped == []
     assert _files(tmp_path / "out") == out
@@ -105,9 +105,9 @@ def test_second_run_skips_and_is_byte_identical(fake_steps, tmp_path):
 def test_a_rerun_step_reruns_the_steps_that_read_it(fake_steps):
     study, calls, extra = fake_steps
     study.write_text(study.read_text().replace("type: use}", "type: show}") + "  - {id: after, type: after}\n")
-    run_reproduce(study)
+    reproduce(study)
     extra.write_text("2\n")   # count's own input: count reruns, and so does show, which reads it
-    second = run_reproduce(study)
+    second = reproduce(study)
     assert calls == ["count", "show", "after", "count", "show"]
     assert second.skipped == ["after"]
     assert (study.parent / "out" / "show.txt").read_text() == "10\n"
@@ -116,7 +116,7 @@ def test_a_rerun_step_reruns_the_steps_that_read_it(fake_steps):
 @pytest.mark.parametrize("change", ["corpus", "extra input", "output", "study", "no cache"])
 def test_changes_rerun_the_step(fake_steps, tiny_corpus, tmp_path, change):
     study, calls, extra = fake_steps
-    run_reproduce(study)
+    reproduce(study)
     if change == "corpus":
         write(tiny_corpus / "int02.txt", "Q: And leaders?\nA: Leaders need vision.\nQ: More?\nA: No.\n")
     elif change == "extra input":
@@ -125,7 +125,7 @@ def test_changes_rerun_the_step(fake_steps, tiny_corpus, tmp_path, change):
         (tmp_path / "out" / "n.txt").write_text("tampered\n")
     elif change == "study":
         study.write_text(study.read_text() + "settings: {freq: {min_length: 2}}\n")
-    ctx = run_reproduce(study, cache=change != "no cache")
+    ctx = reproduce(study, cache=change != "no cache")
     assert calls.count("count") == 2
     assert ctx.skipped == []
     expected = {"corpus": "11\n", "extra input": "10\n"}.get(change, "9\n")
@@ -176,9 +176,9 @@ steps:
 
 def test_real_steps_rerun_skips_all(tiny_corpus, tmp_path):
     study = _tiny_study(tiny_corpus, tmp_path)
-    run_reproduce(study)
+    reproduce(study)
     out = _files(tmp_path / "out")
-    run = run_reproduce(study)
+    run = reproduce(study)
     assert run.skipped == ["descriptives", "frequencies", "clouds"]   # in step order
     assert _files(tmp_path / "out") == out
 
@@ -188,7 +188,7 @@ def test_word_counts_are_not_in_step_records_and_a_step_reruns_without_them(tiny
     import pickle
 
     study = _tiny_study(tiny_corpus, tmp_path)
-    run_reproduce(study)
+    reproduce(study)
     out = _files(tmp_path / "out")
     records = [pickle.loads(p.read_bytes()) for p in (tmp_path / CACHE_DIR / "step").glob("*.pkl")]
     assert len(records) == 3 and all(r.results == {} for r in records)
@@ -198,8 +198,31 @@ def test_word_counts_are_not_in_step_records_and_a_step_reruns_without_them(tiny
     monkeypatch.setattr(rerun, "source_hash",
                         lambda m: "new" if m == "hcrisis.study.steps.text" else real(m))
     study.write_text(study.read_text().replace("type: clouds}", "type: clouds, settings: {segments: [all]}}"))
-    run = run_reproduce(study)
+    run = reproduce(study)
     assert run.skipped == ["descriptives"] and run.ran == ["frequencies", "clouds"]
     manifest = tmp_path / "out" / "manifest.json"    # records the study file's new hash
     assert {p: b for p, b in _files(tmp_path / "out").items() if p != manifest} == \
         {p: b for p, b in out.items() if p != manifest}
+
+
+def test_a_stop_word_file_is_read_beside_the_study_hashed_and_rerun(tiny_corpus, tmp_path, monkeypatch):
+    study = write(tmp_path / "project" / "s.yaml", f"""\
+study: tiny
+corpus: {tiny_corpus}
+outputs: out
+settings: {{freq: {{stop_words: stops.txt}}}}
+steps:
+  - {{id: frequencies, type: frequencies}}
+  - {{id: describe, type: describe}}
+""")
+    stops = write(tmp_path / "project" / "stops.txt", "people\n")
+    monkeypatch.chdir(tiny_corpus)            # not the study's folder: the file is found beside the study
+    reproduce(study)
+    out = tmp_path / "project" / "out"
+    assert "people" not in (out / "tables" / "freq_all.csv").read_text()
+    manifest = (out / "manifest.json").read_text()
+    assert f'"stops.txt": "{sha256_file(stops)}"' in manifest.replace("project/", "")
+    write(stops, "housing\n")
+    run = reproduce(study)
+    assert run.skipped == ["describe"] and run.ran == ["frequencies"]
+    assert "people" in (out / "tables" / "freq_all.csv").read_text()
