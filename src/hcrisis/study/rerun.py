@@ -43,7 +43,7 @@ from hcrisis.files import sha256_file, write_atomic
 CACHE_DIR = ".hcrisis-cache"
 FORMAT = 3             # bump when the record layout changes
 KEEP_TOKENS = 4        # corpora and token arrays kept (most recently used first)
-STEP_BYTES = 2 << 30   # step records kept, in bytes (a step may keep token arrays)
+STEP_BYTES = 2 << 30   # step records kept, in bytes (codings and other results can be large)
 TOKENISER_PACKAGES = ("spacy", "spacy-lookups-data", "numpy", "pandas")
 PACKAGES = ["hcrisis", "spacy", "spacy-lookups-data", "pandas", "numpy", "scikit-learn",
             "scipy", "wordcloud", "matplotlib", "pyyaml", "snowballstemmer", "threadpoolctl"]
@@ -219,7 +219,7 @@ class StepRecord:
         return all(store.file_hash(p) == h for p, h in self.written + self.inputs)
 
 
-def step_key(store: RerunStore, step, study, corpus_hashes, read_keys: list[str], module: str) -> str:
+def step_key(step, study, corpus_hashes, read_keys: list[str], module: str) -> str:
     """The key of a declared step (see the module docstring)."""
     declared = {k: study.data.get(k) for k in ("corpus", "design", "codebook", "outputs", "segments", "settings")}
     return digest(FORMAT, "step", step.id, step.type, step.settings, step.writes, declared,

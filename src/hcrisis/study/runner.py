@@ -29,8 +29,8 @@ from hcrisis.files import sha256_file, write_atomic
 from hcrisis.ingest.corpus import Corpus
 from hcrisis.study.model import StepDecl, Study, check_segment_columns, load_study
 from hcrisis.study.parallel import Workers
-from hcrisis.study.rerun import (RerunStore, StepRecord, cached_corpus, cached_tokens, digest, open_store,
-                                 package_versions, step_key)
+from hcrisis.study.rerun import (STEP_BYTES, RerunStore, StepRecord, cached_corpus, cached_tokens, digest,
+                                 open_store, package_versions, step_key)
 from hcrisis.study.steptypes import StepType, step_type
 
 REPRODUCED = "reproduced"
@@ -251,7 +251,7 @@ def run_step(run: Run, planned: PlannedStep, corpus_hashes: list, keys: dict[str
     keys: its key and the hashes of the files it read (a changed input file reruns the
     step, whose results then differ for its readers too)."""
     d = planned.decl
-    key = step_key(run.store, d, run.study, corpus_hashes, [keys.get(r, "") for r in planned.reads.values()],
+    key = step_key(d, run.study, corpus_hashes, [keys.get(r, "") for r in planned.reads.values()],
                    planned.type.module) if run.store else ""
     if run.store is not None:
         record = run.store.load("step", key)
@@ -278,7 +278,7 @@ def run_step(run: Run, planned: PlannedStep, corpus_hashes: list, keys: dict[str
             return
         run.store.forget(written + later)
         run.store.store("step", key, StepRecord(checks, sections, run.store.hashed(written + later),
-                                                inputs, ctx.results))
+                                                inputs, ctx.results), keep_bytes=STEP_BYTES)
 
     if ctx.deferred is None:
         record([])
