@@ -52,6 +52,7 @@ from hcrisis.study.runner import DIFFERS, NOT_COMPUTABLE, REPRODUCED, Context, s
 from hcrisis.tables import table_to_markdown, write_table
 
 if TYPE_CHECKING:
+    from hcrisis.coding.spans import SpanAgreement
     from hcrisis.ingest.corpus import Corpus
 
 NONE = "(none)"
@@ -158,7 +159,7 @@ def load_code_tree(path: str | Path) -> CodeTree:
     """The code hierarchy of a codebook, validated by `hcrisis.coding.codebook`."""
     from hcrisis.coding.codebook import load_codebook
 
-    cb = load_codebook(path)
+    cb = load_codebook(path, require_rules=False)     # only the tree is compared
     return CodeTree(Path(path), [c.id for c in cb.codes], {c.id: c.parent for c in cb.codes},
                     {c.id: [normalise_section(s) for s in c.data.get("thesis_sections", [])] for c in cb.codes},
                     {c.id: c.label for c in cb.codes})
@@ -186,8 +187,10 @@ def load_codings(path: str | Path) -> pd.DataFrame:
     """A codings CSV with at least segment_id and code_id."""
     from hcrisis.ingest.corpus import read_csv_table
 
-    p = Path(path)
-    df = read_csv_table(p)
+    return checked_codings(read_csv_table(Path(path)), path)
+
+
+def checked_codings(df: pd.DataFrame, p: str | Path) -> pd.DataFrame:
     missing = [c for c in ("segment_id", "code_id") if c not in df.columns]
     if missing:
         raise InputError(f"codings table lacks column(s) {', '.join(missing)}", path=p,
@@ -525,6 +528,7 @@ class Agreement:
     per_code: dict[str, pd.DataFrame]
     confusion: pd.DataFrame
     about_gold: dict[str, pd.DataFrame]    # `GOLD_TABLES` describing the gold coding
+    spans: SpanAgreement | None = None     # against a gold of spans (`hcrisis.coding.spans`)
 
 
 def agreement(pred: pd.DataFrame, gold: pd.DataFrame, tree: CodeTree, *, units: list[str],
@@ -561,24 +565,31 @@ def run_agree(codings_path: str | Path, gold: str, *, corpus: str | Path | Corpu
               level: str | None = None, unit: str = "segment", out: str | Path | None = None,
               baseline: bool = True) -> Agreement:
     """The `hcrisis agree` command: load, compare, write."""
+    from hcrisis.coding.spans import coding_spans, load_any_codings, span_agreement, write_span_agreement
     from hcrisis.ingest.corpus import as_corpus
 
     tree = load_code_tree(codebook)
-    pred = load_codings(codings_path)
+    c = as_corpus(corpus) if corpus is not None else None
+    pred, pred_spans = load_any_codings(codings_path, c)
     check_codes(pred, tree, codings_path)
-    segments = None
-    if corpus is not None:
-        c = as_corpus(corpus)
+    segments, gold_spans = None, None
+    if c is not None:
         segments = c.segments[~c.segments["is_interviewer"].astype(bool)].reset_index(drop=True)
     if gold == "thesis-sections":
         if segments is None:
             raise InputError("--gold thesis-sections needs the excerpt corpus", fix="pass --corpus DIR")
         gold_df = section_gold(segments, tree)
     else:
-        gold_df = load_codings(gold)
+        gold_df, gold_spans = load_any_codings(gold, c)
         check_codes(gold_df, tree, gold)
-    return compare_on_corpus(pred, gold_df, tree, segments, level=level, unit=unit, out=out,
-                             baseline=baseline, thesis_gold=gold == "thesis-sections")
+    result = compare_on_corpus(pred, gold_df, tree, segments, level=level, unit=unit, out=out,
+                               baseline=baseline, thesis_gold=gold == "thesis-sections")
+    if gold_spans is not None:     # a gold placed in the text: agreement on characters too
+        pred_spans = coding_spans(pred, c, where=codings_path) if pred_spans is None else pred_spans
+        result.spans = span_agreement(pred_spans, gold_spans, c, tree, [level] if level else list(LEVELS))
+        if out is not None:
+            write_span_agreement(result.spans, out)
+    return result
 
 
 def compare_on_corpus(pred: pd.DataFrame, gold: pd.DataFrame, tree: CodeTree, segments: pd.DataFrame | None,
