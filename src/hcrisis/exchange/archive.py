@@ -17,6 +17,7 @@ get in.
 
 from __future__ import annotations
 
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -28,6 +29,8 @@ MAX_MEMBER_BYTES = 50 * 1024 * 1024         # the transcript readers' limit
 MAX_TOTAL_BYTES = 2 * 1024 * 1024 * 1024    # REFI-QDA's own limit for one internal file
 MAX_RATIO = 100                             # text deflates ~3-10x; bombs ~1000x
 RATIO_FLOOR = 1024 * 1024                   # small members may compress oddly well
+_DTD = re.compile(rb"<!(DOCTYPE|ENTITY)")
+_DTD_FIX = "refusing it (entity expansion and external entities are unsafe); export the file again from your QDA tool"
 _BOMB_FIX = "this is not a project a QDA tool writes (possible zip bomb); re-export it"
 
 
@@ -109,6 +112,9 @@ def parse_xml(data: bytes, where: str | Path):
     """The root element of untrusted XML, parsed with entities, DTDs and the network off."""
     from lxml import etree
 
+    if _DTD.search(data.replace(b"\x00", b"")):     # before parsing: lxml stops at an entity it may not load
+        raise InputError("XML declares a DTD or entities, which REFI-QDA files never do", path=where,
+                         fix=_DTD_FIX)
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                              dtd_validation=False, huge_tree=False, remove_comments=True,
                              remove_pis=True)
@@ -116,12 +122,12 @@ def parse_xml(data: bytes, where: str | Path):
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
         line = getattr(exc, "lineno", None)
-        raise InputError(f"not well-formed XML: {exc.msg}", path=where, line=line,
+        msg = re.sub(r"(, line \d+, column \d+)+$", "", str(exc.msg))
+        raise InputError(f"not well-formed XML: {msg}", path=where, line=line,
                          fix="export the file again from your QDA tool") from None
     if root.getroottree().docinfo.doctype or _has_entities(root):
         raise InputError("XML declares a DTD or entities, which REFI-QDA files never do", path=where,
-                         fix="refusing it (entity expansion and external entities are unsafe); "
-                             "export the file again from your QDA tool")
+                         fix=_DTD_FIX)
     return root
 
 
