@@ -19,6 +19,7 @@ Format (every key except `codebook`, `codes`, and each code's `id`/`label` is op
         unit: sentence                          # overrides defaults.unit
         min_hits: 2                             # overrides defaults.min_hits
         related: [housing_values]               # other code ids
+        refi_guid: 0f8fad5b-d9cb-469f-a165-70867728950e   # its GUID in a QDA tool (hcrisis.exchange)
         rules:
           keywords: [tenant, "manag*"]          # one word each, lemma-matched; `x*` = prefix
           phrases: ["social purpose"]           # case-insensitive token sequences

@@ -20,7 +20,8 @@ Against a span gold, `hcrisis agree` reports:
 - the disagreements: each maximal run of characters coded by one side only
   (`missed`: gold only, `extra`: predicted only), with its segment and its
   text (whitespace collapsed, identifiers shown by kind, at most
-  `MAX_TEXT` characters), so the rules can be fixed.
+  `MAX_TEXT` characters), so the rules can be fixed; runs of whitespace
+  alone (between two sentences) count but are not listed.
 """
 
 from __future__ import annotations
@@ -270,6 +271,8 @@ def disagreement_table(runs: list[tuple], corpus: Corpus) -> pd.DataFrame:
         if sid not in found:
             found[sid] = scanner.find(text)
         shown, _ = hide_identifiers(text, s - off, min(e - off, len(text)), found[sid])
+        if not shown:      # spaces between sentences: counted, but nothing to fix a rule by
+            continue
         rows.append((level, code, kind, src, sid, s, e,
                      shown if len(shown) <= MAX_TEXT else shown[:MAX_TEXT - 1] + "…"))
     return pd.DataFrame(rows, columns=DISAGREEMENT_COLUMNS)

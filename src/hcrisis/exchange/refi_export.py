@@ -222,15 +222,19 @@ def write_zip(out: str | Path, members: list[tuple[str, bytes]]) -> Path:
 
 
 def export_qdpx(corpus: str | Path | Corpus, out: str | Path, *, codings: str | Path | pd.DataFrame | None = None,
-                codebook: str | Path | None = None, coder: str = "hcrisis", positions: str = "codepoints",
-                allow_identifiers: bool = False) -> Exported:
-    """Write the corpus (with the codebook and codings, if given) as a REFI-QDA project."""
+                codebook: str | Path | Codebook | None = None, coder: str = "hcrisis",
+                positions: str = "codepoints", allow_identifiers: bool = False) -> Exported:
+    """Write the corpus (with the codebook and codings, if given) as a REFI-QDA project.
+
+    `codings`: a CSV or the frame of `hcrisis.coding.apply.apply_codebook`; `corpus` and
+    `codebook` may be loaded already (a study's coding step passes its own)."""
     from hcrisis.ingest.privacy import guard_export
 
     if positions not in MODES:
         raise InputError(f"unknown positions '{positions}'", fix="use --positions codepoints or --positions utf16")
     c = as_corpus(corpus)
-    book = load_codebook(codebook, require_rules=False) if codebook is not None else None
+    book = codebook if isinstance(codebook, Codebook) or codebook is None else load_codebook(
+        codebook, require_rules=False)
     spans = pd.DataFrame(columns=["source_id", "code_id", "start", "end", "coder"])
     if codings is not None:
         if book is None:
