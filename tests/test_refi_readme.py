@@ -57,3 +57,16 @@ def test_readme_loop(tmp_path, monkeypatch):
     codings = len(pd.read_csv("coded/codings.csv"))
     assert reader_counts(tmp_path / "review.qdpx", tmp_path) == {"pyrefiqda": (2, 6, codings),
                                                                   "qdapy": (2, 6, codings)}
+
+
+@pytest.mark.parametrize("command", [("import", "qdpx"), ("import", "qdc"), ("export", "qdc")], ids=" ".join)
+def test_help_examples_run(command, tmp_path, monkeypatch):
+    """The runnable `--help` examples of the exchange commands (export qdpx's needs reproduce's codings)."""
+    shutil.copytree(EXAMPLE, tmp_path / "examples" / "qda")
+    shutil.copytree(ROOT / "codebooks", tmp_path / "codebooks")
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    help_text = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "300"}).output
+    example = re.search(r"Example: (hcrisis .*)", help_text).group(1).strip()
+    r = runner.invoke(app, shlex.split(example)[1:])
+    assert r.exit_code == 0, (example, r.output)
