@@ -8,6 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from hcrisis.cli import app
@@ -271,3 +273,40 @@ def test_output_folder_must_be_new(messy, tmp_path):
     assert r.output == (f"Error: {tmp_path / 'o'}: output folder exists and is not empty (choose a new folder "
                         "for the imported project)\n")
     assert [p.name for p in (tmp_path / "o").iterdir()] == ["keep.txt"]
+
+
+# ---------------------------------------------------------------- property
+def _raw_offset(text: str, offset: int, crlf: bool) -> int:
+    """An offset into `text` counted in its stored form (CRLF for LF when `crlf`)."""
+    return offset + (text[:offset].count("\n") if crlf else 0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.text(st.sampled_from(list("ab é\n") + ["😀", "🏠"]), min_size=1, max_size=40).filter(
+           lambda t: any(c.isalpha() for c in t)),
+       st.booleans(), st.booleans(), st.sampled_from(["codepoints", "utf16"]), st.data())
+def test_import_places_any_selection(text, bom, crlf, mode, data):
+    """Whatever the text (emoji, accents), BOM, line ends and position convention, a selection
+    comes back as the same characters of the document hcrisis reads."""
+    import tempfile
+
+    from hcrisis.exchange.positions import to_units
+    from hcrisis.ingest.corpus import load_corpus
+
+    a = data.draw(st.integers(0, len(text) - 1))
+    b = data.draw(st.integers(a + 1, len(text)))
+    stored = text.replace("\n", "\r\n") if crlf else text
+    start, end = to_units([_raw_offset(text, a, crlf), _raw_offset(text, b, crlf)], stored, mode)
+    qde = (f'<Project {NS} name="p"><CodeBook><Codes><Code guid="0A0A0A0A-0000-4000-8000-000000000001" name="A" '
+           f'isCodable="true"/></Codes></CodeBook><Sources><TextSource guid="0A0A0A0A-0000-4000-8000-000000000002" '
+           f'name="s" plainTextPath="internal://s.txt"><PlainTextSelection guid="0A0A0A0A-0000-4000-8000-000000000003" '
+           f'startPosition="{start}" endPosition="{end}"><Coding guid="0A0A0A0A-0000-4000-8000-000000000004">'
+           '<CodeRef targetGUID="0A0A0A0A-0000-4000-8000-000000000001"/></Coding></PlainTextSelection></TextSource>'
+           "</Sources></Project>")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = make_qdpx(Path(tmp) / "p.qdpx", qde, {"sources/s.txt": ("\ufeff" if bom else "") + stored})
+        done = import_qdpx(path, Path(tmp) / "o", positions=mode)
+        codings = pd.read_csv(Path(tmp) / "o" / "codings.csv", dtype=str, keep_default_na=False)
+        document = load_corpus(Path(tmp) / "o").transcripts["s"].text
+    assert document == text and done.codings == 1
+    assert codings[["start", "end", "text"]].values.tolist() == [[str(a), str(b), text[a:b]]]

@@ -62,6 +62,19 @@ def test_span_gold(span_case):
     assert per_code[["code_id", "gold_n", "pred_n", "tp"]].values.tolist() == [["x", 1, 1, 1], ["y", 1, 1, 1]]
 
 
+def test_span_gold_by_sentence(span_case):
+    """With --unit sentence a gold span codes the sentences it overlaps, not its whole segment."""
+    write(span_case / "c" / "d1.txt", "Q: Why?\nA: One two. Three four.\n")
+    write(span_case / "gold.csv", "document_id,code_id,start,end\nd1,x,20,25\n")      # 'Three'
+    write(span_case / "pred.csv", "segment_id,code_id,start,end\nd1:0001,x,0,8\n")    # 'One two.'
+    r = runner.invoke(app, ["agree", str(span_case / "pred.csv"), "--gold", str(span_case / "gold.csv"),
+                            "--corpus", str(span_case / "c"), "--codebook", str(span_case / "cb.yaml"),
+                            "--level", "code", "--unit", "sentence", "--out", str(span_case / "o")])
+    assert r.exit_code == 0, r.output
+    per_code = pd.read_csv(span_case / "o" / "agreement_codes.csv")
+    assert per_code[["code_id", "gold_n", "pred_n", "tp"]].values.tolist() == [["x", 1, 1, 0]]
+
+
 def test_span_kappa_cross_checked(span_case):
     """The same kappas from character arrays, by hcrisis's Cohen's kappa and by scikit-learn's."""
     from sklearn.metrics import cohen_kappa_score

@@ -128,13 +128,18 @@ def _ints(col: pd.Series, where) -> pd.Series:
 
 
 def span_segments(spans: pd.DataFrame, corpus: Corpus) -> pd.DataFrame:
-    """Segment-level codings (segment_id, code_id): a segment is coded when a span overlaps it."""
+    """Segment codings (segment_id, code_id, start, end) of spans: a segment is coded when a span
+    overlaps it, start/end the overlap in the segment's text (as `hcrisis code` writes them, so
+    `--unit sentence` codes the sentences the span overlaps)."""
     sources = segment_sources(corpus)
     sources = sources[~sources["is_interviewer"]]
     pairs = spans.merge(sources, on="source_id")
-    hit = (pairs["start"] < pairs["offset"] + pairs["length"]) & (pairs["end"] > pairs["offset"])
-    out = pairs.loc[hit, ["segment_id", "code_id"]].drop_duplicates()
-    return out.sort_values(["segment_id", "code_id"], kind="mergesort").reset_index(drop=True)
+    seg_end = pairs["offset"] + pairs["length"]
+    pairs = pairs[(pairs["start"] < seg_end) & (pairs["end"] > pairs["offset"])]
+    out = pd.DataFrame({"segment_id": pairs["segment_id"], "code_id": pairs["code_id"],
+                        "start": np.maximum(pairs["start"], pairs["offset"]) - pairs["offset"],
+                        "end": np.minimum(pairs["end"], seg_end[pairs.index]) - pairs["offset"]})
+    return out.sort_values(["segment_id", "start", "end", "code_id"], kind="mergesort").reset_index(drop=True)
 
 
 # ---------------------------------------------------------------- intervals
