@@ -14,6 +14,7 @@ from hcrisis.cli import app
 from hcrisis.exchange.refi import guid
 from hcrisis.exchange.refi_export import export_qdc, export_qdpx
 from hcrisis.exchange.refi_import import import_qdc, import_qdpx
+from conftest import ROOT
 from refi_fixtures import assert_valid, mini_corpus, project_qde, reader_counts
 
 runner = CliRunner()
@@ -81,6 +82,8 @@ def test_same_inputs_same_bytes(mini, tmp_path):
     a = _export(mini, tmp_path / "a.qdpx").read_bytes()
     b = _export(mini, tmp_path / "b.qdpx").read_bytes()
     assert a == b
+    golden = ROOT / "tests" / "golden" / "refi_mini_utf16.qde"      # uuid5 GUIDs, no dates: stable bytes
+    assert project_qde(_export(mini, tmp_path / "c.qdpx", "utf16")) == golden.read_bytes()
 
 
 def test_project_for_hand_coding(mini, tmp_path):
@@ -170,8 +173,6 @@ def test_thesis_export_readers_and_import(tmp_path):
     """The thesis coding as `reproduce` exports it: valid, read alike, imported back unchanged."""
     from hcrisis.coding.apply import CODING_COLUMNS, apply_codebook
     from hcrisis.ingest.corpus import load_corpus
-
-    from conftest import ROOT
 
     corpus = load_corpus(ROOT / "corpora" / "thesis-excerpts")
     codebook = ROOT / "codebooks" / "thesis.yaml"
