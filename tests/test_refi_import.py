@@ -164,6 +164,18 @@ def test_missing_text_file(tmp_path):
     assert "read 2 source(s), 4 code(s), 3 coding(s)" in r.output
 
 
+def test_missing_text_of_an_uncoded_source_is_listed(tmp_path):
+    qde = MESSY.replace('<PlainTextSelection guid="22222222', '<Unknown guid="22222222').replace(
+        "</PlainTextSelection>\n  </TextSource>\n  <PDFSource", "</Unknown>\n  </TextSource>\n  <PDFSource")
+    qde = qde.replace('<Coding guid="22222222-0000-4000-8000-000000000101" creatingUser="AAAAAAAA-0000-4000-8000-'
+                      '000000000001"><CodeRef targetGUID="BBBBBBBB-0000-4000-8000-000000000004"/></Coding>', "")
+    files = {k: v for k, v in MESSY_FILES.items() if k != "Sources/e2.txt"}
+    r = runner.invoke(app, ["import", "qdpx", str(make_qdpx(tmp_path / "m.qdpx", qde, files)), "--out",
+                            str(tmp_path / "o")])
+    assert r.exit_code == 0, r.output
+    assert "skipped: text source 'Focus group': text file 'internal://e2.txt' missing from the archive\n" in r.output
+
+
 def test_older_codebook_namespace(tmp_path):
     qdc = tmp_path / "old.qdc"
     qdc.write_text('<?xml version="1.0"?><CodeBook xmlns="urn:QDA-XML:codebook:0:4"><Codes>'

@@ -24,7 +24,8 @@ ends beyond its text in code points but within it in UTF-16 units (NVivo),
 or `positions` says which; the choice and why are reported. PDF sources are
 read through their plain-text representation; pictures, audio, video and
 PDFs without one are skipped, each listed with its kind and the codings it
-held; zero-length selections are skipped and counted. A coded source whose
+held; zero-length selections are skipped and counted; so is a source
+whose text file is missing when nothing in it is coded. A coded source whose
 text file is missing, a selection outside its text or a coding of an
 unknown code stops the import with a one-line error, or with `skip_bad` is
 skipped and listed. Nothing is written unless the whole import succeeds
@@ -280,6 +281,10 @@ class _Reader:
         ref = el.get("plainTextPath") or ""
         member = self.member(ref)
         shown = _q(name, el)
+        if member is None and not _codings_in([el]):      # nothing coded in it: listed, no error
+            self.skipped.append(Skipped("text source", shown, f"text file '{ref or '(none)'}' missing from "
+                                        "the archive"))
+            return None
         if member is None:
             self.bad(InputError(f"text source {shown}: its text file '{ref or '(none)'}' is missing from the "
                                 "archive", path=self.where,
