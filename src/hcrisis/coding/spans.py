@@ -15,8 +15,9 @@ Against a span gold, `hcrisis agree` reports:
 - at span level, per code, the characters each side coded, those both
   coded, precision = both / predicted, recall = both / gold, F1 and Cohen's
   kappa over every character of the coded text (the non-interviewer
-  segments; spans are clipped to them), the measure of NVivo's Coding
-  Comparison query, pooled over sources;
+  segments; spans are clipped to them): the character-level kappa of
+  NVivo's Coding Comparison query, which NVivo gives per source, pooled
+  here over all sources;
 - the disagreements: each maximal run of characters coded by one side only
   (`missed`: gold only, `extra`: predicted only), with its segment and its
   text (whitespace collapsed, identifiers shown by kind, at most
