@@ -86,6 +86,13 @@ def test_same_inputs_same_bytes(mini, tmp_path):
     assert project_qde(_export(mini, tmp_path / "c.qdpx", "utf16")) == golden.read_bytes()
 
 
+def test_control_characters_are_left_out_of_the_xml(mini, tmp_path):
+    book = (mini / "codebook.yaml").read_text().replace("Tenants and staff as people.", '"Tenants\\x0b and staff."')
+    (mini / "codebook.yaml").write_text(book)
+    export_qdpx(mini, tmp_path / "p.qdpx", codebook=mini / "codebook.yaml")
+    assert b"<Description>Tenants and staff." in project_qde(tmp_path / "p.qdpx")
+
+
 def test_project_for_hand_coding(mini, tmp_path):
     out = tmp_path / "blank.qdpx"
     done = export_qdpx(mini, out, codebook=mini / "codebook.yaml")

@@ -23,6 +23,7 @@ NVivo's).
 
 from __future__ import annotations
 
+import re
 import zipfile
 from itertools import groupby
 from dataclasses import dataclass
@@ -88,15 +89,21 @@ def read_codings(codings: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, str 
 
 
 # ---------------------------------------------------------------- XML
+# Characters XML 1.0 cannot hold (C0 controls but tab, LF, CR): dropped from names and values,
+# which lxml would otherwise refuse.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _el(parent, tag: str, ns: str, **attrs):
     from lxml import etree
 
-    return etree.SubElement(parent, f"{{{ns}}}{tag}", {k: v for k, v in attrs.items() if v is not None})
+    return etree.SubElement(parent, f"{{{ns}}}{tag}",
+                            {k: _NOT_XML.sub("", v) for k, v in attrs.items() if v is not None})
 
 
 def _text_el(parent, tag: str, ns: str, text: str | None) -> None:
     if text:
-        _el(parent, tag, ns).text = text
+        _el(parent, tag, ns).text = _NOT_XML.sub("", text)
 
 
 def code_guid(code) -> str:
@@ -161,7 +168,7 @@ def _variable_values(parent, values: dict[str, str], ns: str) -> None:
     for name, value in values.items():
         vv = _el(parent, "VariableValue", ns)
         _el(vv, "VariableRef", ns, targetGUID=guid("variable", name))
-        _el(vv, "TextValue", ns).text = value
+        _text_el(vv, "TextValue", ns, value)
 
 
 def _cases(corpus: Corpus, sources: list[Source]) -> list[tuple[str, dict[str, str], list[str]]]:
