@@ -1,7 +1,9 @@
 """`hcrisis agree`: agreement between two codings of the same corpus.
 
 One coding is usually the codebook's output (`hcrisis code`), the other a
-gold coding: a codings CSV (segment_id, code_id) or the author's own
+gold coding: a codings CSV (segment_id, code_id; or document_id, code_id,
+start, end placed in the text, compared by character too:
+`hcrisis.coding.spans`) or the author's own
 placement of each published quotation (`--gold thesis-sections`: the
 excerpt corpus's `section` column mapped to the codes whose
 `thesis_sections` list it).
