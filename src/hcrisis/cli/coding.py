@@ -17,8 +17,10 @@ app.add_typer(codebook_app, name="codebook")
 
 @app.command()
 def agree(
-    codings: Path = typer.Argument(..., help="Codings CSV (segment_id, code_id[, score, primary])."),
-    gold: str = typer.Option(..., "--gold", help="Gold codings CSV, or 'thesis-sections' for the "
+    codings: Path = typer.Argument(..., help="Codings CSV (segment_id, code_id[, score, primary]; or "
+                                   "document_id, code_id, start, end from hcrisis import qdpx)."),
+    gold: str = typer.Option(..., "--gold", help="Gold codings CSV (either kind; spans are also compared "
+                                                 "by character), or 'thesis-sections' for the "
                                                  "excerpt corpus's own section column."),
     corpus: Optional[Path] = typer.Option(None, "--corpus", help="Corpus folder (needed for "
                                           "thesis-sections, sentences and the baseline)."),
@@ -44,6 +46,11 @@ def agree(
     print_table(result.summary[["level", "split", "method", "gold_units", "top1", "recall",
                                 "codes_per_unit", "kappa_top1", "alpha_top1", "alpha_binary"]],
                 title=f"agreement ({unit}s)")
+    if result.spans is not None:
+        print_table(result.spans.per_code[["level", "code_id", "gold_chars", "pred_chars", "both_chars",
+                                           "precision", "recall", "f1", "kappa"]], title="agreement (characters)")
+        typer.echo(f"{len(result.spans.disagreements)} disagreement(s) with their text: "
+                   f"{out / 'agreement_disagreements.csv'}")
     typer.echo(f"wrote agreement tables to {out}")
 
 

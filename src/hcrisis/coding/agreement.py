@@ -1,7 +1,9 @@
 """`hcrisis agree`: agreement between two codings of the same corpus.
 
 One coding is usually the codebook's output (`hcrisis code`), the other a
-gold coding: a codings CSV (segment_id, code_id) or the author's own
+gold coding: a codings CSV (segment_id, code_id; or document_id, code_id,
+start, end placed in the text, compared by character too:
+`hcrisis.coding.spans`) or the author's own
 placement of each published quotation (`--gold thesis-sections`: the
 excerpt corpus's `section` column mapped to the codes whose
 `thesis_sections` list it).
@@ -40,18 +42,19 @@ from __future__ import annotations
 import hashlib
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Hashable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from hcrisis.coding.codings import load_codings
+from hcrisis.coding.codetree import CodeTree, load_code_tree, normalise_section
 from hcrisis.errors import InputError
 from hcrisis.tables import write_table
 
 if TYPE_CHECKING:
+    from hcrisis.coding.spans import SpanAgreement
     from hcrisis.ingest.corpus import Corpus
 
 NONE = "(none)"
@@ -127,46 +130,6 @@ def binary_scores(gold: np.ndarray, pred: np.ndarray) -> dict[str, float]:
 
 
 # ---------------------------------------------------------------- code tree
-@dataclass
-class CodeTree:
-    """What agreement needs of a codebook: ids in order, parents, sections."""
-
-    path: Path
-    order: list[str]
-    parent: dict[str, str | None]
-    sections: dict[str, list[str]]
-    labels: dict[str, str] = field(default_factory=dict)
-
-    def theme(self, code: str) -> str:
-        while self.parent[code] is not None:
-            code = self.parent[code]
-        return code
-
-    def depth(self, code: str) -> int:
-        return 0 if self.parent[code] is None else 1 + self.depth(self.parent[code])
-
-    def at_level(self, code: str, level: str) -> str:
-        return self.theme(code) if level == "theme" else code
-
-    def rank(self, code: str) -> int:
-        return self.order.index(code)
-
-
-def load_code_tree(path: str | Path) -> CodeTree:
-    """The code hierarchy of a codebook, validated by `hcrisis.coding.codebook`."""
-    from hcrisis.coding.codebook import load_codebook
-
-    cb = load_codebook(path)
-    return CodeTree(Path(path), [c.id for c in cb.codes], {c.id: c.parent for c in cb.codes},
-                    {c.id: [normalise_section(s) for s in c.data.get("thesis_sections", [])] for c in cb.codes},
-                    {c.id: c.label for c in cb.codes})
-
-
-def normalise_section(value: object) -> str:
-    """'5. 2' -> '5.2', '8.' -> '8': the thesis writes some numbers with spaces."""
-    return re.sub(r"\s+", "", str(value)).strip(".")
-
-
 def section_codes(section: str, tree: CodeTree) -> list[str]:
     """The codes an excerpt's section implies (see the module docstring)."""
     parts = normalise_section(section).split(".")
@@ -513,6 +476,7 @@ class Agreement:
     per_code: dict[str, pd.DataFrame]
     confusion: pd.DataFrame
     about_gold: dict[str, pd.DataFrame]    # `GOLD_TABLES` describing the gold coding
+    spans: SpanAgreement | None = None     # against a gold of spans (`hcrisis.coding.spans`)
 
 
 def agreement(pred: pd.DataFrame, gold: pd.DataFrame, tree: CodeTree, *, units: list[str],
@@ -549,24 +513,31 @@ def run_agree(codings_path: str | Path, gold: str, *, corpus: str | Path | Corpu
               level: str | None = None, unit: str = "segment", out: str | Path | None = None,
               baseline: bool = True) -> Agreement:
     """The `hcrisis agree` command: load, compare, write."""
+    from hcrisis.coding.spans import coding_spans, load_any_codings, span_agreement, write_span_agreement
     from hcrisis.ingest.corpus import as_corpus
 
     tree = load_code_tree(codebook)
-    pred = load_codings(codings_path)
+    c = as_corpus(corpus) if corpus is not None else None
+    pred, pred_spans = load_any_codings(codings_path, c)
     check_codes(pred, tree, codings_path)
-    segments = None
-    if corpus is not None:
-        c = as_corpus(corpus)
+    segments, gold_spans = None, None
+    if c is not None:
         segments = c.segments[~c.segments["is_interviewer"].astype(bool)].reset_index(drop=True)
     if gold == "thesis-sections":
         if segments is None:
             raise InputError("--gold thesis-sections needs the excerpt corpus", fix="pass --corpus DIR")
         gold_df = section_gold(segments, tree)
     else:
-        gold_df = load_codings(gold)
+        gold_df, gold_spans = load_any_codings(gold, c)
         check_codes(gold_df, tree, gold)
-    return compare_on_corpus(pred, gold_df, tree, segments, level=level, unit=unit, out=out,
-                             baseline=baseline, thesis_gold=gold == "thesis-sections")
+    result = compare_on_corpus(pred, gold_df, tree, segments, level=level, unit=unit, out=out,
+                               baseline=baseline, thesis_gold=gold == "thesis-sections")
+    if gold_spans is not None:     # a gold placed in the text: agreement on characters too
+        pred_spans = coding_spans(pred, c, where=codings_path) if pred_spans is None else pred_spans
+        result.spans = span_agreement(pred_spans, gold_spans, c, tree, [level] if level else list(LEVELS))
+        if out is not None:
+            write_span_agreement(result.spans, out)
+    return result
 
 
 def compare_on_corpus(pred: pd.DataFrame, gold: pd.DataFrame, tree: CodeTree, segments: pd.DataFrame | None,

@@ -61,6 +61,8 @@ STEP_TYPES = {t.name: t for t in [
              reads=("coding",), writes="coding"),
     StepType("agreement", f"{_GENERIC}.coding:agreement", "the coding against a gold codings CSV "
              "(`gold`)", reads=("coding",), writes="coding"),
+    StepType("qdpx", f"{_GENERIC}.exchange:qdpx", "the corpus with the coding as a REFI-QDA project "
+             "(<study>.qdpx) for NVivo, ATLAS.ti, MAXQDA and QualCoder", reads=("coding",), writes="coding"),
     StepType("checks", f"{_GENERIC}.checks:checks", "declared published numbers and claims "
              "(`checks`, or a `file` holding them) checked against the corpus"),
     StepType("report", f"{_GENERIC}.report:report", "reproduction.md: every check and the steps' "

@@ -93,7 +93,8 @@ def compare_with(ctx: StepContext, gold, thesis_gold: bool = False):
 
 def agreement(ctx: StepContext) -> None:
     """The coding against a gold codings CSV (`gold`, relative to the study file)."""
-    from hcrisis.coding.agreement import check_codes, load_code_tree, load_codings
+    from hcrisis.coding.agreement import check_codes, load_code_tree
+    from hcrisis.coding.codings import load_codings
 
     if "gold" not in ctx.settings:
         raise InputError(f"step '{ctx.step.id}' needs `gold`", path=ctx.study.path,
