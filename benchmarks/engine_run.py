@@ -38,7 +38,7 @@ def main(argv: list[str]) -> int:
             table, seg, settings = freq_table(corpus, None, corpus, None, engine=engine)
             write_frequencies(table, out, seg, settings)
         else:
-            from hcrisis.coding.apply import run_code
+            from hcrisis.engine.stages import run_code
             run_code(corpus, Path(__file__).resolve().parents[1] / "codebooks" / "thesis.yaml", out, engine=engine,
                      allow_identifiers=True)
         workers_use = list(engine.client.run(usage).values()) if engine.name == "dask" else []

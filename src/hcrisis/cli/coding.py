@@ -92,7 +92,7 @@ def code(
 
     Example: hcrisis code corpora/thesis-excerpts --codebook codebooks/thesis.yaml
     """
-    from hcrisis.coding.apply import run_code
+    from hcrisis.engine.stages import run_code
     from hcrisis.engine import open_engine
     from hcrisis.errors import InputError
 

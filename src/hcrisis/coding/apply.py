@@ -47,9 +47,8 @@ unit once):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -59,9 +58,6 @@ from hcrisis.coding.matcher import compile_codebook
 from hcrisis.files import atomic_path, write_atomic
 from hcrisis.coding.similarity import score_by_description
 from hcrisis.tables import write_table
-
-if TYPE_CHECKING:
-    from hcrisis.ingest.corpus import Corpus
 
 CODING_COLUMNS = ["segment_id", "code_id", "code_path", "theme_id", "unit", "start", "end",
                   "matched_terms", "hits", "score", "similarity", "primary"]
@@ -306,30 +302,6 @@ def write_matrices(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataF
         written += write_table(mat, Path(out) / f"matrix_{attribute}", title=f"Matrix coding: codes by {attribute}")
         written += figures(mat, codebook, attribute, Path(out))
     return written
-
-
-@dataclass
-class CodeRun:
-    codebook: Codebook
-    codings: pd.DataFrame
-    segments: int
-    written: list[Path]
-
-
-def run_code(corpus: str | Path | Corpus, codebook: str | Path, out: str | Path, *,
-             allow_identifiers: bool = False, engine=None) -> CodeRun:
-    """`hcrisis code`: load, code partition by partition (`hcrisis.engine`), check the
-    quotations, write every output."""
-    from hcrisis.engine.stages import code_corpus
-    from hcrisis.ingest.corpus import as_corpus
-
-    book = load_codebook(codebook)
-    loaded = as_corpus(corpus)
-    segments = loaded.segments
-    codings = code_corpus(corpus, book, segments["segment_id"].to_numpy(), engine)
-    guard_quotes(codings, segments, Path(out), allow_identifiers, loaded)
-    return CodeRun(book, codings, len(segments),
-                   write_outputs(codings, book, segments, Path(out), loaded.attributes))
 
 
 def theme_summary(codings: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:

@@ -186,3 +186,28 @@ def keyness_table(corpus, study_path, default_corpus, a: str, b: str | None, *, 
     scope_b = Scope(resolve_segment(study, b)) if b else Scope(seg_a, rest=True)
     counts = count_words(corpus, [Scope(seg_a), scope_b], settings_from(study), engine)
     return counts.keyness(0, 1, labels=(a, b or "rest"), correction=correction)
+
+
+@dataclass
+class CodeRun:
+    codebook: Any
+    codings: pd.DataFrame
+    segments: int
+    written: list
+
+
+def run_code(corpus, codebook, out, *, allow_identifiers: bool = False, engine: Engine | None = None) -> CodeRun:
+    """`hcrisis code`: load, code partition by partition, check the quotations, write every output."""
+    from pathlib import Path
+
+    from hcrisis.coding.apply import guard_quotes, write_outputs
+    from hcrisis.coding.codebook import load_codebook
+    from hcrisis.ingest.corpus import as_corpus
+
+    book = load_codebook(codebook)
+    loaded = as_corpus(corpus)
+    segments = loaded.segments
+    codings = code_corpus(corpus, book, segments["segment_id"].to_numpy(), engine)
+    guard_quotes(codings, segments, Path(out), allow_identifiers, loaded)
+    return CodeRun(book, codings, len(segments),
+                   write_outputs(codings, book, segments, Path(out), loaded.attributes))
