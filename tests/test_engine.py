@@ -237,7 +237,7 @@ def test_a_killed_worker_is_retried_with_the_same_result(cluster, corpus, whole,
     import cloudpickle
 
     from hcrisis.engine.run import open_engine
-    from hcrisis.engine.stages import CountJob, ScopeCounts, merge_counts
+    from hcrisis.engine.stages import CountJob, ScopeCounts, Tally
 
     cloudpickle.register_pickle_by_value(__import__(__name__))    # workers need not import the tests
     source = open_source(corpus)
@@ -246,9 +246,10 @@ def test_a_killed_worker_is_retried_with_the_same_result(cluster, corpus, whole,
     with open_engine("dask", cluster) as engine:
         partials = list(engine.map(_kill_first_attempt, parts, (job, tmp_path / "killed")))
     assert (tmp_path / "killed").exists()
-    total = partials[0]
-    for p in partials[1:]:
-        total = merge_counts(total, p)
+    tally = Tally(1)
+    for p in partials:
+        tally.add(p)
+    total = tally.total()
     c, tokens = whole
     assert ScopeCounts(total, FreqSettings()).table(0).equals(FreqCounter(tokens, c.segments, FreqSettings()).table(ALL))
 

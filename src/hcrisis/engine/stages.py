@@ -7,8 +7,8 @@ partials in partition order into what the whole-corpus path computes:
 - word counts: each partition counts, for every scope, the counted tokens
   per lower-cased form (`FreqCounter.form_counts`: the counting rule,
   filler sequences within a turn, interviewer turns left out) and returns
-  its forms with non-zero counts; the merge adds counts form by form over
-  the union of forms, and `WordGroups` makes the tables from them. Stems and
+  its forms with non-zero counts; the merge (`Tally`) adds counts form by
+  form as partials arrive, and `WordGroups` makes the tables from them. Stems and
   groups are computed once, per form, after the merge.
 - codings: each partition is coded as a whole corpus would be (the codebook's
   description idf comes from the codebook alone, so a unit's coding does not
@@ -78,12 +78,32 @@ def count_partial(part: Partition, job: CountJob) -> Counts:
                   len(segments))
 
 
-def merge_counts(a: Counts, b: Counts) -> Counts:
-    forms = np.union1d(a.forms, b.forms)
-    counts = np.zeros((a.counts.shape[0], len(forms)), dtype=np.int64)
-    for part in (a, b):
-        counts[:, np.searchsorted(forms, part.forms)] += part.counts
-    return Counts(forms, counts, a.tokens + b.tokens, a.rows + b.rows)
+class Tally:
+    """Partial counts added as they arrive: forms looked up in a dict (a partial's few
+    thousand forms cost milliseconds, whatever the total), sorted once at the end."""
+
+    def __init__(self, n_scopes: int):
+        self.index: dict[str, int] = {}
+        self.counts = np.zeros((n_scopes, 1024), dtype=np.int64)
+        self.tokens = np.zeros(n_scopes, dtype=np.int64)
+        self.rows = 0
+
+    def add(self, part: Counts) -> None:
+        at = np.fromiter((self.index.setdefault(f, len(self.index)) for f in part.forms.tolist()),
+                         dtype=np.int64, count=len(part.forms))
+        if len(self.index) > self.counts.shape[1]:
+            grown = np.zeros((self.counts.shape[0], max(2 * self.counts.shape[1], len(self.index))), np.int64)
+            grown[:, :self.counts.shape[1]] = self.counts
+            self.counts = grown
+        self.counts[:, at] += part.counts          # a partial's forms are distinct
+        self.tokens += part.tokens
+        self.rows += part.rows
+
+    def total(self) -> Counts:
+        """The merged counts, forms sorted (as `FreqCounter`'s)."""
+        forms = np.array(list(self.index), dtype=object)
+        order = np.argsort(forms, kind="stable")
+        return Counts(forms[order], self.counts[:, :len(forms)][:, order], self.tokens, self.rows)
 
 
 class ScopeCounts(WordGroups):
@@ -109,10 +129,10 @@ def count_words(corpus, scopes: list[Scope], settings: FreqSettings, engine: Eng
     (the source's own unless given)."""
     source = open_source(corpus)
     job = CountJob(source, settings, tuple(scopes))
-    total = Counts(np.array([], dtype=object), np.zeros((len(scopes), 0), dtype=np.int64),
-                   np.zeros(len(scopes), dtype=np.int64), 0)
+    tally = Tally(len(scopes))
     for partial in (engine or Engine()).map(count_partial, partitions or source.partitions(), job):
-        total = merge_counts(total, partial)
+        tally.add(partial)
+    total = tally.total()
     if not total.rows:
         raise CorpusError("corpus has no text segments", path=corpus,
                           fix="list at least one non-empty document or table")
