@@ -19,7 +19,7 @@ def pack(
     """Write a corpus's segments as Parquet partitions (with pack.json) that Dask workers
     read in parallel from a shared path; freq and compare accept the packed folder.
 
-    Example: hcrisis corpus pack corpora/thesis-excerpts --out /shared/packed/thesis
+    Example: hcrisis corpus pack corpora/thesis-excerpts --out outputs/packed-excerpts
     """
     from hcrisis.engine.partitions import pack_corpus
 
