@@ -26,7 +26,8 @@ theme's count is that of the units coded by it or any code beneath it, each
 unit once):
 
 - matrix_<attribute>.csv (NVivo's matrix coding query), per code and value
-  of `sector` / `source_type`: references (coded units), segments,
+  of an attribute (`hcrisis code --by ATTR`; by default every attribute
+  whose values the manifest lists, else every declared one): references (coded units), segments,
   participants and words coded; `row_pct` = references / the code's
   references over all values × 100; `col_pct` = coded segments / the
   value's (non-interviewer) segments × 100.
@@ -49,7 +50,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import pandas as pd
@@ -57,7 +58,7 @@ import pandas as pd
 from hcrisis.coding.codebook import Codebook, load_codebook
 from hcrisis.coding.codebook_doc import similarity_note
 from hcrisis.coding.matcher import compile_codebook
-from hcrisis.errors import PrivacyError
+from hcrisis.errors import InputError, PrivacyError
 from hcrisis.files import atomic_path, write_atomic
 from hcrisis.coding.similarity import score_by_description
 from hcrisis.study.runner import DIFFERS, REPRODUCED, Context, step
@@ -278,11 +279,12 @@ def guard_quotes(codings: pd.DataFrame, segments: pd.DataFrame, out: Path, allow
 
 
 def write_outputs(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataFrame, out: Path,
-                  *, quotes: bool = True) -> list[Path]:
-    """codings.csv, matrices, co-occurrence, figures and (if `quotes`, guarded first) quotations."""
+                  *, quotes: bool = True, attributes: Sequence[str] = ATTRIBUTES) -> list[Path]:
+    """codings.csv, matrices and figures by each of `attributes` the segments have,
+    co-occurrence and (if `quotes`, guarded first) quotations."""
     out = Path(out)
     written = write_table(codings[CODING_COLUMNS], out / "codings", markdown=False)
-    for attribute in ATTRIBUTES:
+    for attribute in attributes:
         if attribute not in segments.columns:
             continue
         mat = matrix(codings, codebook, segments, attribute)
@@ -305,18 +307,33 @@ class CodeRun:
     written: list[Path]
 
 
+def matrix_attributes(corpus: Corpus) -> list[str]:
+    """The attributes to cross codes with by default: those whose values the manifest
+    lists (a closed set such as sector), else every declared attribute."""
+    declared = corpus.manifest.get("attributes", {}) or {}
+    listed = [a for a in corpus.attributes if (declared.get(a) or {}).get("values")]
+    return listed or list(corpus.attributes)
+
+
 def run_code(corpus: str | Path | Corpus, codebook: str | Path, out: str | Path, *,
-             allow_identifiers: bool = False) -> CodeRun:
-    """`hcrisis code`: load, tokenise once, code, check the quotations, write every output."""
+             allow_identifiers: bool = False, attributes: Sequence[str] | None = None) -> CodeRun:
+    """`hcrisis code`: load, tokenise once, code, check the quotations, write every output;
+    matrix coding by `attributes` (default `matrix_attributes`)."""
     from hcrisis.ingest.corpus import as_corpus
+    from hcrisis.ingest.segments import SELECTABLE, attributes_of
     from hcrisis.text.tokens import tokenize_segments
 
     book = load_codebook(codebook)
     loaded = as_corpus(corpus)
     segments = loaded.segments
+    unknown = [a for a in attributes or () if a not in attributes_of(segments) and a not in SELECTABLE]
+    if unknown:
+        raise InputError(f"unknown attribute '{unknown[0]}' (declared: {', '.join(loaded.attributes) or 'none'})",
+                         path=loaded.manifest_path, fix="name a declared attribute with --by")
     codings = apply_codebook(book, segments, tokenize_segments(segments))
     guard_quotes(codings, segments, Path(out), allow_identifiers, loaded)
-    return CodeRun(book, codings, len(segments), write_outputs(codings, book, segments, Path(out)))
+    by = list(attributes) if attributes else matrix_attributes(loaded)
+    return CodeRun(book, codings, len(segments), write_outputs(codings, book, segments, Path(out), attributes=by))
 
 
 def theme_summary(codings: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:

@@ -31,20 +31,21 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from hcrisis.errors import InputError
-from hcrisis.ingest.segments import ALL, Segment
-from hcrisis.study.model import Study
+from hcrisis.ingest.segments import ALL, Segment, check_segments
 from hcrisis.tables import write_table
 from hcrisis.text.tokens import Tokens
 
 if TYPE_CHECKING:
     from hcrisis.ingest.corpus import Corpus
+    from hcrisis.study.model import Study
     from hcrisis.study.runner import Context
+    from hcrisis.text.terms import TermSettings
 
 GROUPINGS = ("exact", "stemmed")
 FREQ_COLUMNS = ["rank", "word", "length", "count", "weighted_percentage", "members"]
@@ -75,23 +76,29 @@ class FreqSettings:
         return (f"alphabetic tokens of at least {self.min_length} letters, {stop}, "
                 f"{self.grouping} grouping")
 
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any] | None = None, **overrides: Any) -> "FreqSettings":
+        """Settings from plain values (a study's `settings.freq`), then the
+        non-None `overrides` (command-line options)."""
+        raw = dict(raw or {})
+        kwargs: dict[str, Any] = {k: raw[k] for k in ("min_length", "stop_words", "grouping", "top")
+                                  if k in raw}
+        if "fillers" in raw:
+            kwargs["fillers"] = tuple(str(w) for w in raw["fillers"])
+        kwargs["extra_stop_words"] = tuple(str(w) for w in raw.get("extra_stop_words", []))
+        kwargs["protected"] = tuple(sorted((str(k), str(v)) for k, v in raw.get("protected", {}).items()))
+        kwargs.update({k: v for k, v in overrides.items() if v is not None})
+        s = cls(**kwargs)
+        if s.grouping not in GROUPINGS:
+            raise InputError(f"unknown grouping '{s.grouping}'", fix="use exact or stemmed")
+        if s.min_length < 1 or s.top < 1:
+            raise InputError("min_length and top must be at least 1", fix="pass positive values")
+        return s
+
 
 def settings_from(study: Study | None, **overrides: Any) -> FreqSettings:
     """Study `settings.freq` (if any), then non-None overrides (CLI options)."""
-    raw = study.settings("freq") if study is not None else {}
-    kwargs: dict[str, Any] = {k: raw[k] for k in ("min_length", "stop_words", "grouping", "top")
-                              if k in raw}
-    if "fillers" in raw:
-        kwargs["fillers"] = tuple(str(w) for w in raw["fillers"])
-    kwargs["extra_stop_words"] = tuple(str(w) for w in raw.get("extra_stop_words", []))
-    kwargs["protected"] = tuple(sorted((str(k), str(v)) for k, v in raw.get("protected", {}).items()))
-    kwargs.update({k: v for k, v in overrides.items() if v is not None})
-    s = FreqSettings(**kwargs)
-    if s.grouping not in GROUPINGS:
-        raise InputError(f"unknown grouping '{s.grouping}'", fix="use exact or stemmed")
-    if s.min_length < 1 or s.top < 1:
-        raise InputError("min_length and top must be at least 1", fix="pass positive values")
-    return s
+    return FreqSettings.from_mapping(study.settings("freq") if study is not None else {}, **overrides)
 
 
 def stop_entries(s: FreqSettings) -> list[tuple[str, ...]]:
@@ -268,24 +275,64 @@ def tokenize_with_progress(segments: pd.DataFrame) -> Tokens:
         return tokenize_segments(segments, progress=lambda n: bar.advance(task, n))
 
 
-def open_tokens(corpus: Path | Corpus | None, study_path: Path | None,
-                default_corpus: Path) -> tuple[Tokens, Corpus, Study | None]:
-    """Load the corpus (given, else the study's, else the default) and tokenise it once."""
+def count_words(corpus: str | Path | Corpus, settings: FreqSettings = FreqSettings(),
+                segments: Sequence[Segment] = ()) -> FreqCounter:
+    """A word counter over a corpus (a folder, or one loaded), tokenised once with a
+    progress bar; `segments` are checked against it first (`check_segments`)."""
     from hcrisis.ingest.corpus import as_corpus
-    from hcrisis.study.model import check_segment_columns, load_study
 
-    study = load_study(study_path) if study_path is not None else None
-    c = as_corpus(corpus or (study.corpus_path if study else default_corpus))
-    if study is not None:
-        check_segment_columns(study, c.segments)
-    return tokenize_with_progress(c.segments), c, study
+    c = as_corpus(corpus)
+    check_segments(segments, c.segments, c.manifest_path)
+    return FreqCounter(tokenize_with_progress(c.segments), c.segments, settings)
 
 
-def open_counter(corpus: Path | None, study_path: Path | None, default_corpus: Path,
-                 **overrides: Any) -> tuple[FreqCounter, Study | None]:
-    """`open_tokens`, then a counter with the study's settings and the overrides."""
-    tokens, c, study = open_tokens(corpus, study_path, default_corpus)
-    return FreqCounter(tokens, c.segments, settings_from(study, **overrides)), study
+@dataclass
+class FreqRun:
+    tables: dict[str, pd.DataFrame]    # by segment id
+    written: list[Path]
+
+
+def run_freq(corpus: str | Path | Corpus, segments: Sequence[Segment], out: str | Path, *,
+             settings: FreqSettings = FreqSettings(), terms: TermSettings | None = None) -> FreqRun:
+    """`hcrisis freq`: the frequency table of each segment, written as freq_<segment>.csv/.md.
+    With `terms`, multi-word terms count as single items (`hcrisis.text.terms.merged_frequency_table`)."""
+    counter = count_words(corpus, settings, segments)
+    if terms is not None:
+        from hcrisis.text.terms import accepted_terms, merged_frequency_table
+        accepted = accepted_terms(counter.tokens, counter.segments, terms)
+        tables = {seg.id: merged_frequency_table(counter, seg, accepted, top=settings.top) for seg in segments}
+    else:
+        tables = {seg.id: counter.table(seg, top=settings.top) for seg in segments}
+    written = [p for seg in segments for p in write_frequencies(tables[seg.id], out, seg, settings)]
+    return FreqRun(tables, written)
+
+
+@dataclass
+class KeynessRun:
+    tables: dict[tuple[str, str], pd.DataFrame]    # by (A, B) segment ids; B "rest" for the rest
+    written: list[Path]
+
+
+def run_compare(corpus: str | Path | Corpus, pairs: Sequence[tuple[Segment, Segment | None]],
+                out: str | Path, *, settings: FreqSettings = FreqSettings(),
+                correction: str = "fdr_bh") -> KeynessRun:
+    """`hcrisis compare`: keyness of every word of A against B (None: every other
+    participant turn), written as keyness_<A>_vs_<B>.csv/.md."""
+    counter = count_words(corpus, settings, [s for pair in pairs for s in pair if s is not None])
+    tables, written = {}, []
+    for a, b in pairs:
+        name_b = b.id if b is not None else "rest"
+        scope_b = b if b is not None else counter.rest(a)
+        for name, scope in ((a.id, a), (name_b, scope_b)):
+            if not counter.form_counts(scope).any():
+                raise InputError(f"cannot compare: segment '{name}' has no counted words ({settings.describe()})",
+                                 fix="choose segments that both have counted words, or --stop-words none")
+        table = counter.keyness(a, scope_b, labels=(a.id, name_b), correction=correction)
+        tables[a.id, name_b] = table
+        written += write_table(table, Path(out) / f"keyness_{a.id}_vs_{name_b}",
+                               title=f"Keyness {a.id} vs {name_b}: {table.attrs['tests']} words tested, "
+                                     f"p adjusted ({correction})")
+    return KeynessRun(tables, written)
 
 
 def step_counter(ctx: Context) -> FreqCounter:
@@ -303,13 +350,3 @@ def step_tables(ctx: Context) -> dict[str, pd.DataFrame]:
         scopes = {ALL.id: ALL, **{s.id: s for s in ctx.study.segments}}
         ctx.cache["freq"] = {sid: counter.table(seg, top=counter.settings.top) for sid, seg in scopes.items()}
     return ctx.cache["freq"]
-
-
-def resolve_segment(study: Study | None, seg_id: str | None) -> Segment:
-    """A study segment by id; `all` (or none) is every non-interviewer turn."""
-    if seg_id in (None, ALL.id) and (study is None or ALL.id not in {s.id for s in study.segments}):
-        return ALL
-    if study is None:
-        raise InputError(f"no segment '{seg_id}' without a study file",
-                         fix="pass --study FILE declaring the segment, or leave out --segment")
-    return study.segment(seg_id)

@@ -54,9 +54,9 @@ clouds count "social purpose" as one item instead of "social" and "purpose"
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -64,7 +64,7 @@ import pandas as pd
 from hcrisis.errors import InputError
 from hcrisis.study.runner import DIFFERS, NOT_COMPUTABLE, NOT_REPRODUCED, REPRODUCED, Context, step
 from hcrisis.text.keyness import RATE_BASE
-from hcrisis.ingest.segments import ALL, Segment
+from hcrisis.ingest.segments import ALL, Segment, check_segments, find_segment
 from hcrisis.study.model import Study
 from hcrisis.tables import table_to_markdown, write_table
 from hcrisis.text.tokens import Tokens, lemmatize_form
@@ -96,11 +96,19 @@ class TermSettings:
 
     @classmethod
     def from_study(cls, study: Study | None, **overrides: Any) -> "TermSettings":
-        raw = study.settings("terms") if study is not None else {}
+        return cls.from_mapping(study.settings("terms") if study is not None else {},
+                                study.path if study is not None else None, **overrides)
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any] | None = None, path: str | Path | None = None,
+                     **overrides: Any) -> "TermSettings":
+        """Settings from plain values (a study's `settings.terms`, read from `path`),
+        then the non-None `overrides` (command-line options)."""
+        raw = dict(raw or {})
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(raw) - known)
         if unknown:
-            raise InputError(f"unknown settings.terms key(s): {', '.join(unknown)}", path=study.path,
+            raise InputError(f"unknown settings.terms key(s): {', '.join(unknown)}", path=path,
                              fix=f"use {', '.join(sorted(known))}")
         kwargs = dict(raw)
         if "accepted" in kwargs:
@@ -545,7 +553,7 @@ class TermsRun:
     tables: dict[str, pd.DataFrame]
     written: list[Path]
     keyness: pd.DataFrame | None = None
-    uncovered: pd.DataFrame | None = None
+    uncovered: dict[str, pd.DataFrame] = field(default_factory=dict)   # by segment id
 
 
 def table_title(seg: Segment, table: pd.DataFrame, settings: TermSettings) -> str:
@@ -560,38 +568,40 @@ def write_terms(table: pd.DataFrame, out: Path, seg: Segment, settings: TermSett
                        title=table_title(seg, table, settings))
 
 
-def run_terms(corpus: Path | Corpus | None, study_path: Path | None, default_corpus: Path, *,
-              segment: str | None = None, out: Path = Path("outputs/tables"),
-              model: str | None = None, compare: tuple[str, str] | None = None,
-              uncovered: Path | None = None, **overrides: Any) -> TermsRun:
-    """`hcrisis terms`: the term table of a segment, keyness of two, codebook coverage."""
-    from hcrisis.text.freq import open_tokens, resolve_segment
-    from hcrisis.study.model import load_study
+def run_terms(corpus: str | Path | Corpus, segments: Sequence[Segment], out: str | Path, *,
+              settings: TermSettings = TermSettings(), model: str | None = None, compare: bool = False,
+              uncovered: str | Path | None = None) -> TermsRun:
+    """`hcrisis terms`: the term table of each segment (terms_<segment>.csv/.md); with
+    `compare`, term keyness of the two segments; with `uncovered` (a codebook), the
+    terms of each segment no code matches and the terms each code covers."""
+    from hcrisis.ingest.corpus import as_corpus
+    from hcrisis.text.freq import tokenize_with_progress
     from hcrisis.text.tokens import build_pipeline
 
-    # options are checked before the slow part (tokenising)
-    study = load_study(study_path) if study_path is not None else None
-    settings = TermSettings.from_study(study, **overrides)
-    seg = resolve_segment(study, segment or ALL.id)
-    pair = [resolve_segment(study, s) for s in compare or ()]
-    nlp = build_pipeline(model) if model else None
-    tokens, loaded, _ = open_tokens(corpus, study_path, default_corpus)
-    segments = loaded.segments
-    chunks = noun_chunk_spans(tokens, nlp) if nlp is not None else None
-    index = TermIndex(tokens, segments, chunks=chunks)
-    table = index.table(seg, settings.min_freq, settings.min_docs, settings.top)
-    run = TermsRun({seg.id: table}, write_terms(table, out, seg, settings))
-    if pair:
-        a, b = pair
+    if compare and len(segments) != 2:
+        raise InputError(f"term keyness needs two segments, not {len(segments)}",
+                         fix="select two, e.g. --where sector=x --where sector=y --compare")
+    c = as_corpus(corpus)
+    check_segments(segments, c.segments, c.manifest_path)
+    nlp = build_pipeline(model) if model else None       # checked before the slow part (tokenising)
+    tokens = tokenize_with_progress(c.segments)
+    index = TermIndex(tokens, c.segments, chunks=noun_chunk_spans(tokens, nlp) if nlp is not None else None)
+    run = TermsRun({}, [])
+    for seg in segments:
+        run.tables[seg.id] = table = index.table(seg, settings.min_freq, settings.min_docs, settings.top)
+        run.written += write_terms(table, out, seg, settings)
+        if uncovered is not None:
+            run.uncovered[seg.id], per_code = coverage(table, uncovered)
+            name = Path(uncovered).name
+            run.written += write_table(run.uncovered[seg.id], Path(out) / f"terms_uncovered_{seg.id}",
+                                       title=f"Terms of {seg.id} that no code of {name} matches")
+            run.written += write_table(per_code, Path(out) / f"terms_codebook_coverage_{seg.id}",
+                                       title=f"Terms of {seg.id} each code of {name} covers")
+    if compare:
+        a, b = segments
         run.keyness = term_keyness(index, a, b, settings, labels=(a.id, b.id))
         run.written += write_table(run.keyness, Path(out) / f"terms_keyness_{a.id}_vs_{b.id}",
                                    title=f"Term keyness {a.id} vs {b.id}: {len(run.keyness)} terms tested")
-    if uncovered is not None:
-        run.uncovered, per_code = coverage(table, uncovered)
-        run.written += write_table(run.uncovered, Path(out) / "terms_uncovered",
-                                   title=f"Terms of {seg.id} that no code of {Path(uncovered).name} matches")
-        run.written += write_table(per_code, Path(out) / "terms_codebook_coverage",
-                                   title=f"Terms of {seg.id} each code of {Path(uncovered).name} covers")
     return run
 
 
@@ -631,7 +641,7 @@ def _social_purpose_checks(ctx: Context, index: TermIndex) -> None:
 
 def _report(tables: dict[str, pd.DataFrame], study: Study) -> str:
     """Top terms overall and for the study's comparison pair (default la, ha)."""
-    pair = [str(s) for s in study.settings("clouds").get("compare", ["la", "ha"])]
+    pair = [str(s) for s in study.settings("clouds").get("compare", [])]
     shown = [s.id for s in study.segments if s.id in {"all", *pair} and s.id in tables]
     cols = ["rank", "term", "count", "documents", "participants", "c_value", "g2", "pmi"]
     parts = ["Candidates: 2-4 token n-grams of participant speech, no edge stop words, "
@@ -648,7 +658,7 @@ def terms_step(ctx: Context) -> None:
     """terms_<segment>.csv/.md for every study segment, §5.3 social purpose checks, the used-terms
     cloud of all participants, a report section."""
     from hcrisis.text.cloud import study_style
-    from hcrisis.text.freq import resolve_segment, step_counter
+    from hcrisis.text.freq import step_counter
 
     settings = TermSettings.from_study(ctx.study)
     index = TermIndex(ctx.tokens(), ctx.corpus.segments)
@@ -659,7 +669,7 @@ def terms_step(ctx: Context) -> None:
     ctx.cache["terms"] = tables
     _social_purpose_checks(ctx, index)
     report = _report(tables, ctx.study)
-    seg = resolve_segment(ctx.study, ALL.id)          # the scope of Figure 5.1
+    seg = find_segment(ctx.study.segments, ALL.id)    # the scope of Figure 5.1
     accepted = accepted_terms(index.tokens, ctx.corpus.segments, settings, index)
     counter = step_counter(ctx)
     table = merged_frequency_table(counter, seg, accepted, top=counter.settings.top)
@@ -699,25 +709,12 @@ def terms_cloud(table: pd.DataFrame, seg: Segment, folder: Path, style) -> list[
     return plot_cloud(table, stem.with_name(f"{stem.name}_terms"), style, title=title)
 
 
-def run_terms_cloud(study_path: str | Path, corpus: Path | Corpus | None = None, segments: list[str] | None = None,
-                    out: Path | None = None) -> list[Path]:
-    """`hcrisis cloud --terms`: used-terms clouds of the named segments (default: those with a figure)."""
-    from hcrisis.text.cloud import study_style
-    from hcrisis.text.freq import open_counter
-    from hcrisis.study.model import load_study
+def terms_clouds(counter, segments: Sequence[Segment], folder: Path, style, settings: TermSettings) -> list[Path]:
+    """`hcrisis cloud --terms`: a used-terms cloud of each segment (`terms_cloud`)."""
+    from hcrisis.text.cloud import counted
 
-    study = load_study(study_path)                     # options are checked before tokenising
-    style, _ = study_style(study)
-    chosen = [study.segment(s) for s in segments] if segments else [s for s in study.segments if s.figure]
-    settings = TermSettings.from_study(study)
-    counter, _ = open_counter(corpus, Path(study_path), study.corpus_path)
     accepted = accepted_terms(counter.tokens, counter.segments, settings)
-    folder = Path(out) if out else study.outputs / "figures"
-    written = []
-    for seg in chosen:
-        table = merged_frequency_table(counter, seg, accepted, top=counter.settings.top)
-        if table.empty:
-            raise InputError(f"segment '{seg.id}' has no counted words in this corpus",
-                             path=study.path, fix="choose another segment or check its `where`")
-        written += terms_cloud(table, seg, folder, style)
-    return written
+    top = counter.settings.top
+    return [p for seg in segments
+            for p in terms_cloud(counted(merged_frequency_table(counter, seg, accepted, top=top), seg,
+                                         counter.settings), seg, folder, style)]
