@@ -218,7 +218,8 @@ def test_cli_cloud_and_compare(tiny_corpus, tmp_path):
 
 
 def test_cli_compare_needs_two_segments(tiny_corpus, tmp_path):
-    result = CliRunner().invoke(app, ["cloud", str(tiny_corpus), "--segment", "all", "--by", "gender", "--compare"])
+    result = CliRunner().invoke(app, ["cloud", str(tiny_corpus), "--segment", "all", "--by", "gender", "--compare",
+                                      "--out", str(tmp_path)])
     assert result.exit_code == 1
     assert result.output == ("Error: a comparison cloud needs two segments, not 3 (select two, e.g. "
                              "--where sector=x --where sector=y --compare)\n")
