@@ -83,7 +83,8 @@ def _matches(column: pd.Series, values: list) -> np.ndarray:
     if column.dtype == bool:
         wanted = {_as_bool(v) for v in values}
         return column.isin([w for w in wanted if w is not None]).to_numpy()
-    return column.astype(str).isin([str(v) for v in values]).to_numpy()
+    strings = column if column.dtype != object and pd.api.types.is_string_dtype(column) else column.astype(str)
+    return strings.isin([str(v) for v in values]).to_numpy()
 
 
 def attributes_of(segments: pd.DataFrame) -> list[str]:
@@ -189,25 +190,26 @@ def segment_problems(seg: Segment, segments: pd.DataFrame) -> list[tuple[str | N
     problems: list[tuple[str | None, str, str]] = []
     # values are looked for in the rows the segment may select (participant speech
     # unless it includes the interviewer), so a value only the interviewer has is reported
-    pool = segments[Segment("pool", "", include_interviewer=seg.include_interviewer
-                            or INTERVIEWER_COLUMN in seg.where).mask(segments)]
+    allowed = Segment("pool", "", include_interviewer=seg.include_interviewer
+                      or INTERVIEWER_COLUMN in seg.where).mask(segments)
     for column, wanted in seg.where.items():
         unknown = _unknown_attribute(column, segments)
         if unknown:
             problems.append((column, f"segment '{seg.id}': {unknown}", DECLARE))
             continue
-        present = pool[column]
         for value in _values(wanted):
-            if not _matches(present, [value]).any():
+            if not (_matches(segments[column], [value]) & allowed).any():
+                present = segments[column][allowed]
                 existing = sorted({str(v).lower() if present.dtype == bool else str(v)
-                                   for v in present if str(v) != ""})
+                                   for v in present.unique() if str(v) != ""})
                 problems.append((column, f"segment '{seg.id}': {column} '{value}' matches nothing in "
                                          f"the corpus (values of {column}: {_listing(existing)})", USE_LISTED))
     if not problems:
-        text = segments.loc[seg.mask(segments), "text"].astype(str)
-        if not text.str.contains(_WORD).any():
+        rows, text = np.flatnonzero(seg.mask(segments)), segments["text"]
+        # row by row, stopping at the first turn with a word: in practice the first one
+        if not any(_WORD.search(str(text.iat[r])) for r in rows):
             problems.append((None, f"segment '{seg.id}' has 0 words in the corpus ({seg.describe()}: "
-                                   f"{len(text)} turn(s) selected)",
+                                   f"{len(rows)} turn(s) selected)",
                              "its conditions exist apart but not together; widen the selection"))
     return problems
 
