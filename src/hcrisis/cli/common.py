@@ -78,7 +78,14 @@ class Inputs:
 
     corpus: Corpus | None    # None only where a command can do without (agree)
     study: Study | None
-    out: Path
+    command: str
+    given_out: Path | None = None
+
+    @property
+    def out(self) -> Path:
+        """--out, else outputs/<command>/ under the study's outputs folder or ./outputs."""
+        base = self.study.outputs if self.study is not None else Path("outputs")
+        return self.given_out or base / self.command
 
     def settings(self, stage: str) -> dict[str, Any]:
         """The study's `settings.<stage>` (empty without a study)."""
@@ -104,7 +111,7 @@ def open_inputs(command: str, corpus: Optional[Path], study: Optional[Path], out
     s = load_study(study) if study is not None else None
     path = corpus or (s.corpus_path if s is not None else thesis_corpus(command, required))
     c = open_corpus(path, skip_bad) if path is not None else None
-    return Inputs(c, s, out or (s.outputs if s is not None else Path("outputs")) / command)
+    return Inputs(c, s, command, out)
 
 
 def thesis_corpus(command: str, required: bool = True) -> Path | None:

@@ -167,11 +167,10 @@ def cloud(
     Without a segment: all participant speech.
     Example: hcrisis cloud corpora/thesis-excerpts --where 'sector=local authority' --where 'sector=housing association' --compare
     """
-    from hcrisis.text.cloud import CloudStyle, run_cloud
+    from hcrisis.text.cloud import CloudStyle, run_cloud, study_style
 
     inputs = open_inputs("cloud", corpus, study, out, skip_bad)
-    style = CloudStyle.from_settings({k: v for k, v in inputs.settings("clouds").items() if k != "compare"},
-                                     inputs.study and inputs.study.path)
+    style = study_style(inputs.study)[0] if inputs.study is not None else CloudStyle()
     written = run_cloud(inputs.corpus, inputs.segments(segment, where, by), inputs.out,
                         settings=_freq_settings(inputs), style=style, compare=compare, measure=measure,
                         terms=_term_settings(inputs) if terms else None)
