@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import zlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -60,11 +61,16 @@ class Segment:
 
     def describe(self) -> str:
         """The selection in words: `sector = ALMO or HA; role = nurse`."""
-        return "; ".join(f"{c} = {' or '.join(map(str, _values(v)))}" for c, v in self.where.items()) \
-            or "every participant turn"
+        return describe(self.where)
 
 
 ALL = Segment("all", "All participants")
+
+
+def describe(where: dict[str, Any]) -> str:
+    """Attribute conditions in words: `sector = ALMO or HA; role = nurse`."""
+    return "; ".join(f"{c} = {' or '.join(map(str, _values(v)))}" for c, v in where.items()) \
+        or "every participant turn"
 
 
 def _values(wanted: Any) -> list:
@@ -92,7 +98,7 @@ def attributes_of(segments: pd.DataFrame) -> list[str]:
     return [c for c in segments.columns if c not in FIXED]
 
 
-def find_segment(declared: Sequence[Segment], seg_id: str, path=None) -> Segment:
+def find_segment(declared: Sequence[Segment], seg_id: str, path: str | Path | None = None) -> Segment:
     """A declared segment by id (of the study file `path`); `all` is every participant
     turn unless declared."""
     for seg in declared:
@@ -114,9 +120,9 @@ def _slug(text: str) -> str:
 
 def where_segment(where: dict[str, Any]) -> Segment:
     """A segment from attribute conditions; its id names them (`sector-local-authority`)."""
-    seg_id = "_".join(f"{_slug(c)}-{'-'.join(_slug(v) for v in _values(v))}" for c, v in where.items())
-    seg = Segment(seg_id, "", dict(where))
-    return Segment(seg_id, seg.describe(), seg.where)
+    seg_id = "_".join(f"{_slug(column)}-{'-'.join(_slug(v) for v in _values(wanted))}"
+                      for column, wanted in where.items())
+    return Segment(seg_id, describe(where), dict(where))
 
 
 def parse_where(spec: str) -> Segment:
@@ -132,13 +138,12 @@ def parse_where(spec: str) -> Segment:
     return where_segment(where)
 
 
-def by_segments(segments: pd.DataFrame, attribute: str, path=None) -> list[Segment]:
+def by_segments(segments: pd.DataFrame, attribute: str, path: str | Path | None = None) -> list[Segment]:
     """One segment per value of `attribute` in participant speech, in sorted order."""
     problem = _unknown_attribute(attribute, segments)
     if problem:
         raise InputError(f"--by {attribute}: {problem}", path=path, fix=DECLARE)
-    pool = segments[ALL.mask(segments)]
-    values = sorted({str(v) for v in pool[attribute] if str(v) != ""})
+    values = sorted({str(v) for v in segments[attribute][ALL.mask(segments)].unique() if str(v) != ""})
     if not values:
         raise InputError(f"attribute '{attribute}' has no values in participant speech", path=path,
                          fix="choose another attribute for --by")
@@ -147,7 +152,7 @@ def by_segments(segments: pd.DataFrame, attribute: str, path=None) -> list[Segme
 
 def select(segments: pd.DataFrame, declared: Sequence[Segment] = (), *, ids: Sequence[str] = (),
            where: Sequence[str] = (), by: str | None = None, default_all: bool = True,
-           path=None, study_path=None) -> list[Segment]:
+           path: str | Path | None = None, study_path: str | Path | None = None) -> list[Segment]:
     """The segments a command works on: `ids` of the study (and `all`), then each
     `--where` spec, then one per value of `by`; `all` if none is given and
     `default_all`. Each is checked against the segments table (`check_segments`;
@@ -214,7 +219,7 @@ def segment_problems(seg: Segment, segments: pd.DataFrame) -> list[tuple[str | N
     return problems
 
 
-def check_segments(chosen: Sequence[Segment], segments: pd.DataFrame, path=None) -> None:
+def check_segments(chosen: Sequence[Segment], segments: pd.DataFrame, path: str | Path | None = None) -> None:
     """Raise the first problem of any segment (`segment_problems`) as one line
     naming `path` (the corpus manifest)."""
     for seg in chosen:
