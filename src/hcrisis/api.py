@@ -1,7 +1,8 @@
 """The public Python API: `import hcrisis` and call these (loaded on first use).
 
 Functions take a corpus (a loaded `Corpus`, or its folder), plain values and
-settings objects, and return pandas tables; none writes a file. A segment is
+settings objects, and return pandas tables; none but `reproduce` (which runs a
+study file, as `hcrisis reproduce` does) writes a file. A segment is
 `"all"` (every participant turn), a `Segment`, or a mapping of attribute
 conditions such as `{"sector": "ALMO"}` or `{"wave": ["early", "late"]}`,
 checked against the corpus like a study's segments. Tokenise once with
@@ -106,7 +107,7 @@ def kwic(corpus: Corpus | str | Path, word: str, segment: Any = "all", *, tokens
 
     c = _corpus(corpus)
     seg = _segment(c, segment)
-    check_query(word, match, window)
+    check_query(word, match, window)     # before the slow part (tokenising)
     return find(_tokens(c, tokens), c.segments, word, window=window, paragraph=paragraph,
                 rows=seg.mask(c.segments), match=match,
                 scanner=None if allow_identifiers else Scanner.from_corpus(c))
