@@ -204,12 +204,12 @@ CODEBOOK = Path(__file__).resolve().parents[1] / "codebooks" / "thesis.yaml"
 @pytest.mark.parametrize("command", [
     ["freq", "{corpus}", "--out", "{out}"],
     ["freq", "--study", "{study}", "--segment", "la", "--out", "{out}"],   # the study's corpus
-    ["compare", "la", "ha", "--study", "{study}", "--out", "{out}"],
-    ["kwic", "communication", "{corpus}"],
+    ["compare", "--study", "{study}", "--segment", "la", "--segment", "ha", "--out", "{out}"],
+    ["kwic", "{corpus}", "communication"],
     ["cloud", "--study", "{study}", "--segment", "ha", "--out", "{out}"],
     ["terms", "{corpus}", "--min-freq", "1", "--out", "{out}"],
     ["code", "{corpus}", "--codebook", str(CODEBOOK), "--out", "{out}"],
-    ["agree", "{codings}", "--gold", "{codings}", "--corpus", "{corpus}", "--codebook", str(CODEBOOK),
+    ["agree", "{corpus}", "--codings", "{codings}", "--gold", "{codings}", "--codebook", str(CODEBOOK),
      "--out", "{out}"],
     ["suggest", "{corpus}", "--codings", "{codings}", "--topics", "1", "--out", "{out}"],
 ], ids=lambda c: " ".join(c[:2]))

@@ -237,13 +237,13 @@ MINI_CODEBOOK = "codebook: mini\ncodes:\n  - id: skills\n    label: Skills\n    
 def test_kwic_export_guarded(planted, tmp_path):
     out = tmp_path / "kwic.csv"
     runner = CliRunner()
-    refused = runner.invoke(app, ["kwic", "ring", str(planted), "--out", str(out)])
+    refused = runner.invoke(app, ["kwic", str(planted), "ring", "--out", str(out)])
     assert refused.exit_code == 1
     assert refused.output.strip().splitlines()[-1] == (
         f"Error: {out}: refusing to write: contains email (segment int01:0001)"
         " (re-run with --allow-identifiers or redact the corpus first)")
     assert not out.exists()
-    allowed = runner.invoke(app, ["kwic", "ring", str(planted), "--out", str(out), "--allow-identifiers"])
+    allowed = runner.invoke(app, ["kwic", str(planted), "ring", "--out", str(out), "--allow-identifiers"])
     assert allowed.exit_code == 0 and out.exists()
 
 
@@ -263,14 +263,14 @@ def test_kwic_masks_identifiers_even_partly_shown(planted):
 
 def test_cli_kwic_terminal_masked_and_window_only(planted):
     runner = CliRunner()
-    result = runner.invoke(app, ["kwic", "ring", str(planted), "--window", "1"], terminal_width=200)
+    result = runner.invoke(app, ["kwic", str(planted), "ring", "--window", "1"], terminal_width=200)
     assert result.exit_code == 0, result.output
     assert "│ or   │ ring  │ [PHONE] │" in result.output
     for beyond in ("jane", "0114", "Write", "office", "S10"):   # identifiers and text outside the window
         assert beyond not in result.output
     assert result.stderr.strip().splitlines()[-1] == (
         "identifiers masked in 1 segment(s): phone (see hcrisis privacy scan)")
-    shown = runner.invoke(app, ["kwic", "ring", str(planted), "--window", "1", "--allow-identifiers"],
+    shown = runner.invoke(app, ["kwic", str(planted), "ring", "--window", "1", "--allow-identifiers"],
                           terminal_width=200)
     assert "│ or   │ ring  │ 0114  │" in shown.output and "masked" not in shown.output
 

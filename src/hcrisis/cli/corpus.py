@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from hcrisis.cli import app
-from hcrisis.cli.common import SKIP_BAD, DEFAULT_CORPUS, open_corpus, print_table
+from hcrisis.cli.common import CORPUS, SKIP_BAD, open_inputs, print_table
 
 
 corpus_app = typer.Typer(no_args_is_help=True, help="Inspect and set up corpora.")
@@ -19,7 +19,7 @@ app.add_typer(privacy_app, name="privacy")
 
 @corpus_app.command("info")
 def corpus_info(
-    corpus: Path = typer.Argument(DEFAULT_CORPUS, help="Corpus folder."),
+    corpus: Optional[Path] = CORPUS,
     by: Optional[str] = typer.Option(None, "--by", help="Break down by this attribute."),
     skip_bad: bool = SKIP_BAD,
 ) -> None:
@@ -29,7 +29,7 @@ def corpus_info(
     """
     from hcrisis.ingest.corpus import corpus_summary
 
-    c = open_corpus(corpus, skip_bad)
+    c = open_inputs("corpus info", corpus, None, None, skip_bad).corpus
     print_table(corpus_summary(c, by), title=f"corpus {c.name}")
     for doc, speaker in c.unmapped_speakers:
         typer.echo(f"unmapped speaker label in {doc}: {speaker!r}", err=True)
@@ -55,7 +55,7 @@ def corpus_init(
 
 @privacy_app.command("scan")
 def privacy_scan(
-    corpus: Path = typer.Argument(DEFAULT_CORPUS, help="Corpus folder."),
+    corpus: Optional[Path] = CORPUS,
     skip_bad: bool = SKIP_BAD,
 ) -> None:
     """List identifiers (e-mails, phones, postcodes, personal URLs, names, organisations).
@@ -65,7 +65,7 @@ def privacy_scan(
     """
     from hcrisis.ingest.privacy import scan_corpus
 
-    c = open_corpus(corpus, skip_bad)
+    c = open_inputs("privacy scan", corpus, None, None, skip_bad).corpus
     findings = scan_corpus(c)
     if not findings.empty:
         print_table(findings, title=f"identifiers in corpus {c.name}")
@@ -75,7 +75,7 @@ def privacy_scan(
 
 @privacy_app.command("redact")
 def privacy_redact(
-    corpus: Path = typer.Argument(DEFAULT_CORPUS, help="Corpus folder."),
+    corpus: Optional[Path] = CORPUS,
     out: Path = typer.Option(..., "--out", help="New folder for the pseudonymised copy."),
     key: Path = typer.Option(..., "--key", help="Key file (CSV), kept apart from the copy and outputs/."),
     skip_bad: bool = SKIP_BAD,
@@ -86,6 +86,6 @@ def privacy_redact(
     """
     from hcrisis.ingest.privacy import redact
 
-    counts = redact(open_corpus(corpus, skip_bad), out, key)
+    counts = redact(open_inputs("privacy redact", corpus, None, None, skip_bad).corpus, out, key)
     typer.echo(f"wrote {out}: {counts['documents']} documents, {counts['tables']} tables, "
                f"{counts['replacements']} distinct replacements; key {key}")

@@ -31,14 +31,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from hcrisis.errors import InputError
-from hcrisis.ingest.segments import ALL, Segment
-from hcrisis.study.model import Study
+from hcrisis.ingest.segments import ALL, Segment, check_segments
 from hcrisis.tables import write_table
 from hcrisis.text.tokens import Tokens
 
@@ -74,27 +73,24 @@ class FreqSettings:
         return (f"alphabetic tokens of at least {self.min_length} letters, {stop}, "
                 f"{self.grouping} grouping")
 
-
-def settings_from(study: Study | None, **overrides: Any) -> FreqSettings:
-    """Study `settings.freq` (if any), then non-None overrides (CLI options)."""
-    return freq_settings(study.settings("freq") if study is not None else {}, **overrides)
-
-
-def freq_settings(raw: dict[str, Any], **overrides: Any) -> FreqSettings:
-    """Settings from plain values (a study's `settings.freq`), then non-None overrides."""
-    kwargs: dict[str, Any] = {k: raw[k] for k in ("min_length", "stop_words", "grouping", "top")
-                              if k in raw}
-    if "fillers" in raw:
-        kwargs["fillers"] = tuple(str(w) for w in raw["fillers"])
-    kwargs["extra_stop_words"] = tuple(str(w) for w in raw.get("extra_stop_words", []))
-    kwargs["protected"] = tuple(sorted((str(k), str(v)) for k, v in raw.get("protected", {}).items()))
-    kwargs.update({k: v for k, v in overrides.items() if v is not None})
-    s = FreqSettings(**kwargs)
-    if s.grouping not in GROUPINGS:
-        raise InputError(f"unknown grouping '{s.grouping}'", fix="use exact or stemmed")
-    if s.min_length < 1 or s.top < 1:
-        raise InputError("min_length and top must be at least 1", fix="pass positive values")
-    return s
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any] | None = None, **overrides: Any) -> "FreqSettings":
+        """Settings from plain values (a study's `settings.freq`), then the
+        non-None `overrides` (command-line options)."""
+        raw = dict(raw or {})
+        kwargs: dict[str, Any] = {k: raw[k] for k in ("min_length", "stop_words", "grouping", "top")
+                                  if k in raw}
+        if "fillers" in raw:
+            kwargs["fillers"] = tuple(str(w) for w in raw["fillers"])
+        kwargs["extra_stop_words"] = tuple(str(w) for w in raw.get("extra_stop_words", []))
+        kwargs["protected"] = tuple(sorted((str(k), str(v)) for k, v in raw.get("protected", {}).items()))
+        kwargs.update({k: v for k, v in overrides.items() if v is not None})
+        s = cls(**kwargs)
+        if s.grouping not in GROUPINGS:
+            raise InputError(f"unknown grouping '{s.grouping}'", fix="use exact or stemmed")
+        if s.min_length < 1 or s.top < 1:
+            raise InputError("min_length and top must be at least 1", fix="pass positive values")
+        return s
 
 
 def stop_entries(s: FreqSettings) -> list[tuple[str, ...]]:
@@ -271,31 +267,12 @@ def tokenize_with_progress(segments: pd.DataFrame) -> Tokens:
         return tokenize_segments(segments, progress=lambda n: bar.advance(task, n))
 
 
-def open_tokens(corpus: Path | Corpus | None, study_path: Path | None,
-                default_corpus: Path) -> tuple[Tokens, Corpus, Study | None]:
-    """Load the corpus (given, else the study's, else the default) and tokenise it once."""
+def count_words(corpus: str | Path | Corpus, settings: FreqSettings = FreqSettings(),
+                segments: Sequence[Segment] = ()) -> FreqCounter:
+    """A word counter over a corpus (a folder, or one loaded), tokenised once with a
+    progress bar; `segments` are checked against it first (`check_segments`)."""
     from hcrisis.ingest.corpus import as_corpus
-    from hcrisis.study.model import check_segment_columns, load_study
 
-    study = load_study(study_path) if study_path is not None else None
-    c = as_corpus(corpus or (study.corpus_path if study else default_corpus))
-    if study is not None:
-        check_segment_columns(study, c.segments)
-    return tokenize_with_progress(c.segments), c, study
-
-
-def open_counter(corpus: Path | None, study_path: Path | None, default_corpus: Path,
-                 **overrides: Any) -> tuple[FreqCounter, Study | None]:
-    """`open_tokens`, then a counter with the study's settings and the overrides."""
-    tokens, c, study = open_tokens(corpus, study_path, default_corpus)
-    return FreqCounter(tokens, c.segments, settings_from(study, **overrides)), study
-
-
-def resolve_segment(study: Study | None, seg_id: str | None) -> Segment:
-    """A study segment by id; `all` (or none) is every non-interviewer turn."""
-    if seg_id in (None, ALL.id) and (study is None or ALL.id not in {s.id for s in study.segments}):
-        return ALL
-    if study is None:
-        raise InputError(f"no segment '{seg_id}' without a study file",
-                         fix="pass --study FILE declaring the segment, or leave out --segment")
-    return study.segment(seg_id)
+    c = as_corpus(corpus)
+    check_segments(segments, c.segments, c.manifest_path)
+    return FreqCounter(tokenize_with_progress(c.segments), c.segments, settings)

@@ -13,25 +13,39 @@ transcript text than needed; with a privacy `Scanner`, identifiers in it
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from hcrisis.errors import InputError
 from hcrisis.ingest.privacy import Scanner, hide_identifiers
+from hcrisis.ingest.segments import ALL, Segment, check_segments
 from hcrisis.text.tokens import Tokens, lemmatize_form
+
+if TYPE_CHECKING:
+    from hcrisis.ingest.corpus import Corpus
 
 MATCHES = ("lemma", "exact")
 ATTRIBUTION = ["participant_id", "role_label", "sector", "source_type"]
 
 
-def type_matches(tokens: Tokens, word: str, match: str = "lemma") -> np.ndarray:
-    """Boolean per word type: does it match the query?"""
+def check_query(word: str, match: str = "lemma", window: int = 0) -> str:
+    """The query lower-cased, or an error for a phrase, an unknown match or a negative window."""
     query = word.strip().lower()
     if not query or " " in query:
         raise InputError(f"cannot search for '{word}'", fix="give one word, optionally with * or ?")
     if match not in MATCHES:
         raise InputError(f"unknown match '{match}'", fix="use --match lemma or --match exact")
+    if window < 0:
+        raise InputError("window must be 0 or more", fix="pass --window 5, say")
+    return query
+
+
+def type_matches(tokens: Tokens, word: str, match: str = "lemma") -> np.ndarray:
+    """Boolean per word type: does it match the query?"""
+    query = check_query(word, match)
     lower = tokens.types["lower"].tolist()
     if "*" in query or "?" in query:
         return np.array([fnmatchcase(f, query) for f in lower], dtype=bool)
@@ -59,8 +73,7 @@ def kwic(tokens: Tokens, segments: pd.DataFrame, word: str, *, window: int = 5,
     identifiers overlapping the shown text are masked and listed, in row
     order, as (segment_id, kind) in `attrs['identifiers']`.
     """
-    if window < 0:
-        raise InputError("window must be 0 or more", fix="pass --window 5, say")
+    check_query(word, match, window)
     hit = type_matches(tokens, word, match)[tokens.type_id]
     if rows is not None:
         hit &= np.asarray(rows, bool)[tokens.segment]
@@ -93,3 +106,25 @@ def kwic(tokens: Tokens, segments: pd.DataFrame, word: str, *, window: int = 5,
     df = df[columns].reset_index(drop=True)
     df.attrs["identifiers"] = hidden
     return df
+
+
+def run_kwic(corpus: str | Path | Corpus, word: str, segment: Segment = ALL, out: str | Path | None = None, *,
+             window: int = 5, paragraph: bool = False, match: str = "lemma",
+             allow_identifiers: bool = False) -> tuple[pd.DataFrame, list[Path]]:
+    """`hcrisis kwic`: the hits of `word` in a segment, identifiers masked unless allowed;
+    with `out`, also written (FILE.csv and .md), refused if a hit shows an identifier."""
+    from hcrisis.ingest.corpus import as_corpus
+    from hcrisis.ingest.privacy import guard_masked
+    from hcrisis.tables import write_table
+    from hcrisis.text.freq import tokenize_with_progress
+
+    c = as_corpus(corpus)
+    check_segments([segment], c.segments, c.manifest_path)
+    check_query(word, match, window)     # before the slow part (tokenising)
+    hits = kwic(tokenize_with_progress(c.segments), c.segments, word, window=window, paragraph=paragraph,
+                rows=segment.mask(c.segments), match=match,
+                scanner=None if allow_identifiers else Scanner.from_corpus(c))
+    if out is None:
+        return hits, []
+    guard_masked(hits, Path(out))
+    return hits, write_table(hits, Path(out).with_suffix(""))
