@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from hcrisis.cli import app
-from hcrisis.cli.common import SKIP_BAD, DEFAULT_CORPUS, open_corpus, print_table
+from hcrisis.cli.common import SKIP_BAD, DEFAULT_CORPUS, emit_table, open_corpus, print_table
 
 
 corpus_app = typer.Typer(no_args_is_help=True, help="Inspect and set up corpora.")
@@ -20,17 +20,19 @@ app.add_typer(privacy_app, name="privacy")
 @corpus_app.command("info")
 def corpus_info(
     corpus: Path = typer.Argument(DEFAULT_CORPUS, help="Corpus folder."),
-    by: Optional[str] = typer.Option(None, "--by", help="Break down by this attribute."),
+    by: Optional[str] = typer.Option(None, "--by", help="Break down by an attribute, or by document, "
+                                     "speaker, participant, role or language."),
+    fmt: str = typer.Option("table", "--format", help="table (terminal), csv or json (stdout, for scripts)."),
     skip_bad: bool = SKIP_BAD,
 ) -> None:
-    """Documents, participants, segments and words of a corpus.
+    """Documents, participants, segments and words (participant, interviewer, unlabelled) of a corpus.
 
-    Example: hcrisis corpus info corpora/thesis-excerpts --by sector
+    Example: hcrisis corpus info corpora/thesis-excerpts --by document --format csv
     """
     from hcrisis.ingest.corpus import corpus_summary
 
     c = open_corpus(corpus, skip_bad)
-    print_table(corpus_summary(c, by), title=f"corpus {c.name}")
+    emit_table(corpus_summary(c, by), fmt, title=f"corpus {c.name}")
     for doc, speaker in c.unmapped_speakers:
         typer.echo(f"unmapped speaker label in {doc}: {speaker!r}", err=True)
 
@@ -40,17 +42,27 @@ def corpus_init(
     folder: Path = typer.Argument(..., help="Folder of transcripts."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing manifest.yaml."),
 ) -> None:
-    """Write a manifest skeleton for a folder of transcripts, to complete by hand.
+    """Write a manifest skeleton for a folder of transcripts, to check and complete by hand.
 
-    Example: hcrisis corpus init examples/transcripts
+    Prints per document the labels found, the role given to each and the words per role,
+    with warnings to check. Example: hcrisis corpus init examples/transcripts
     """
     from hcrisis.ingest.scaffold import init_corpus
 
     report = init_corpus(folder, force)
     for line in report.bad:
         typer.echo(f"not read: {line}", err=True)
-    typer.echo(f"wrote {report.manifest}: {report.documents} documents, "
-               f"{report.labels} speaker labels; complete it before analysis")
+    for doc in report.documents:
+        labels = ", ".join(f"{s.label!r} -> {s.target}{' (guess)' if s.guessed else ''} {s.words}"
+                           for s in doc.speakers) or "no labels"
+        words = ", ".join(f"{role} {n}" for role, n in doc.words.items())
+        typer.echo(f"{doc.id} ({doc.kind}): {labels}; words: {words}")
+        for warning in doc.warnings:
+            typer.echo(f"warning: {doc.id}: {warning}", err=True)
+    for table in report.tables:
+        typer.echo(f"{table} (table of responses): check its text_column")
+    typer.echo(f"wrote {report.manifest}: {len(report.documents)} documents, {len(report.tables)} tables, "
+               f"{report.labels} speaker labels; check and complete it before analysis")
 
 
 @privacy_app.command("scan")

@@ -402,6 +402,15 @@ def _tokenize_parallel(nlp, texts: list[str], processes: int, progress):
             np.concatenate([p[2] for p in parts]), [n for p in parts for n in p[3]])
 
 
+def counted_words(tokens: Tokens, min_length: int = 3) -> np.ndarray:
+    """Per segment, the tokens the frequency tables count before stop words are
+    removed: alphabetic, at least `min_length` characters."""
+    long_alpha = (tokens.types["is_alpha"].to_numpy(dtype=bool)
+                  & (tokens.types["form"].str.len().to_numpy() >= min_length))
+    cumulative = np.concatenate([[0], np.cumsum(long_alpha[tokens.type_id])])
+    return cumulative[tokens.bounds[1:]] - cumulative[tokens.bounds[:-1]]
+
+
 def tokenize_segments(segments: pd.DataFrame, nlp=None, *, model: str | None = None,
                       progress=None, processes: int | None = None) -> Tokens:
     """Tokenise the `text` column of a segments table."""

@@ -6,7 +6,8 @@ of a paragraph (`**Jane Smith:** text`, or bold `Jane Smith` then a tab or
 colon) or a `Name:` prefix as in .txt files; a table row `speaker | text`
 (optionally with a time cell) is one turn. .odt: paragraphs, headings and
 table rows the same way, without bold detection. .pdf: the text layer of
-each page, with .txt label detection.
+each page without the headers and footers repeated on most pages, with
+.txt label detection.
 
 Office files are zip archives: their entry count and uncompressed size are
 checked against the compressed size *before* parsing, so a zip bomb is
@@ -16,7 +17,9 @@ rejected without being expanded.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
+from collections import Counter
 from pathlib import Path
 
 from hcrisis.errors import InputError
@@ -174,4 +177,34 @@ def read_pdf(path: Path, options: ReaderOptions) -> Transcript:
     if not any(p.strip() for p in pages):
         raise InputError("PDF has no text layer (a scanned image?)", path=path,
                          fix="run OCR on it, or export the transcript as .txt")
-    return assemble(path, "pdf", [Block(p) for p in pages], options)
+    return assemble(path, "pdf", [Block(p) for p in strip_running_lines(pages)], options)
+
+
+def _line_key(line: str) -> str:
+    """A header/footer line with its page number (any digits) blanked."""
+    return re.sub(r"\d+", "#", " ".join(line.split())).casefold()
+
+
+def strip_running_lines(pages: list[str], edge: int = 3) -> list[str]:
+    """Pages without the headers and footers repeated on most of them.
+
+    A line among the first or last `edge` lines of a page is a running line
+    when the same line (digits ignored, so "Page 3 of 9" matches "Page 4 of
+    9") sits at the top or bottom of more than half of the pages, at least
+    two. Print exports of QDA tools and word processors repeat the file
+    name, a URL, the date and the page number on every page.
+    """
+    if len(pages) < 2:
+        return pages
+    split = [p.split("\n") for p in pages]
+    seen: Counter = Counter()
+    for lines in split:
+        seen.update({_line_key(x) for x in lines[:edge] + lines[-edge:] if x.strip()})
+    running = {k for k, n in seen.items() if n >= 2 and n * 2 > len(pages)}
+    out = []
+    for lines in split:
+        top = [i for i in range(min(edge, len(lines))) if _line_key(lines[i]) in running]
+        bottom = [i for i in range(max(0, len(lines) - edge), len(lines)) if _line_key(lines[i]) in running]
+        drop = set(top) | set(bottom)
+        out.append("\n".join(x for i, x in enumerate(lines) if i not in drop).strip())
+    return out
