@@ -152,7 +152,8 @@ def test_guard_export_message():
 def test_redact_roundtrip(planted, tmp_path):
     out, key = tmp_path / "red", tmp_path / "keys" / "planted.csv"
     counts = redact(load_corpus(planted), out, key)
-    assert counts == {"documents": 2, "tables": 0, "replacements": 13}
+    assert counts == {"documents": 2, "tables": 0, "replacements": 13, "replaced": {
+        "email": 1, "name": 4, "organisation": 2, "phone": 2, "postcode": 1, "speaker label": 2, "url": 1}}
     red = load_corpus(out)
     orig = load_corpus(planted)
     # same segments, participants and interviewer flags; no identifier left

@@ -99,5 +99,7 @@ def privacy_redact(
     from hcrisis.ingest.privacy import redact
 
     counts = redact(open_corpus(corpus, skip_bad), out, key)
+    replaced = "; ".join(f"{kind} {n}" for kind, n in counts["replaced"].items()) or "nothing"
     typer.echo(f"wrote {out}: {counts['documents']} documents, {counts['tables']} tables, "
                f"{counts['replacements']} distinct replacements; key {key}")
+    typer.echo(f"replaced: {replaced}")
