@@ -84,7 +84,7 @@ EXPECTED = [
     ("fg1", "fg1:0001", 50, 59, "speaker label", "B*** J***"),   # once per document
     ("fg1", "fg1:0001", 78, 100, "organisation", "s*** c*** c***"),
     ("fg1", "fg1:0002", 103, 108, "speaker label", "C***"),       # unmapped, still a name
-    ("fg1", "fg1:0002", 121, 126, "name", "J***"),
+    ("fg1", "fg1:0002", 118, 126, "name", "M*** J***"),     # the title goes with the name
 ]
 
 
@@ -165,7 +165,7 @@ def test_redact_roundtrip(planted, tmp_path):
     # persons numbered in order of F01, P01, then unmapped labels (Carol)
     assert fg == ("[00:00:01] Moderator: Welcome. [PARTICIPANT-01], you work at [ORG-2]?\n\n"
                   "[00:00:02] PARTICIPANT-01: Yes, before that [ORG-1].\n\n"
-                  "[00:00:04] PARTICIPANT-03: Same as Mr [PARTICIPANT-01].\n")
+                  "[00:00:04] PARTICIPANT-03: Same as [PARTICIPANT-01].\n")
     assert red.segments["speaker"].tolist()[-3:] == ["Moderator", "PARTICIPANT-01", "PARTICIPANT-03"]
     assert (out / "documents" / "int01.txt").read_text() == (
         "Interviewer: Thanks, [PARTICIPANT-02]. How do we reach you?\n\n"

@@ -2,8 +2,8 @@
 
 Two shipped lists (`data/names/`, built by `write_name_lists` from the person
 providers of the Faker package, MIT licence, see `LICENSE-names.txt`): given
-names and surnames of English-speaking locales (GB, IE, US, IN, PK, NZ, NG,
-KE). A given name that is also an ordinary English word or place ("Will",
+names and surnames of the locales in `LOCALES` (English-speaking ones and
+the languages most spoken in UK households), written in ASCII letters. A given name that is also an ordinary English word or place ("Will",
 "Grace", "Paris") is marked `common`: its lower-case form is more frequent
 than, or nearly as frequent as, its capitalised one in spaCy's English lexeme
 probabilities (spacy-lookups-data, MIT; `_common`).
@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-LOCALES = ("en_GB", "en_IE", "en_US", "en_IN", "en_PK", "en_NZ", "en_NG", "en_KE")
+LOCALES = ("en_GB", "en_IE", "en_US", "en_IN", "en_PK", "en_NZ", "en_NG", "en_KE", "ga_IE", "fr_FR",
+           "de_DE", "es_ES", "it_IT", "pl_PL", "pt_PT", "nl_NL", "tr_TR", "sw")
 TITLES = {"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "professor", "sir", "dame", "cllr",
           "councillor", "lord", "lady", "rev", "reverend"}
 # Words that make a capitalised run an organisation or a place, not a person.
@@ -99,22 +100,25 @@ def _name_length(text: str, words: list[tuple[int, int, str]], i: int, lists: Na
     """How many words from i form a name (0: none)."""
     start, _, raw = words[i]
     word = _stem(raw)
-    prev = words[i - 1][2].lower().rstrip(".") if i else ""
+    joined_before = i > 0 and text[words[i - 1][1]:start] == " "
+    prev = words[i - 1][2].lower() if joined_before else ""
     nxt = _stem(words[i + 1][2]) if i + 1 < len(words) else ""
-    adjacent = i + 1 < len(words) and text[words[i][1]:words[i + 1][0]] == " "
-    if (word.lower().rstrip(".") in TITLES or not _capitalised(word) or word.lower() in ORG_WORDS
-            or word.lower() in CALENDAR):
+    adjacent = i + 1 < len(words) and text[words[i][1]:words[i + 1][0]] in (" ", ". ")
+    if not _capitalised(word) or word.lower() in ORG_WORDS or word.lower() in CALENDAR:
         return 0
-    follows = _capitalised(nxt) and adjacent and nxt.lower() not in ORG_WORDS
-    if prev in TITLES and i and not _sentence_start(text, words[i - 1][0]):
-        return 1 + (follows and _capitalised(nxt) and nxt in lists.surnames)
+    follows = adjacent and _capitalised(nxt) and nxt.lower() not in ORG_WORDS
+    if word.lower() in TITLES:
+        after = i + 2 < len(words) and text[words[i + 1][1]:words[i + 2][0]] == " "
+        return 0 if not follows else 3 if after and words[i + 2][2] in lists.surnames else 2
+    adjacent = adjacent and text[words[i][1]] == " "
+    follows = follows and adjacent
     initial = _sentence_start(text, start)
     if word in lists.given and follows and (nxt in lists.surnames or nxt not in lists.given or not initial):
         return 2
     if word in lists.given and word not in lists.common:
         org_after = adjacent and nxt.lower() in ORG_WORDS
         return 0 if org_after or prev in PLACE_BEFORE else 1
-    if prev in CONTEXT_BEFORE or (not initial and nxt.lower() in CONTEXT_AFTER):
+    if prev in CONTEXT_BEFORE or (not initial and adjacent and nxt.lower() in CONTEXT_AFTER):
         return 1
     return 0
 

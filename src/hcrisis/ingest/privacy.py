@@ -147,6 +147,17 @@ class Scanner:
                 kept.append(f)
         return kept
 
+    def person_of(self, name: str) -> str | None:
+        """The known person a found name stands for (`Mr Jones` as `Jones`), if any."""
+        words = _norm(name).split()
+        while words:
+            if " ".join(words) in self.names:
+                return self.names[" ".join(words)]
+            if words[0].rstrip(".") not in _TITLES:
+                return None
+            words = words[1:]
+        return None
+
     @classmethod
     def from_corpus(cls, corpus: Corpus | str | Path) -> "Scanner":
         corpus = as_corpus(corpus)
@@ -312,7 +323,7 @@ class Pseudonymiser:
 
     def replacement(self, f: Finding) -> str:
         self.counts[f.kind] += 1
-        person = self.scanner.names.get(_norm(f.value))
+        person = self.scanner.person_of(f.value)
         if f.kind == "name" and person is not None:
             token = f"[{self.person[person]}]"
         elif f.kind == "name":     # found in free text, not a known participant
