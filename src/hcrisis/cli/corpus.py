@@ -34,7 +34,7 @@ def corpus_info(
     c = open_corpus(corpus, skip_bad)
     emit_table(corpus_summary(c, by), fmt, title=f"corpus {c.name}")
     for doc, speaker in c.unmapped_speakers:
-        typer.echo(f"unmapped speaker label in {doc}: {speaker!r}", err=True)
+        typer.echo(f"unmapped speaker label in {doc}: '{speaker}'", err=True)
 
 
 @corpus_app.command("init")
@@ -53,7 +53,7 @@ def corpus_init(
     for line in report.bad:
         typer.echo(f"not read: {line}", err=True)
     for doc in report.documents:
-        labels = ", ".join(f"{s.label!r} -> {s.target}{' (guess)' if s.guessed else ''} {s.words}"
+        labels = ", ".join(f"'{s.label}' -> {s.target}{' (guess)' if s.guessed else ''} {s.words}"
                            for s in doc.speakers) or "no labels"
         words = ", ".join(f"{role} {n}" for role, n in doc.words.items())
         typer.echo(f"{doc.id} ({doc.kind}): {labels}; words: {words}")

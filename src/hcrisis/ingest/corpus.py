@@ -340,7 +340,7 @@ class _SegmentBuilder:
                 "segment_id": rec[id_col] if id_col else f"{table['id']}:{pos:04d}",
                 "document_id": table["id"], "kind": table["kind"], "position": pos,
                 "speaker": pid, "participant_id": pid, "is_interviewer": False,
-                "speaker_role": PARTICIPANT if pid else UNLABELLED,
+                "speaker_role": PARTICIPANT,      # a response is a participant's text
                 "language": table.get("language", self.language), "start": 0, "end": len(text), "time_start": None, "time_end": None,
                 "text": text, **attrs,
             })

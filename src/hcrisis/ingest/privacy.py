@@ -185,6 +185,8 @@ def _add_name(names: dict[str, str], name: str, person: str) -> None:
     if not name:
         return
     names.setdefault(name, person)
+    if name.isupper():      # a label in capitals (GRETA VANCE) is written Greta Vance in turns
+        _add_name(names, name.title(), person)
     parts = [p.strip(".,") for p in name.split()]
     if len(parts) > 1:
         for part in parts:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from hcrisis.errors import InputError
@@ -20,7 +20,7 @@ from hcrisis.files import read_bytes
 from hcrisis.ingest.readers import ReaderOptions, Transcript, register
 from hcrisis.ingest.readers.blocks import Block, assemble, parsing
 from hcrisis.ingest.readers.decode import decode_text
-from hcrisis.ingest.readers.text import finder_for, parse_time
+from hcrisis.ingest.readers.text import Label, finder_for, parse_time
 
 _TAG = re.compile(r"</?[A-Za-z][^>]*>|\{\\[^}]*\}")  # leftover markup: <i>, <c.x>, {\an8}
 
@@ -69,23 +69,24 @@ def cue_transcript(path: Path, fmt: str, cues: list[Cue], options: ReaderOptions
     as Zoom writes a long turn over several cues.
     """
     finder = finder_for(options, path)
-    bodies, found = [], []
+    bodies: list[str] = []
+    found: list[Label] = []
     for cue in cues:
         if cue.end < cue.start:
             raise InputError(f"cue {cue.where} ends before it starts", path=path,
                              fix="fix the cue's timing line")
         body = html.unescape(_TAG.sub("", cue.text)).strip()
-        label = None
         if finder is not None and not (cue.speaker or "").strip():
+            # numbered by cue (start = cue index) so the kept ones can be told apart
             label = finder.match(body.split("\n", 1)[0])
+            found += [replace(label, start=len(bodies))] if label else []
         bodies.append(body)
-        found.append(label)
-    kept = set(map(id, finder.keep([lab for lab in found if lab]))) if finder is not None else set()
+    kept = {lab.start: lab for lab in finder.keep(found)} if finder is not None else {}
     merged: list[Cue] = []
-    for cue, body, label in zip(cues, bodies, found):
+    for i, (cue, body) in enumerate(zip(cues, bodies)):
         speaker = (cue.speaker or "").strip() or None
-        if label is not None and id(label) in kept:
-            speaker, body = label.speaker, body[label.body:].strip()
+        if i in kept:
+            speaker, body = kept[i].speaker, body[kept[i].body:].strip()
         if not body:
             continue
         if speaker is None and finder is not None and merged:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable
 
@@ -146,23 +146,28 @@ class LabelFinder:
         """The candidates that count as labels in this document.
 
         Explicit, custom and declared labels always count, and so do capitalised
-        ones with a time (`00:12:03 Speaker 1`); a role label
-        counts at a line start; any other label must occur twice (a bare one:
-        two different bare labels must each occur twice, as in a dialogue).
+        ones with a time (`00:12:03 Speaker 1`); a role label counts at a line
+        start (alone on its line only capitalised and longer than a letter:
+        `Interviewer`); any other label must occur twice (a bare one: two
+        different bare labels must each occur twice, as in a dialogue).
         """
         counts = Counter((lab.speaker, lab.form == "bare") for lab in labels)
         bare = {s for (s, is_bare), n in counts.items() if is_bare and n > 1 and _capitalised(s)}
         if len(bare) < 2:
             bare = set()
-        kept = []
+        kept, spelling = [], {}
         for lab in labels:
             speaker = lab.speaker or ""
             if (lab.form in ("explicit", "custom", "declared")
                     or (lab.form in ("time", "after") and _capitalised(speaker))
                     or speaker.casefold() in self.declared
-                    or (lab.form != "inline" and is_role_label(speaker))
+                    or (lab.form not in ("inline", "bare") and is_role_label(speaker))
+                    or (lab.form == "bare" and is_role_label(speaker) and len(speaker) > 1
+                        and _capitalised(speaker))
                     or (speaker in bare if lab.form == "bare" else counts[(lab.speaker, False)] > 1)):
-                kept.append(lab)
+                # `INT:` and `int:` in one document are one speaker, as first written
+                first = spelling.setdefault(speaker.casefold(), lab.speaker) if lab.speaker else None
+                kept.append(replace(lab, speaker=first))
         return kept
 
     def find(self, text: str) -> list[Label]:
