@@ -1,7 +1,9 @@
 """Tokens, once: the toolkit's one spaCy pipeline and the token table.
 
 `build_pipeline()` gives `spacy.blank("en")` with spaCy's rule-based
-sentencizer and `hcrisis_lemmatizer`, a registered component that looks
+sentencizer, speech contractions (gonna, wanna, gotta, kinda, dunno,
+y'know, ... in `data/contractions.yaml`) kept as one token each, and
+`hcrisis_lemmatizer`, a registered component that looks
 lemmas up once per word type in spacy-lookups-data's English table, with
 the overrides in `data/lemma_overrides.yaml` (so "housing" is never merged
 with "house"). A trained pipeline is used only when the user names one.
@@ -32,11 +34,22 @@ if TYPE_CHECKING:
 SENTENCE_PUNCT = (".", "!", "?", "…")
 
 
+def _data_map(name: str) -> dict[str, str]:
+    from hcrisis.yamlspec import parse_yaml
+    text = resources.files("hcrisis").joinpath(f"data/{name}").read_text("utf-8")
+    return {str(k): str(v) for k, v in (parse_yaml(text) or {}).items()}
+
+
+@lru_cache(maxsize=1)
+def speech_contractions() -> dict[str, str]:
+    """Contractions of speech kept as one token -> lemma (`data/contractions.yaml`)."""
+    return _data_map("contractions.yaml")
+
+
 @lru_cache(maxsize=1)
 def lemma_overrides() -> dict[str, str]:
-    from hcrisis.yamlspec import parse_yaml
-    text = resources.files("hcrisis").joinpath("data/lemma_overrides.yaml").read_text("utf-8")
-    return {str(k): str(v) for k, v in (parse_yaml(text) or {}).items()}
+    """`data/lemma_overrides.yaml` and the lemmas of speech contractions."""
+    return {**speech_contractions(), **_data_map("lemma_overrides.yaml")}
 
 
 @lru_cache(maxsize=1)
@@ -93,6 +106,15 @@ def _register_components() -> None:
         return lemmatize
 
 
+def add_speech_contractions(nlp) -> None:
+    """Keep each speech contraction one token (tokenizer special cases), in three casings."""
+    from spacy.symbols import ORTH
+
+    for form in speech_contractions():
+        for variant in {form, form.capitalize(), form.upper()}:
+            nlp.tokenizer.add_special_case(variant, [{ORTH: variant}])
+
+
 def build_pipeline(model: str | None = None):
     """The toolkit's spaCy pipeline: blank English, or a named installed model."""
     import spacy
@@ -106,6 +128,7 @@ def build_pipeline(model: str | None = None):
                                fix="install it or leave out --model to use the blank English pipeline") from None
     else:
         nlp = spacy.blank("en")
+    add_speech_contractions(nlp)
     if not nlp.has_pipe("sentencizer") and not nlp.has_pipe("parser") and not nlp.has_pipe("senter"):
         nlp.add_pipe("sentencizer")
     if not nlp.has_pipe("lemmatizer"):
