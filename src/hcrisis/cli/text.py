@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Optional
 
@@ -86,7 +87,8 @@ def compare(
 
 @app.command()
 def kwic(
-    word: str = typer.Argument(..., help="Word to find: lemma, exact form, or wildcard (manag*)."),
+    word: str = typer.Argument(..., help="Word or phrase to find (\"black box\"): each word by lemma, "
+                               "exact form, or wildcard (manag*)."),
     corpus: Optional[Path] = typer.Argument(None, help="Corpus folder (default: the study's, "
                                             "else corpora/thesis-excerpts)."),
     study: Optional[Path] = typer.Option(None, "--study", help="Study file declaring the segments."),
@@ -107,7 +109,7 @@ def kwic(
     Example: hcrisis kwic 'manag*' --study studies/thesis.yaml --segment la --window 5
     """
     from hcrisis.text.freq import open_tokens, resolve_segment
-    from hcrisis.text.kwic import kwic as find
+    from hcrisis.text.kwic import centred_lines, kwic as find
     from hcrisis.ingest.privacy import Scanner, guard_masked
     from hcrisis.tables import write_table
 
@@ -119,8 +121,9 @@ def kwic(
                 scanner=scanner)
     for doc, part in hits.groupby("document_id", sort=False):
         where = ", ".join(sorted({str(v) for c in ("sector", "source_type") if c in part for v in part[c] if v}))
-        print_table(part.drop(columns=["document_id", "sector", "source_type"], errors="ignore"),
-                    title=f"{doc} ({where}): {len(part)} hit(s)" if where else f"{doc}: {len(part)} hit(s)")
+        typer.echo(f"{doc} ({where}): {len(part)} hit(s)" if where else f"{doc}: {len(part)} hit(s)")
+        for line in centred_lines(part, shutil.get_terminal_size().columns):
+            typer.echo(line)
     typer.echo(f"{len(hits)} hit(s) of '{word}' in {hits['document_id'].nunique()} document(s)")
     hidden = hits.attrs["identifiers"]
     if hidden:
