@@ -291,3 +291,22 @@ def test_code_quotations_guarded(planted, tmp_path):
     assert not out.exists()
     assert runner.invoke(app, args + ["--allow-identifiers"]).exit_code == 0
     assert (out / "quotes" / "skills.md").exists()
+
+
+@pytest.mark.parametrize("command", [["freq"], ["terms", "--min-freq", "1"]])
+def test_frequency_tables_and_terms_refuse_identifier_items(planted, tmp_path, command):
+    out = tmp_path / "out"
+    runner = CliRunner()
+    refused = runner.invoke(app, [command[0], str(planted), *command[1:], "--out", str(out)])
+    assert refused.exit_code == 1
+    assert "refusing to write: item " in refused.output and "(re-run with --allow-identifiers" in refused.output
+    assert not out.exists()
+    allowed = runner.invoke(app, [command[0], str(planted), *command[1:], "--out", str(out), "--allow-identifiers"])
+    assert allowed.exit_code == 0, allowed.output
+
+
+def test_item_identifier_kinds(planted):
+    from hcrisis.ingest.privacy import item_identifier
+    scanner = Scanner.from_corpus(load_corpus(planted))
+    assert [item_identifier(x, scanner) for x in ["jones", "smith", "housing", "x@y.org", "ring 0114 496 0123"]] \
+        == ["name", "name", None, "email", "phone"]

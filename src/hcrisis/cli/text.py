@@ -12,6 +12,29 @@ from hcrisis.cli import app
 from hcrisis.cli.common import SKIP_BAD, DEFAULT_CORPUS, DEFAULT_STUDY, corpus_for, print_table
 
 
+ALLOW_IDENTIFIERS = typer.Option(False, "--allow-identifiers", help="Write items that the privacy "
+                                 "scanner flags as identifiers (names, e-mails, phones; see hcrisis privacy scan).")
+
+
+def _open(corpus: Path | None, study: Path | None, skip_bad: bool):
+    """The corpus a command analyses (given, else the study's, else the default), loaded once."""
+    from hcrisis.ingest.corpus import as_corpus
+    from hcrisis.study.model import load_study
+
+    c = corpus_for(corpus, study, skip_bad)
+    return as_corpus(c or (load_study(study).corpus_path if study is not None else DEFAULT_CORPUS))
+
+
+def _item_guard(corpus, allow_identifiers: bool):
+    """`guard(items, path)` refusing identifier items, or None with --allow-identifiers."""
+    if allow_identifiers:
+        return None
+    from hcrisis.ingest.privacy import Scanner, guard_items
+
+    scanner = Scanner.from_corpus(corpus)
+    return lambda items, where: guard_items(items, where, False, scanner)
+
+
 @app.command()
 def freq(
     corpus: Optional[Path] = typer.Argument(None, help="Corpus folder (default: the study's, "
@@ -26,6 +49,7 @@ def freq(
     terms: bool = typer.Option(False, "--terms", help="Count multi-word terms as single items "
                                "(the study's settings.terms.accepted, else the top extracted terms)."),
     out: Path = typer.Option(Path("outputs/tables"), "--out", help="Folder for freq_<segment>.csv/.md."),
+    allow_identifiers: bool = ALLOW_IDENTIFIERS,
     skip_bad: bool = SKIP_BAD,
 ) -> None:
     """Word frequencies of a segment (NVivo's Word Frequency Query, arithmetic documented).
@@ -34,7 +58,8 @@ def freq(
     """
     from hcrisis.text.freq import open_counter, resolve_segment, write_frequencies
 
-    counter, s = open_counter(corpus_for(corpus, study, skip_bad), study, DEFAULT_CORPUS, min_length=min_length,
+    loaded = _open(corpus, study, skip_bad)
+    counter, s = open_counter(loaded, study, DEFAULT_CORPUS, min_length=min_length,
                               stop_words=stop_words, grouping=grouping, top=top)
     seg = resolve_segment(s, segment)
     if terms:
@@ -43,6 +68,9 @@ def freq(
         table = merged_frequency_table(counter, seg, accepted, top=counter.settings.top)
     else:
         table = counter.table(seg, top=counter.settings.top)
+    guard = _item_guard(loaded, allow_identifiers)
+    if guard is not None:
+        guard(table["word"], out / f"freq_{seg.id}.csv")
     written = write_frequencies(table, out, seg, counter.settings)
     print_table(table.head(20).drop(columns="members"),
                 title=f"{seg.id}: {table.attrs['denominator']:,} counted words "
@@ -147,6 +175,7 @@ def cloud(
     measure: str = typer.Option("g2", "--measure", help="Comparison word size: g2 or log_ratio."),
     terms: bool = typer.Option(False, "--terms", help="Count multi-word terms as single items, a cloud of "
                                "used terms (the study's settings.terms.accepted, else the top extracted terms)."),
+    allow_identifiers: bool = ALLOW_IDENTIFIERS,
     skip_bad: bool = SKIP_BAD,
 ) -> None:
     """Word clouds of study segments (PNG 300 dpi, SVG and the frequency table beside them).
@@ -157,14 +186,14 @@ def cloud(
     from hcrisis.errors import InputError
 
     pair = tuple(compare) if compare and all(compare) else None
-    corpus = corpus_for(corpus, study, skip_bad)
+    if terms and pair:
+        raise InputError("--terms draws frequency clouds, not comparisons", fix="leave out --compare or --terms")
+    loaded = _open(corpus, study, skip_bad)
     if terms:
         from hcrisis.text.terms import run_terms_cloud
-        if pair:
-            raise InputError("--terms draws frequency clouds, not comparisons", fix="leave out --compare or --terms")
-        written = run_terms_cloud(study, corpus, segment, out)
+        written = run_terms_cloud(study, loaded, segment, out)
     else:
-        written = run_cloud(study, corpus, segment, pair, out, measure)
+        written = run_cloud(study, loaded, segment, pair, out, measure, _item_guard(loaded, allow_identifiers))
     typer.echo(f"wrote {len(written)} files: " + ", ".join(sorted({str(p.with_suffix('')) for p in written})))
 
 
@@ -183,6 +212,7 @@ def terms(
     uncovered: Optional[Path] = typer.Option(None, "--uncovered", help="Codebook (YAML): frequent terms no "
                                              "code matches, and the terms each code covers."),
     out: Path = typer.Option(Path("outputs/tables"), "--out", help="Folder for terms_<segment>.csv/.md."),
+    allow_identifiers: bool = ALLOW_IDENTIFIERS,
     skip_bad: bool = SKIP_BAD,
 ) -> None:
     """Multi-word terms (2-4 tokens) ranked by C-value, with G2 and PMI of their parts.
@@ -192,8 +222,10 @@ def terms(
     from hcrisis.text.terms import run_terms
 
     pair = tuple(compare) if compare and all(compare) else None
-    run = run_terms(corpus_for(corpus, study, skip_bad), study, DEFAULT_CORPUS, segment=segment, out=out, model=model,
-                    compare=pair, uncovered=uncovered, min_freq=min_freq, min_docs=min_docs, top=top)
+    loaded = _open(corpus, study, skip_bad)
+    run = run_terms(loaded, study, DEFAULT_CORPUS, segment=segment, out=out, model=model, compare=pair,
+                    uncovered=uncovered, guard=_item_guard(loaded, allow_identifiers), min_freq=min_freq,
+                    min_docs=min_docs, top=top)
     for seg_id, table in run.tables.items():
         print_table(table[["rank", "term", "count", "documents", "c_value", "g2", "pmi"]].head(20),
                     title=f"{seg_id}: {len(table)} terms in {table.attrs['words']:,} words")

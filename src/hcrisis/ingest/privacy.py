@@ -302,6 +302,32 @@ def guard_export(texts_or_segments: Any, destination: str | Path, allow_identifi
             refuse(found[0].kind, seg, destination)
 
 
+def item_identifier(item: str, scanner: Scanner) -> str | None:
+    """The kind of identifier a table item (a word, a term) is, if any.
+
+    The scanner's findings over the item, and also a word of a known name in
+    any case, since frequency tables and clouds show words lower-cased
+    ("saurabh", "kupor").
+    """
+    found = scanner.find(item)
+    if found:
+        return found[0].kind
+    words = {w.casefold() for w in scanner.names for w in w.split()}
+    return "name" if any(w.casefold() in words for w in item.split()) else None
+
+
+def guard_items(items: Iterable[str], destination: str | Path, allow_identifiers: bool,
+                scanner: Scanner) -> None:
+    """Refuse to write a frequency table, cloud or term list holding an identifier item."""
+    if allow_identifiers:
+        return
+    for rank, item in enumerate(items, 1):
+        kind = item_identifier(str(item), scanner)
+        if kind is not None:
+            raise PrivacyError(f"refusing to write: item {rank} is a {kind} ({mask(str(item), kind)})",
+                               path=destination, fix=_FIX)
+
+
 def guard_corpus(corpus: Corpus | str | Path, destination: str | Path, allow_identifiers: bool) -> None:
     """Guard an export that may quote any participant turn of `corpus` (interviewers are not quoted)."""
     if allow_identifiers:

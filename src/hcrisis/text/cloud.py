@@ -27,7 +27,7 @@ from dataclasses import dataclass, fields
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 import pandas as pd
 
@@ -361,8 +361,12 @@ def study_style(study: Study) -> tuple[CloudStyle, tuple[str, ...]]:
 
 def run_cloud(study_path: str | Path, corpus: str | Path | Corpus | None = None,
               segments: list[str] | None = None, compare: tuple[str, str] | None = None,
-              out: str | Path | None = None, measure: str = "g2") -> list[Path]:
-    """`hcrisis cloud`: clouds of the named segments (default: those with a figure)."""
+              out: str | Path | None = None, measure: str = "g2",
+              guard: Callable[[Iterable[str], Path], None] | None = None) -> list[Path]:
+    """`hcrisis cloud`: clouds of the named segments (default: those with a figure).
+
+    `guard(words, stem)` sees each cloud's words before anything is written
+    (the CLI's identifier guard, `hcrisis.ingest.privacy.guard_items`)."""
     from hcrisis.text.freq import open_counter
     from hcrisis.study.model import load_study
 
@@ -383,8 +387,12 @@ def run_cloud(study_path: str | Path, corpus: str | Path | Corpus | None = None,
             raise InputError(f"segment '{seg.id}' has no counted words in this corpus",
                              path=study.path, fix="choose another segment or check its `where`")
         jobs.append((figure_stem(folder, seg), cloud_job(table, style, title=_title(seg))))
+        if guard is not None:
+            guard(table["word"].head(style.max_words), jobs[-1][0])
     if pair:
         table = counter.keyness(*map(study.segment, pair), labels=pair)
+        if guard is not None:
+            guard(table["item"].head(style.max_words), compare_stem(folder, pair))
         jobs.append((compare_stem(folder, pair),
                      comparison_job(table, pair, measure, style, title=_compare_title(pair))))
     return write_figures(jobs)

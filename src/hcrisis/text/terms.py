@@ -56,7 +56,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -563,8 +563,12 @@ def write_terms(table: pd.DataFrame, out: Path, seg: Segment, settings: TermSett
 def run_terms(corpus: Path | Corpus | None, study_path: Path | None, default_corpus: Path, *,
               segment: str | None = None, out: Path = Path("outputs/tables"),
               model: str | None = None, compare: tuple[str, str] | None = None,
-              uncovered: Path | None = None, **overrides: Any) -> TermsRun:
-    """`hcrisis terms`: the term table of a segment, keyness of two, codebook coverage."""
+              uncovered: Path | None = None, guard: Callable[[Iterable[str], Path], None] | None = None,
+              **overrides: Any) -> TermsRun:
+    """`hcrisis terms`: the term table of a segment, keyness of two, codebook coverage.
+
+    `guard(terms, path)` sees the terms before anything is written (the CLI's
+    identifier guard, `hcrisis.ingest.privacy.guard_items`)."""
     from hcrisis.text.freq import open_tokens, resolve_segment
     from hcrisis.study.model import load_study
     from hcrisis.text.tokens import build_pipeline
@@ -580,10 +584,15 @@ def run_terms(corpus: Path | Corpus | None, study_path: Path | None, default_cor
     chunks = noun_chunk_spans(tokens, nlp) if nlp is not None else None
     index = TermIndex(tokens, segments, chunks=chunks)
     table = index.table(seg, settings.min_freq, settings.min_docs, settings.top)
+    keyness = term_keyness(index, *pair, settings, labels=(pair[0].id, pair[1].id)) if pair else None
+    if guard is not None:
+        guard(table["term"], Path(out) / f"terms_{seg.id}.csv")
+        if keyness is not None:
+            guard(keyness["item"], Path(out) / f"terms_keyness_{pair[0].id}_vs_{pair[1].id}.csv")
     run = TermsRun({seg.id: table}, write_terms(table, out, seg, settings))
     if pair:
         a, b = pair
-        run.keyness = term_keyness(index, a, b, settings, labels=(a.id, b.id))
+        run.keyness = keyness
         run.written += write_table(run.keyness, Path(out) / f"terms_keyness_{a.id}_vs_{b.id}",
                                    title=f"Term keyness {a.id} vs {b.id}: {len(run.keyness)} terms tested")
     if uncovered is not None:
