@@ -1,8 +1,8 @@
 """Hand-made transcripts, one per label convention of real exports (no one's real transcript).
 
-`FOLDER` maps a file name to its content; `WORDS` holds, per document id
-that `corpus init` gives it, the counted words (alphabetic tokens of 3+
-letters) of each speaker label, counted by hand.
+`write_folder` writes them; `WORDS` holds, per document id that `corpus
+init` gives it and speaker label, the counted words (alphabetic tokens of
+3+ letters, counted by hand) and the role.
 """
 
 from __future__ import annotations
@@ -128,31 +128,28 @@ def write_folder(root: Path) -> Path:
     return root
 
 
-# (document, label) -> counted words; the label as `corpus init` maps it (first spelling).
+# (document, label) -> (counted words, role); the label as `corpus init` maps it (first spelling).
+I, P, U = "interviewer", "participant", "unlabelled"
 WORDS = {
-    ("zoom-meeting", "Lena Moritz (SL)"): 9 + 5,
-    ("zoom-meeting", "Tomas O'Hare’s iPad"): 5 + 7 + 5,     # cue 3 continues Tomas's turn
-    ("zoom-meeting", "GRETA VANCE"): 5 + 3,
-    ("otter", "Speaker 1"): 5 + 3,
-    ("otter", "Speaker 2"): 7 + 2,
-    ("rev", "Interviewer"): 6 + 2,
-    ("rev", "Respondent"): 5 + 3,
-    ("two-interviewers", "Interviewer 1"): 9 + 4,
-    ("two-interviewers", "Interviewer2"): 7,
-    ("two-interviewers", "interviewee"): 5 + 7 + 5,
-    ("int-r1", "INT"): 4 + 3,
-    ("int-r1", "R1"): 4 + 4,
-    ("qa", "q"): 5 + 3,
-    ("qa", "a"): 4 + 4,
-    ("qda-print", "Interviewer"): 5 + 3,
-    ("qda-print", "Participant"): 5 + 3,
-    ("qualcoder", "id1"): 7 + 2,
-    ("qualcoder", "id2"): 3 + 3,
-    ("one-line", "Interviewer"): 8 + 15 + 7,
-    ("one-line", "Respondent"): 20 + 13,
-    ("notes", ""): 8,                                      # no label: unlabelled
+    ("zoom-meeting", "Lena Moritz (SL)"): (9 + 5, I),
+    ("zoom-meeting", "Tomas O'Hare’s iPad"): (5 + 7 + 5, P),     # cue 3 continues Tomas's turn
+    ("zoom-meeting", "GRETA VANCE"): (5 + 3, P),
+    ("otter", "Speaker 1"): (5 + 3, I),
+    ("otter", "Speaker 2"): (7 + 2, P),
+    ("rev", "Interviewer"): (6 + 2, I),
+    ("rev", "Respondent"): (5 + 3, P),
+    ("two-interviewers", "Interviewer 1"): (9 + 4, I),
+    ("two-interviewers", "Interviewer2"): (7, I),
+    ("two-interviewers", "interviewee"): (5 + 7 + 5, P),
+    ("int-r1", "INT"): (4 + 3, I),
+    ("int-r1", "R1"): (4 + 4, P),
+    ("qa", "q"): (5 + 3, I),
+    ("qa", "a"): (4 + 4, P),
+    ("qda-print", "Interviewer"): (5 + 3, I),
+    ("qda-print", "Participant"): (5 + 3, P),
+    ("qualcoder", "id1"): (7 + 2, I),
+    ("qualcoder", "id2"): (3 + 3, P),
+    ("one-line", "Interviewer"): (8 + 15 + 7, I),
+    ("one-line", "Respondent"): (20 + 13, P),
+    ("notes", ""): (8, U),                                      # no label: unlabelled
 }
-INTERVIEWERS = {("zoom-meeting", "Lena Moritz (SL)"), ("otter", "Speaker 1"), ("rev", "Interviewer"),
-                ("two-interviewers", "Interviewer 1"), ("two-interviewers", "Interviewer2"),
-                ("int-r1", "INT"), ("qa", "q"), ("qda-print", "Interviewer"), ("qualcoder", "id1"),
-                ("one-line", "Interviewer")}
