@@ -113,3 +113,14 @@ def test_names_rules():
                                  "Monday", "repairs", "tenants", ".", ",", "Homes"]), max_size=30))
 def test_no_name_in_text_without_names(words):
     assert find_names(" ".join(words)) == []
+
+
+def test_shipped_name_lists_are_the_built_ones():
+    """data/names/ is what `make names` builds from the pinned Faker version."""
+    from importlib import resources
+
+    from hcrisis.ingest.names import build_name_lists
+
+    folder = resources.files("hcrisis").joinpath("data/names")
+    for name, text in build_name_lists().items():
+        assert folder.joinpath(name).read_text("utf-8") == text

@@ -134,10 +134,9 @@ def _common(prob: dict[str, float], name: str) -> bool:
     return lower is not None and lower > -15 and lower >= prob.get(name, -99.0) - 1
 
 
-def write_name_lists() -> None:
-    """Rebuild `data/names/` from Faker's person providers (`make names`; needs faker)."""
+def build_name_lists() -> dict[str, str]:
+    """The texts of `data/names/` from Faker's person providers (needs faker, a test dependency)."""
     import importlib
-    from pathlib import Path
 
     from spacy.util import load_language_data, registry
 
@@ -149,8 +148,15 @@ def write_name_lists() -> None:
         surnames.update(getattr(provider, "last_names", ()))
     prob = load_language_data(registry.lookups.get("en")["lexeme_prob"])
     clean = [n for n in given if re.fullmatch(r"[A-Z][a-z'\-]+", n)]
-    folder = Path(__file__).resolve().parents[1] / "data" / "names"
     lines = [f"{n}\tcommon" if _common(prob, n) else n for n in sorted(clean)]
-    (folder / "given_names.txt").write_text("\n".join(lines) + "\n", "utf-8")
     last = sorted(n for n in surnames if re.fullmatch(r"[A-Z][A-Za-z'\-]+", n))
-    (folder / "surnames.txt").write_text("\n".join(last) + "\n", "utf-8")
+    return {"given_names.txt": "\n".join(lines) + "\n", "surnames.txt": "\n".join(last) + "\n"}
+
+
+def write_name_lists() -> None:
+    """Rewrite `data/names/` (`make names`, after a Faker upgrade or a change of `LOCALES`)."""
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "data" / "names"
+    for name, text in build_name_lists().items():
+        (folder / name).write_text(text, "utf-8")
