@@ -310,3 +310,46 @@ def test_item_identifier_kinds(planted):
     scanner = Scanner.from_corpus(load_corpus(planted))
     assert [item_identifier(x, scanner) for x in ["jones", "smith", "housing", "x@y.org", "ring 0114 496 0123"]] \
         == ["name", "name", None, "email", "phone"]
+
+
+def test_roles_and_codes_are_not_names():
+    assert all(is_generic_label(x) for x in ["Interviewer 1", "Interviewer2", "Speaker 2", "Participant 7",
+                                             "id1", "INT", "R1", "Moderator"])
+
+
+def test_redact_copies_only_what_it_redacted(tmp_path):
+    root = tmp_path / "c"
+    write(root / "manifest.yaml", """\
+name: consultation
+attributes: {sector: {}}
+participants: participants.csv
+documents:
+  - {id: int-jane-smith, file: a.txt, kind: interview, participants: [P01]}
+tables:
+  - {id: survey, file: s.csv, kind: survey response, text_column: answer, id_column: rid,
+     attribute_columns: [sector]}
+""")
+    write(root / "participants.csv", "participant_id,name,sector,notes\nP01,Jane Smith,ALMO,ring 07700 900123\n")
+    write(root / "a.txt", "Q: How was it?\nR: Fine, Jane here.\n")
+    write(root / "s.csv", "rid,answer,sector,respondent_email\nr1,Ask Jane Smith,ALMO,js@example.org\n"
+                          "r2,Write to a@b.org,,x@y.org\n")
+    counts = redact(load_corpus(root), tmp_path / "red", tmp_path / "keys" / "k.csv")
+    red = tmp_path / "red"
+    assert counts["replaced"] == {"document id": 1, "email": 1, "name": 2}
+    assert (red / "tables" / "survey.csv").read_text() == (
+        "rid,answer,sector\nr1,Ask [PARTICIPANT-01],ALMO\nr2,Write to [EMAIL],\n")   # no e-mail column
+    assert (red / "participants.csv").read_text() == "participant_id,sector,notes\nP01,ALMO,[NOTES]\n"
+    assert sorted(p.name for p in (red / "documents").iterdir()) == ["doc-01.txt"]
+    assert load_corpus(red).segments["document_id"].tolist() == ["doc-01", "doc-01", "survey", "survey"]
+
+
+def test_declared_lowercase_or_unusual_label_takes_effect(tmp_path):
+    write(tmp_path / "manifest.yaml", """\
+name: x
+documents:
+  - {id: a, file: a.txt, kind: interview, speakers: {anna b: P01, "#mod": interviewer}}
+""")
+    write(tmp_path / "a.txt", "#mod: How was it?\nAnna B: Fine.\n")     # each once, so only declared labels count
+    seg = load_corpus(tmp_path).segments
+    assert seg[["speaker", "participant_id", "is_interviewer"]].values.tolist() == [
+        ["#mod", "", True], ["Anna B", "P01", False]]

@@ -466,7 +466,8 @@ def _render(rows: pd.DataFrame, pseudo: Pseudonymiser) -> str:
     parts = []
     for row in rows.sort_values("position").itertuples(index=False):
         label = pseudo.label(row.speaker) if row.speaker else ""
-        pseudo.counts["speaker label"] += label != row.speaker
+        if label != row.speaker:
+            pseudo.counts["speaker label"] += 1
         head = f"{label}: " if label else ""
         if head and pd.notna(row.time_start):
             t = int(row.time_start)
