@@ -353,3 +353,12 @@ documents:
     seg = load_corpus(tmp_path).segments
     assert seg[["speaker", "participant_id", "is_interviewer"]].values.tolist() == [
         ["#mod", "", True], ["Anna B", "P01", False]]
+
+
+def test_cli_scan_csv_for_scripts(planted):
+    result = CliRunner().invoke(app, ["privacy", "scan", str(planted), "--format", "csv"])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "document_id,segment_id,start,end,kind,item"
+    assert lines[1:3] == ["int01,int01:0000,21,25,name,J***", "int01,int01:0001,60,82,email,j***@e***.org"]
+    assert result.stderr.startswith("12 findings; email 1; name 3;")

@@ -68,9 +68,10 @@ def corpus_init(
 @privacy_app.command("scan")
 def privacy_scan(
     corpus: Path = typer.Argument(DEFAULT_CORPUS, help="Corpus folder."),
+    fmt: str = typer.Option("table", "--format", help="table (terminal), csv or json (stdout, for scripts)."),
     skip_bad: bool = SKIP_BAD,
 ) -> None:
-    """List identifiers (e-mails, phones, postcodes, personal URLs, names, organisations).
+    """List identifiers (e-mails, phones, postcodes, NI numbers, personal URLs, names, organisations).
 
     Shows document, segment, offsets and kind with the item masked, never the text.
     Example: hcrisis privacy scan corpora/thesis-excerpts
@@ -79,10 +80,15 @@ def privacy_scan(
 
     c = open_corpus(corpus, skip_bad)
     findings = scan_corpus(c)
+    counts = findings["kind"].value_counts().sort_index()
+    summary = f"{len(findings)} findings" + "".join(f"; {k} {v}" for k, v in counts.items())
+    if fmt != "table":
+        emit_table(findings, fmt)
+        typer.echo(summary, err=True)
+        return
     if not findings.empty:
         print_table(findings, title=f"identifiers in corpus {c.name}")
-    counts = findings["kind"].value_counts().sort_index()
-    typer.echo(f"{len(findings)} findings" + "".join(f"; {k} {v}" for k, v in counts.items()))
+    typer.echo(summary)
 
 
 @privacy_app.command("redact")
