@@ -98,22 +98,23 @@ def find_names(text: str) -> list[tuple[int, int]]:
 
 def _name_length(text: str, words: list[tuple[int, int, str]], i: int, lists: NameLists) -> int:
     """How many words from i form a name (0: none)."""
-    start, _, raw = words[i]
+    start, end, raw = words[i]
     word = _stem(raw)
-    joined_before = i > 0 and text[words[i - 1][1]:start] == " "
-    prev = words[i - 1][2].lower() if joined_before else ""
-    nxt = _stem(words[i + 1][2]) if i + 1 < len(words) else ""
-    adjacent = i + 1 < len(words) and text[words[i][1]:words[i + 1][0]] in (" ", ". ")
     if not _capitalised(word) or word.lower() in ORG_WORDS or word.lower() in CALENDAR:
         return 0
-    follows = adjacent and _capitalised(nxt) and nxt.lower() not in ORG_WORDS
-    if word.lower() in TITLES:
-        after = i + 2 < len(words) and text[words[i + 1][1]:words[i + 2][0]] == " "
-        return 0 if not follows else 3 if after and words[i + 2][2] in lists.surnames else 2
-    adjacent = adjacent and text[words[i][1]] == " "
-    follows = follows and adjacent
+    prev = words[i - 1][2].lower() if i > 0 and text[words[i - 1][1]:start] == " " else ""
+    nxt = _stem(words[i + 1][2]) if i + 1 < len(words) else ""
+    gap = text[end:words[i + 1][0]] if i + 1 < len(words) else ""
+    name_next = _capitalised(nxt) and nxt.lower() not in ORG_WORDS
+    if word.lower() in TITLES:          # "Dr Hughes", "Mrs. Patel", "Ms Ann Okafor"
+        if not (name_next and gap in (" ", ". ")):
+            return 0
+        third = i + 2 < len(words) and text[words[i + 1][1]:words[i + 2][0]] == " "
+        return 3 if third and words[i + 2][2] in lists.surnames else 2
+    adjacent = gap == " "
     initial = _sentence_start(text, start)
-    if word in lists.given and follows and (nxt in lists.surnames or nxt not in lists.given or not initial):
+    if (word in lists.given and adjacent and name_next
+            and (nxt in lists.surnames or nxt not in lists.given or not initial)):
         return 2
     if word in lists.given and word not in lists.common:
         org_after = adjacent and nxt.lower() in ORG_WORDS

@@ -31,7 +31,7 @@ import yaml
 from hcrisis.ingest.corpus import MANIFEST, Corpus, as_corpus, read_csv_table
 from hcrisis.errors import PrivacyError
 from hcrisis.files import write_atomic
-from hcrisis.ingest.names import find_names
+from hcrisis.ingest.names import TITLES, find_names
 from hcrisis.ingest.readers.text import DEFAULT_PATTERN
 from hcrisis.ingest.roles import is_role_label
 from hcrisis.tables import table_to_csv
@@ -59,7 +59,6 @@ _GENERIC_LABEL = re.compile(r"(?:[A-Z]{1,3}\d{0,3}|id\d{1,4}|(?i:chair|note-?tak
 _LABEL_EXTRAS = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|['’]s\s+(?:i(?:pad|phone|mac)|mac(?:book)?|"
                            r"galaxy|pixel|android|laptop|pc|computer|phone|tablet|surface)\b.*$",
                            re.IGNORECASE)
-_TITLES = {"Dr", "Mr", "Mrs", "Ms", "Miss", "Mx", "Prof", "Professor", "Sir", "Dame", "Cllr"}
 _DEFAULT_LABEL = re.compile(DEFAULT_PATTERN, re.MULTILINE)
 _FIX = "re-run with --allow-identifiers or redact the corpus first"
 
@@ -153,7 +152,7 @@ class Scanner:
         while words:
             if " ".join(words) in self.names:
                 return self.names[" ".join(words)]
-            if words[0].rstrip(".") not in _TITLES:
+            if words[0].rstrip(".").lower() not in TITLES:
                 return None
             words = words[1:]
         return None
@@ -190,7 +189,7 @@ def _add_name(names: dict[str, str], name: str, person: str) -> None:
     parts = [p.strip(".,") for p in name.split()]
     if len(parts) > 1:
         for part in parts:
-            if len(part) > 2 and part not in _TITLES:
+            if len(part) > 2 and part.lower() not in TITLES:
                 names.setdefault(part, person)
 
 
