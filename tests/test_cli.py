@@ -50,8 +50,18 @@ def test_every_help_has_example(command):
 def test_corpus_info(tiny_corpus):
     result = run("corpus", "info", tiny_corpus, "--by", "sector")
     assert result.exit_code == 0
-    assert "housing association" in result.output
+    assert "housing" in result.output
     assert "unmapped speaker label in fg1: 'P3'" in result.output
+
+
+def test_corpus_info_csv(tiny_corpus):
+    result = runner.invoke(app, ["corpus", "info", str(tiny_corpus), "--by", "sector", "--format", "csv"])
+    assert result.exit_code == 0
+    assert result.stdout == (
+        "sector,documents,participants,segments,words,participant_words,interviewer_words,unlabelled_words\n"
+        "(none),2,0,2,4,0,4,0\n"
+        "housing association,2,3,5,9,8,1,0\n"
+        "local authority,1,1,1,5,5,0,0\n")
 
 
 def test_missing_corpus_one_line(tmp_path):
@@ -72,7 +82,8 @@ def test_unknown_attribute(tiny_corpus):
     result = run("corpus", "info", tiny_corpus, "--by", "region")
     assert result.exit_code == 1
     assert result.output == (f"Error: {tiny_corpus / 'manifest.yaml'}: unknown attribute 'region' "
-                             "(use one of sector, source_type, gender)\n")
+                             "(use one of sector, source_type, gender, document, speaker, participant, "
+                             "role, language)\n")
 
 
 def test_missing_study_file(tmp_path):
@@ -220,7 +231,7 @@ def test_thesis_corpus_is_the_default_in_its_project_folder(monkeypatch):
     ("wave=early,lat", "segment 'wave-early-lat': wave 'lat' matches nothing in the corpus (values of wave: "
                        "early, late) (use one of the values listed)"),
     ("region=north", "segment 'region-north': unknown attribute 'region' (declared: wave, role; also "
-                     "document_id, kind, participant_id, speaker, is_interviewer) (declare it under "
+                     "document_id, kind, participant_id, speaker, is_interviewer, speaker_role, language) (declare it under "
                      "'attributes' in the corpus manifest, or use a declared one)"),
     ("wave=late;role=manager", "segment 'wave-late_role-manager' has 0 words in the corpus (wave = late; "
                                "role = manager: 0 turn(s) selected) (its conditions exist apart but not "

@@ -54,7 +54,7 @@ def test_problems_name_segment_attribute_and_existing_values():
         ("wave", "segment 'w': wave 'Late' matches nothing in the corpus (values of wave: early, late)",
          "use one of the values listed"),
         ("region", "segment 'w': unknown attribute 'region' (declared: wave, role; also document_id, kind, "
-                   "participant_id, speaker, is_interviewer)",
+                   "participant_id, speaker, is_interviewer, speaker_role, language)",
          "declare it under 'attributes' in the corpus manifest, or use a declared one")]
     # the values listed are those of participant speech: role '' of the interviewer is not one
     assert segment_problems(Segment("m", "M", {"role": "Manager"}), TABLE)[0][1].endswith(

@@ -41,7 +41,7 @@ def test_errors(tmp_path):
         check_segment_columns(study, pd.DataFrame({"sector": [], "text": []}))
     assert exc.value.problems == [("segments[0].where.sectr", 4,
                                    "segment 'a': unknown attribute 'sectr' (declared: sector; also document_id, "
-                                   "kind, participant_id, speaker, is_interviewer); declare it under 'attributes' "
+                                   "kind, participant_id, speaker, is_interviewer, speaker_role, language); declare it under 'attributes' "
                                    "in the corpus manifest, or use a declared one")]
     with pytest.raises(SchemaError, match="no segment 'zz' \\(known: a\\)"):
         study.segment("zz")

@@ -57,6 +57,23 @@ def print_table(df, title: str | None = None) -> None:
     console().print(table)
 
 
+FORMATS = ("table", "csv", "json")
+
+
+def emit_table(df, fmt: str, title: str | None = None) -> None:
+    """A table for people (`table`, rich) or for scripts (`csv`, `json` records) on stdout."""
+    from hcrisis.errors import InputError
+
+    if fmt == "table":
+        print_table(df, title=title)
+    elif fmt == "csv":
+        typer.echo(df.to_csv(index=False, lineterminator="\n"), nl=False)
+    elif fmt == "json":
+        typer.echo(df.to_json(orient="records", force_ascii=False))
+    else:
+        raise InputError(f"unknown format '{fmt}'", fix=f"use --format {' or '.join(FORMATS)}")
+
+
 def report_skipped(corpus) -> None:
     """List the files `--skip-bad` left out (one error line each) on stderr."""
     for line in corpus.skipped:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Optional
 
@@ -41,6 +42,7 @@ def freq(
     top: Optional[int] = typer.Option(None, "--top", help="Rows kept (default 1000)."),
     terms: bool = TERMS,
     out: Optional[Path] = OUT,
+    allow_identifiers: bool = ALLOW_IDENTIFIERS,
     skip_bad: bool = SKIP_BAD,
 ) -> None:
     """Word frequencies of each segment (NVivo's Word Frequency Query, arithmetic documented).
@@ -53,7 +55,7 @@ def freq(
     inputs = open_inputs("freq", corpus, study, out, skip_bad)
     settings = _freq_settings(inputs, min_length=min_length, stop_words=stop_words, grouping=grouping, top=top)
     run = run_freq(inputs.corpus, inputs.segments(segment, where, by), inputs.out, settings=settings,
-                   terms=_term_settings(inputs) if terms else None)
+                   terms=_term_settings(inputs) if terms else None, allow_identifiers=allow_identifiers)
     for seg_id, table in run.tables.items():
         print_table(table.head(20).drop(columns="members"),
                     title=f"{seg_id}: {table.attrs['denominator']:,} counted words ({settings.describe()})")
@@ -122,7 +124,7 @@ def kwic(
     Example: hcrisis kwic corpora/thesis-excerpts 'manag*' --where 'sector=local authority' --window 5
     """
     from hcrisis.errors import InputError
-    from hcrisis.text.kwic import run_kwic
+    from hcrisis.text.kwic import centred_lines, run_kwic
 
     if len(corpus_word) > 2:
         raise InputError(f"too many arguments: {' '.join(corpus_word)}",
@@ -136,8 +138,9 @@ def kwic(
                              match=match, allow_identifiers=allow_identifiers)
     for doc, part in hits.groupby("document_id", sort=False):
         shown = ", ".join(sorted({str(v) for c in ("sector", "source_type") if c in part for v in part[c] if v}))
-        print_table(part.drop(columns=["document_id", "sector", "source_type"], errors="ignore"),
-                    title=f"{doc} ({shown}): {len(part)} hit(s)" if shown else f"{doc}: {len(part)} hit(s)")
+        typer.echo(f"{doc} ({shown}): {len(part)} hit(s)" if shown else f"{doc}: {len(part)} hit(s)")
+        for line in centred_lines(part, shutil.get_terminal_size().columns):
+            typer.echo(line)
     typer.echo(f"{len(hits)} hit(s) of '{word}' in {hits['document_id'].nunique()} document(s)")
     hidden = hits.attrs["identifiers"]
     if hidden:
@@ -160,6 +163,7 @@ def cloud(
     terms: bool = typer.Option(False, "--terms", help="Count multi-word terms as single items, a cloud of "
                                "used terms (the study's settings.terms.accepted, else the top extracted terms)."),
     out: Optional[Path] = OUT,
+    allow_identifiers: bool = ALLOW_IDENTIFIERS,
     skip_bad: bool = SKIP_BAD,
 ) -> None:
     """Word clouds of segments (PNG 300 dpi, SVG and the frequency table beside them).
@@ -173,7 +177,7 @@ def cloud(
     style = CloudStyle.from_settings(inputs.settings("clouds"), inputs.study and inputs.study.path)
     written = run_cloud(inputs.corpus, inputs.segments(segment, where, by), inputs.out,
                         settings=_freq_settings(inputs), style=style, compare=compare, measure=measure,
-                        terms=_term_settings(inputs) if terms else None)
+                        terms=_term_settings(inputs) if terms else None, allow_identifiers=allow_identifiers)
     typer.echo(wrote(written))
 
 
@@ -193,6 +197,7 @@ def terms(
     uncovered: Optional[Path] = typer.Option(None, "--uncovered", help="Codebook (YAML): frequent terms no "
                                              "code matches, and the terms each code covers."),
     out: Optional[Path] = OUT,
+    allow_identifiers: bool = ALLOW_IDENTIFIERS,
     skip_bad: bool = SKIP_BAD,
 ) -> None:
     """Multi-word terms (2-4 tokens) ranked by C-value, with G2 and PMI of their parts.
@@ -205,7 +210,8 @@ def terms(
     inputs = open_inputs("terms", corpus, study, out, skip_bad)
     run = run_terms(inputs.corpus, inputs.segments(segment, where, by), inputs.out,
                     settings=_term_settings(inputs, min_freq=min_freq, min_docs=min_docs, top=top),
-                    model=model, compare=compare, uncovered=uncovered)
+                    model=model, compare=compare, uncovered=uncovered,
+                    allow_identifiers=allow_identifiers)
     for seg_id, table in run.tables.items():
         print_table(table[["rank", "term", "count", "documents", "c_value", "g2", "pmi"]].head(20),
                     title=f"{seg_id}: {len(table)} terms in {table.attrs['words']:,} words")

@@ -25,15 +25,12 @@ import numpy as np
 import pandas as pd
 
 from hcrisis.errors import InputError
+from hcrisis.ingest.corpus import SEGMENT_COLUMNS
 
 INTERVIEWER_COLUMN = "is_interviewer"
 # Columns of every segments table that a selection may name besides the
 # corpus's declared attributes.
-SELECTABLE = ("document_id", "kind", "participant_id", "speaker", INTERVIEWER_COLUMN)
-# Fixed columns of the segments table (hcrisis.ingest.corpus.SEGMENT_COLUMNS);
-# every other column is a declared attribute.
-FIXED = ("segment_id", "document_id", "kind", "position", "speaker", "participant_id",
-         INTERVIEWER_COLUMN, "start", "end", "time_start", "time_end", "text")
+SELECTABLE = ("document_id", "kind", "participant_id", "speaker", INTERVIEWER_COLUMN, "speaker_role", "language")
 TRUE, FALSE = ("true", "yes", "1"), ("false", "no", "0")
 SHOWN_VALUES = 12   # values listed in an error message
 _WORD = re.compile(r"\w")
@@ -95,7 +92,7 @@ def _matches(column: pd.Series, values: list) -> np.ndarray:
 
 def attributes_of(segments: pd.DataFrame) -> list[str]:
     """The declared attributes of a segments table: its columns after the fixed ones."""
-    return [c for c in segments.columns if c not in FIXED]
+    return [c for c in segments.columns if c not in SEGMENT_COLUMNS]
 
 
 def find_segment(declared: Sequence[Segment], seg_id: str, path: str | Path | None = None) -> Segment:

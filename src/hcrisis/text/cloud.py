@@ -354,10 +354,14 @@ def compare_stem(folder: Path, pair: tuple[str, str]) -> Path:
 
 def run_cloud(corpus: str | Path | Corpus, segments: Sequence[Segment], out: str | Path, *,
               settings: FreqSettings = FreqSettings(), style: CloudStyle = CloudStyle(),
-              compare: bool = False, measure: str = "g2", terms: TermSettings | None = None) -> list[Path]:
+              compare: bool = False, measure: str = "g2", terms: TermSettings | None = None,
+              allow_identifiers: bool = False) -> list[Path]:
     """`hcrisis cloud`: a cloud of each segment (`cloud_<segment>`, or the study's figure
     name), or with `compare` one comparison cloud of the two segments sized by keyness;
-    with `terms`, clouds of used terms (multi-word terms counted as single items)."""
+    with `terms`, clouds of used terms (multi-word terms counted as single items). A cloud
+    whose words include an identifier is refused unless `allow_identifiers`."""
+    from hcrisis.ingest.corpus import as_corpus
+    from hcrisis.ingest.privacy import item_guard
     from hcrisis.text.freq import count_words
 
     check_measure(measure)
@@ -366,18 +370,24 @@ def run_cloud(corpus: str | Path | Corpus, segments: Sequence[Segment], out: str
                          fix="select two, e.g. --where sector=x --where sector=y --compare")
     if compare and terms is not None:
         raise InputError("--terms draws frequency clouds, not comparisons", fix="leave out --compare or --terms")
-    counter = count_words(corpus, settings, segments)
+    c = as_corpus(corpus)
+    guard = item_guard(c, allow_identifiers)
+    counter = count_words(c, settings, segments)
     folder = Path(out)
     if terms is not None:
-        return terms_clouds(counter, segments, folder, style, terms)
+        return terms_clouds(counter, segments, folder, style, terms, guard)
     if compare:
         pair = (segments[0].id, segments[1].id)
         table = counter.keyness(*segments, labels=pair)
+        guard(comparison_table(table, pair, measure, style.max_words)["word"], compare_stem(folder, pair))
         return write_figures([(compare_stem(folder, pair),
                                comparison_job(table, pair, measure, style, title=_compare_title(pair)))])
-    return write_figures([(figure_stem(folder, seg),
-                           cloud_job(counted(counter.table(seg, top=settings.top), seg, settings),
-                                     style, title=_title(seg))) for seg in segments])
+    jobs = []
+    for seg in segments:
+        table = counted(counter.table(seg, top=settings.top), seg, settings)
+        guard(top_words(table, "count", style.max_words)["word"], figure_stem(folder, seg))
+        jobs.append((figure_stem(folder, seg), cloud_job(table, style, title=_title(seg))))
+    return write_figures(jobs)
 
 
 def counted(table: pd.DataFrame, seg: Segment, settings: FreqSettings) -> pd.DataFrame:
@@ -408,12 +418,15 @@ def terms_cloud(table: pd.DataFrame, seg: Segment, folder: Path, style) -> list[
     return plot_cloud(table, stem.with_name(f"{stem.name}_terms"), style, title=title)
 
 
-def terms_clouds(counter, segments: Sequence[Segment], folder: Path, style, settings: TermSettings) -> list[Path]:
-    """`hcrisis cloud --terms`: a used-terms cloud of each segment (`terms_cloud`)."""
+def terms_clouds(counter, segments: Sequence[Segment], folder: Path, style, settings: TermSettings,
+                 guard: Callable[[Sequence[str], Path], None]) -> list[Path]:
+    """`hcrisis cloud --terms`: a used-terms cloud of each segment (`terms_cloud`), each
+    table's items shown to `guard` first."""
     from hcrisis.text.terms import accepted_terms, merged_frequency_table
 
     accepted = accepted_terms(counter.tokens, counter.segments, settings)
-    top = counter.settings.top
-    return [p for seg in segments
-            for p in terms_cloud(counted(merged_frequency_table(counter, seg, accepted, top=top), seg,
-                                         counter.settings), seg, folder, style)]
+    tables = [counted(merged_frequency_table(counter, seg, accepted, top=counter.settings.top), seg,
+                      counter.settings) for seg in segments]
+    for seg, table in zip(segments, tables):
+        guard(top_words(table, "count", style.max_words)["word"], figure_stem(folder, seg))
+    return [p for seg, table in zip(segments, tables) for p in terms_cloud(table, seg, folder, style)]

@@ -66,6 +66,7 @@ class FreqSettings:
     fillers: tuple[str, ...] | None = None    # None: the packaged list
     extra_stop_words: tuple[str, ...] = ()
     protected: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    languages: str = "separate"          # separate | together (a scope may mix languages)
 
     def describe(self) -> str:
         stop = {"default": "spaCy English stop words + interview fillers",
@@ -78,7 +79,8 @@ class FreqSettings:
         """Settings from plain values (a study's `settings.freq`), then the
         non-None `overrides` (command-line options)."""
         raw = dict(raw or {})
-        kwargs: dict[str, Any] = {k: raw[k] for k in ("min_length", "stop_words", "grouping", "top")
+        kwargs: dict[str, Any] = {k: raw[k] for k in ("min_length", "stop_words", "grouping", "top",
+                                                                "languages")
                                   if k in raw}
         if "fillers" in raw:
             kwargs["fillers"] = tuple(str(w) for w in raw["fillers"])
@@ -88,6 +90,8 @@ class FreqSettings:
         s = cls(**kwargs)
         if s.grouping not in GROUPINGS:
             raise InputError(f"unknown grouping '{s.grouping}'", fix="use exact or stemmed")
+        if s.languages not in ("separate", "together"):
+            raise InputError(f"unknown settings.freq.languages '{s.languages}'", fix="use separate or together")
         if s.min_length < 1 or s.top < 1:
             raise InputError("min_length and top must be at least 1", fix="pass positive values")
         return s
@@ -117,6 +121,17 @@ def _read_stop_file(path: Path) -> list[str]:
     return [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
 
 
+def _stop_types(tokens: Tokens, single: set[str], settings: FreqSettings) -> np.ndarray:
+    """Stop word per word type: the default list (English) for English types and each
+    other language's spaCy stop list for its types; a user's list for every type."""
+    lower = tokens.types["lower"].to_numpy(dtype=object)
+    listed = np.array([f in single for f in lower], dtype=bool)
+    if settings.stop_words != "default" or "language" not in tokens.types:
+        return listed
+    english = (tokens.types["language"] == "en").to_numpy()
+    return np.where(english, listed, tokens.types["is_stop"].to_numpy(dtype=bool))
+
+
 class FreqCounter:
     """Counts of word groups over any scope of one tokenised corpus."""
 
@@ -128,10 +143,9 @@ class FreqCounter:
         self.form_id = form_of_type[tokens.type_id]
         entries = stop_entries(settings)
         single = {e[0] for e in entries if len(e) == 1}
-        keep_form = np.array([f.isalpha() and len(f) >= settings.min_length and f not in single
-                              for f in self.forms], dtype=bool)
+        keep_form = np.array([f.isalpha() and len(f) >= settings.min_length for f in self.forms], dtype=bool)
         alpha_type = tokens.types["is_alpha"].to_numpy(dtype=bool)
-        self.counted = keep_form[self.form_id] & alpha_type[tokens.type_id]
+        self.counted = keep_form[self.form_id] & alpha_type[tokens.type_id] & ~_stop_types(tokens, single, settings)[tokens.type_id]
         self.counted &= ~self._sequence_mask([e for e in entries if len(e) > 1])
         self.group_of_form = self._groups()
         keys, self.group_index = np.unique(self.group_of_form, return_inverse=True)
@@ -167,8 +181,20 @@ class FreqCounter:
                          for f, s in zip(self.forms, stems)], dtype=object)
 
     def rows(self, scope: Segment | np.ndarray) -> np.ndarray:
-        """Row mask of the segments table for a study segment or a ready mask."""
-        return scope.mask(self.segments) if isinstance(scope, Segment) else np.asarray(scope, bool)
+        """Row mask of the segments table for a study segment or a ready mask.
+
+        A scope spanning two languages is an error unless the study's
+        `settings.freq.languages` is `together`: English stop words and lemmas
+        must not decide a French interview's counts silently."""
+        mask = scope.mask(self.segments) if isinstance(scope, Segment) else np.asarray(scope, bool)
+        if self.settings.languages == "separate" and "language" in self.segments:
+            found = sorted(set(self.segments["language"].to_numpy()[mask]))
+            if len(found) > 1:
+                name = scope.id if isinstance(scope, Segment) else "the selection"
+                raise InputError(f"segment '{name}' spans languages {', '.join(found)}",
+                                 fix="select one language (where: {language: en}) or set "
+                                     "settings.freq.languages: together in the study")
+        return mask
 
     def rest(self, segment: Segment) -> np.ndarray:
         """Row mask of every non-interviewer turn outside `segment`."""

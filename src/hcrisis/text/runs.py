@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Sequence
 import pandas as pd
 
 from hcrisis.errors import InputError
+from hcrisis.ingest.corpus import as_corpus
+from hcrisis.ingest.privacy import item_guard
 from hcrisis.ingest.segments import Segment
 from hcrisis.tables import write_table
 from hcrisis.text.freq import FreqSettings, count_words, write_frequencies
@@ -29,15 +31,21 @@ class FreqRun:
 
 
 def run_freq(corpus: str | Path | Corpus, segments: Sequence[Segment], out: str | Path, *,
-             settings: FreqSettings = FreqSettings(), terms: TermSettings | None = None) -> FreqRun:
+             settings: FreqSettings = FreqSettings(), terms: TermSettings | None = None,
+             allow_identifiers: bool = False) -> FreqRun:
     """`hcrisis freq`: the frequency table of each segment, written as freq_<segment>.csv/.md.
-    With `terms`, multi-word terms count as single items (`merged_frequency_table`)."""
-    counter = count_words(corpus, settings, segments)
+    With `terms`, multi-word terms count as single items (`merged_frequency_table`). A
+    table whose words include an identifier is refused unless `allow_identifiers`."""
+    c = as_corpus(corpus)
+    guard = item_guard(c, allow_identifiers)
+    counter = count_words(c, settings, segments)
     if terms is not None:
         accepted = accepted_terms(counter.tokens, counter.segments, terms)
         tables = {seg.id: merged_frequency_table(counter, seg, accepted, top=settings.top) for seg in segments}
     else:
         tables = {seg.id: counter.table(seg, top=settings.top) for seg in segments}
+    for seg in segments:       # every table checked before any is written
+        guard(tables[seg.id]["word"], Path(out) / f"freq_{seg.id}.csv")
     written = [p for seg in segments for p in write_frequencies(tables[seg.id], out, seg, settings)]
     return FreqRun(tables, written)
 

@@ -562,11 +562,13 @@ def write_terms(table: pd.DataFrame, out: Path, seg: Segment, settings: TermSett
 
 def run_terms(corpus: str | Path | Corpus, segments: Sequence[Segment], out: str | Path, *,
               settings: TermSettings = TermSettings(), model: str | None = None, compare: bool = False,
-              uncovered: str | Path | None = None) -> TermsRun:
+              uncovered: str | Path | None = None, allow_identifiers: bool = False) -> TermsRun:
     """`hcrisis terms`: the term table of each segment (terms_<segment>.csv/.md); with
     `compare`, term keyness of the two segments; with `uncovered` (a codebook), the
-    terms of each segment no code matches and the terms each code covers."""
+    terms of each segment no code matches and the terms each code covers. A table
+    holding an identifier term is refused unless `allow_identifiers`."""
     from hcrisis.ingest.corpus import as_corpus
+    from hcrisis.ingest.privacy import item_guard
     from hcrisis.text.freq import tokenize_with_progress
     from hcrisis.text.tokens import build_pipeline
 
@@ -575,12 +577,20 @@ def run_terms(corpus: str | Path | Corpus, segments: Sequence[Segment], out: str
                          fix="select two, e.g. --where sector=x --where sector=y --compare")
     c = as_corpus(corpus)
     check_segments(segments, c.segments, c.manifest_path)
+    guard = item_guard(c, allow_identifiers)
     nlp = build_pipeline(model) if model else None       # checked before the slow part (tokenising)
     tokens = tokenize_with_progress(c.segments)
     index = TermIndex(tokens, c.segments, chunks=noun_chunk_spans(tokens, nlp) if nlp is not None else None)
-    run = TermsRun({}, [])
+    run = TermsRun({seg.id: index.table(seg, settings.min_freq, settings.min_docs, settings.top)
+                    for seg in segments}, [])
+    if compare:
+        a, b = segments
+        run.keyness = term_keyness(index, a, b, settings, labels=(a.id, b.id))
+        guard(run.keyness["item"], Path(out) / f"terms_keyness_{a.id}_vs_{b.id}.csv")
+    for seg in segments:       # every table checked before any is written
+        guard(run.tables[seg.id]["term"], Path(out) / f"terms_{seg.id}.csv")
     for seg in segments:
-        run.tables[seg.id] = table = index.table(seg, settings.min_freq, settings.min_docs, settings.top)
+        table = run.tables[seg.id]
         run.written += write_terms(table, out, seg, settings)
         if uncovered is not None:
             run.uncovered[seg.id], per_code = coverage(table, uncovered)
@@ -590,8 +600,6 @@ def run_terms(corpus: str | Path | Corpus, segments: Sequence[Segment], out: str
             run.written += write_table(per_code, Path(out) / f"terms_codebook_coverage_{seg.id}",
                                        title=f"Terms of {seg.id} each code of {name} covers")
     if compare:
-        a, b = segments
-        run.keyness = term_keyness(index, a, b, settings, labels=(a.id, b.id))
         run.written += write_table(run.keyness, Path(out) / f"terms_keyness_{a.id}_vs_{b.id}",
                                    title=f"Term keyness {a.id} vs {b.id}: {len(run.keyness)} terms tested")
     return run
