@@ -33,12 +33,11 @@ def main(argv: list[str]) -> int:
 
     with open_engine(engine_name, workers=workers) as engine:
         if command == "freq":
-            from hcrisis.engine.stages import freq_table
-            from hcrisis.text.freq import write_frequencies
-            table, seg, settings = freq_table(corpus, None, corpus, None, engine=engine)
-            write_frequencies(table, out, seg, settings)
+            from hcrisis.ingest.segments import ALL
+            from hcrisis.text.runs import run_freq
+            run_freq(corpus, [ALL], out, engine=engine, allow_identifiers=True)
         else:
-            from hcrisis.engine.stages import run_code
+            from hcrisis.coding.apply import run_code
             run_code(corpus, Path(__file__).resolve().parents[1] / "codebooks" / "thesis.yaml", out, engine=engine,
                      allow_identifiers=True)
         workers_use = list(engine.client.run(usage).values()) if engine.name == "dask" else []

@@ -185,3 +185,17 @@ def test_span_path_on_single_spaced_and_irregular_texts(nlp):
         assert np.array_equal(np.asarray(x), np.asarray(y))
     # Housing officers ca n't wait . | (none) | '  ' lead '\t' and '\n\n' follow | one two | ' ' | x ' ' y z ' '
     assert fast[3] == [6, 0, 6, 2, 1, 5]
+
+
+@pytest.mark.parametrize("text,forms,lemmas", [
+    ("We're gonna fix it.", ["We", "'re", "gonna", "fix", "it", "."], ["we", "'re", "go", "fix", "it", "."]),
+    ("Gonna be hard, I dunno.", ["Gonna", "be", "hard", ",", "I", "dunno", "."],
+     ["go", "be", "hard", ",", "i", "know", "."]),
+    ("GOTTA go, y'know", ["GOTTA", "go", ",", "y'know"], ["get", "go", ",", "know"]),
+    ("I wanna kinda stop", ["I", "wanna", "kinda", "stop"], ["i", "want", "kind", "stop"]),
+])
+def test_speech_contractions_stay_one_token(text, forms, lemmas):
+    from hcrisis.text.tokens import tokenize
+    t = tokenize([text], ["s"])
+    assert t.column("form").tolist() == forms
+    assert t.column("lemma").tolist() == lemmas

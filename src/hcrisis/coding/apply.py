@@ -26,7 +26,7 @@ theme's count is that of the units coded by it or any code beneath it, each
 unit once):
 
 - matrix_<attribute>.csv (NVivo's matrix coding query), per code and value
-  of each attribute the corpus declares (or those asked for): references (coded units), segments,
+  of each attribute the corpus declares (or those asked for, `hcrisis code --by ATTR`): references (coded units), segments,
   participants and words coded; `row_pct` = references / the code's
   references over all values × 100; `col_pct` = coded segments / the
   value's (non-interviewer) segments × 100.
@@ -47,17 +47,22 @@ unit once):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence, TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from hcrisis.coding.codebook import Codebook, load_codebook
 from hcrisis.coding.matcher import compile_codebook
+from hcrisis.errors import InputError
 from hcrisis.files import atomic_path, write_atomic
 from hcrisis.coding.similarity import score_by_description
 from hcrisis.tables import write_table
+
+if TYPE_CHECKING:
+    from hcrisis.ingest.corpus import Corpus
 
 CODING_COLUMNS = ["segment_id", "code_id", "code_path", "theme_id", "unit", "start", "end",
                   "matched_terms", "hits", "score", "similarity", "primary"]
@@ -302,6 +307,75 @@ def write_matrices(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataF
         written += write_table(mat, Path(out) / f"matrix_{attribute}", title=f"Matrix coding: codes by {attribute}")
         written += figures(mat, codebook, attribute, Path(out))
     return written
+
+
+@dataclass
+class CodeRun:
+    codebook: Codebook
+    codings: pd.DataFrame
+    segments: int
+    written: list[Path]
+
+
+def run_code(corpus: str | Path | Corpus, codebook: str | Path, out: str | Path, *,
+             allow_identifiers: bool = False, attributes: Sequence[str] | None = None, engine=None) -> CodeRun:
+    """`hcrisis code`: load, code partition by partition (`code_corpus`, on `engine`),
+    check the quotations, write every output; matrix coding by `attributes` (default:
+    every declared attribute)."""
+    from hcrisis.ingest.corpus import as_corpus
+    from hcrisis.ingest.segments import SELECTABLE, attributes_of
+
+    book = load_codebook(codebook)
+    loaded = as_corpus(corpus)
+    segments = loaded.segments
+    unknown = [a for a in attributes or () if a not in attributes_of(segments) and a not in SELECTABLE]
+    if unknown:
+        raise InputError(f"unknown attribute '{unknown[0]}' (declared: {', '.join(loaded.attributes) or 'none'})",
+                         path=loaded.manifest_path, fix="name a declared attribute with --by")
+    codings = code_corpus(corpus, book, segments["segment_id"].to_numpy(), engine)
+    guard_quotes(codings, segments, Path(out), allow_identifiers, loaded)
+    by = list(attributes) if attributes else loaded.attributes
+    return CodeRun(book, codings, len(segments), write_outputs(codings, book, segments, Path(out), by))
+
+
+# ---------------------------------------------------------------- by partition
+@dataclass
+class CodeJob:
+    source: Any
+    codebook: Codebook
+
+
+def code_partial(part, job: CodeJob) -> tuple[pd.DataFrame, int]:
+    """A partition's codings (rows of its own segments table) and its number of rows;
+    only the rows coded are tokenised."""
+    from hcrisis.engine.stages import tokens_of_rows
+
+    segments = job.source.segments(part)
+    needed = np.zeros(len(segments), dtype=bool)
+    needed[coded_rows(segments)] = True
+    return apply_codebook(job.codebook, segments, tokens_of_rows(segments, needed)), len(segments)
+
+
+def merge_codings(partials: list[tuple[pd.DataFrame, int]], segment_ids: np.ndarray) -> pd.DataFrame:
+    """Codings of every partition, rows shifted to the whole table's, in `apply_codebook`'s
+    order (a unit's coding depends on its own words and the codebook only: the description
+    idf comes from the codebook)."""
+    first = np.cumsum([0] + [n for _, n in partials])
+    df = pd.concat([c.assign(row=c["row"] + first[i]) for i, (c, _) in enumerate(partials)], ignore_index=True)
+    rank = pd.factorize(segment_ids, sort=True)[0][df["row"].to_numpy()]
+    return df.take(np.lexsort((df["order"].to_numpy(), df["start"].to_numpy(), rank))).reset_index(drop=True)
+
+
+def code_corpus(corpus, codebook: Codebook, segment_ids: np.ndarray, engine=None, partitions=None) -> pd.DataFrame:
+    """`apply_codebook` over a corpus (folder or loaded), partition by partition on an engine
+    (`hcrisis.engine`; default: in this process); `segment_ids` of the whole segments table."""
+    from hcrisis.engine import Engine
+    from hcrisis.engine.partitions import open_source
+
+    source = open_source(corpus)
+    partials = list((engine or Engine()).map(code_partial, partitions or source.partitions(),
+                                             CodeJob(source, codebook)))
+    return merge_codings(partials, segment_ids)
 
 
 def theme_summary(codings: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:

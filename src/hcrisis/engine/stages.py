@@ -10,17 +10,12 @@ partials in partition order into what the whole-corpus path computes:
   its forms with non-zero counts; the merge (`Tally`) adds counts form by
   form as partials arrive, and `WordGroups` makes the tables from them. Stems and
   groups are computed once, per form, after the merge.
-- codings: each partition is coded as a whole corpus would be (the codebook's
-  description idf comes from the codebook alone, so a unit's coding does not
-  depend on other partitions); the merge shifts rows by the partition's
-  first row and orders the codings as `apply_codebook` does.
+- codings: `hcrisis.coding.apply.code_corpus`, on the same engines.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
@@ -42,7 +37,7 @@ class Scope:
         return rest_mask(self.segment, segments) if self.rest else self.segment.mask(segments)
 
 
-def _tokens_of(segments: pd.DataFrame, needed: np.ndarray):
+def tokens_of_rows(segments: pd.DataFrame, needed: np.ndarray):
     """Tokens of the needed rows only: other rows are tokenised as empty texts."""
     from hcrisis.text.tokens import tokenize
 
@@ -71,7 +66,7 @@ class Counts:
 def count_partial(part: Partition, job: CountJob) -> Counts:
     segments = job.source.segments(part)
     masks = [scope.mask(segments) for scope in job.scopes]
-    counter = FreqCounter(_tokens_of(segments, np.logical_or.reduce(masks)), segments, job.settings)
+    counter = FreqCounter(tokens_of_rows(segments, np.logical_or.reduce(masks)), segments, job.settings)
     counts = np.stack([counter.form_counts(m) for m in masks])
     used = counts.any(axis=0)
     return Counts(counter.forms[used], counts[:, used], np.array([counter.tokens_in(m) for m in masks]),
@@ -138,96 +133,3 @@ def count_words(corpus, scopes: list[Scope], settings: FreqSettings, engine: Eng
                           fix="list at least one non-empty document or table")
     return ScopeCounts(total, settings)
 
-
-# ---------------------------------------------------------------- codings
-@dataclass
-class CodeJob:
-    source: Source
-    codebook: Any
-
-
-def code_partial(part: Partition, job: CodeJob) -> tuple[pd.DataFrame, int]:
-    """The partition's codings (rows of its own segments table) and its number of rows."""
-    from hcrisis.coding.apply import apply_codebook, coded_rows
-
-    segments = job.source.segments(part)
-    needed = np.zeros(len(segments), dtype=bool)
-    needed[coded_rows(segments)] = True
-    return apply_codebook(job.codebook, segments, _tokens_of(segments, needed)), len(segments)
-
-
-def merge_codings(partials: list[tuple[pd.DataFrame, int]], segment_ids: np.ndarray) -> pd.DataFrame:
-    """Codings of every partition, rows shifted to the whole table's, in `apply_codebook`'s order."""
-    first = np.cumsum([0] + [n for _, n in partials])
-    df = pd.concat([c.assign(row=c["row"] + first[i]) for i, (c, _) in enumerate(partials)], ignore_index=True)
-    rank = pd.factorize(segment_ids, sort=True)[0][df["row"].to_numpy()]
-    return df.take(np.lexsort((df["order"].to_numpy(), df["start"].to_numpy(), rank))).reset_index(drop=True)
-
-
-def code_corpus(corpus, codebook, segment_ids: np.ndarray, engine: Engine | None = None,
-                partitions: list[Partition] | None = None) -> pd.DataFrame:
-    """`apply_codebook` over a corpus, by partition; `segment_ids` of the whole segments table."""
-    source = open_source(corpus)
-    partials = list((engine or Engine()).map(code_partial, partitions or source.partitions(),
-                                             CodeJob(source, codebook)))
-    return merge_codings(partials, segment_ids)
-
-
-# ---------------------------------------------------------------- commands
-def _study_scopes(corpus, study_path, default_corpus):
-    """The study (if any) and the corpus to read: given, else the study's, else the default;
-    the study's segments checked against the corpus's columns."""
-    from hcrisis.study.model import check_segment_columns, load_study
-
-    study = load_study(study_path) if study_path is not None else None
-    corpus = corpus if corpus is not None else (study.corpus_path if study else default_corpus)
-    if study is not None:
-        check_segment_columns(study, pd.DataFrame(columns=open_source(corpus).columns()))
-    return study, corpus
-
-
-def freq_table(corpus, study_path, default_corpus, segment_id: str | None, *, engine: Engine | None = None,
-               **overrides: Any) -> tuple[pd.DataFrame, Segment, FreqSettings]:
-    """`hcrisis freq`: the frequency table of one segment (top rows), its segment and settings."""
-    from hcrisis.text.freq import resolve_segment, settings_from
-
-    study, corpus = _study_scopes(corpus, study_path, default_corpus)
-    settings, seg = settings_from(study, **overrides), resolve_segment(study, segment_id)
-    return count_words(corpus, [Scope(seg)], settings, engine).table(0, top=settings.top), seg, settings
-
-
-def keyness_table(corpus, study_path, default_corpus, a: str, b: str | None, *, correction: str = "fdr_bh",
-                  engine: Engine | None = None) -> pd.DataFrame:
-    """`hcrisis compare`: keyness of segment `a` against `b`, or against the rest when `b` is None."""
-    from hcrisis.text.freq import resolve_segment, settings_from
-
-    study, corpus = _study_scopes(corpus, study_path, default_corpus)
-    seg_a = resolve_segment(study, a)
-    scope_b = Scope(resolve_segment(study, b)) if b else Scope(seg_a, rest=True)
-    counts = count_words(corpus, [Scope(seg_a), scope_b], settings_from(study), engine)
-    return counts.keyness(0, 1, labels=(a, b or "rest"), correction=correction)
-
-
-@dataclass
-class CodeRun:
-    codebook: Any
-    codings: pd.DataFrame
-    segments: int
-    written: list
-
-
-def run_code(corpus, codebook, out, *, allow_identifiers: bool = False, engine: Engine | None = None) -> CodeRun:
-    """`hcrisis code`: load, code partition by partition, check the quotations, write every output."""
-    from pathlib import Path
-
-    from hcrisis.coding.apply import guard_quotes, write_outputs
-    from hcrisis.coding.codebook import load_codebook
-    from hcrisis.ingest.corpus import as_corpus
-
-    book = load_codebook(codebook)
-    loaded = as_corpus(corpus)
-    segments = loaded.segments
-    codings = code_corpus(corpus, book, segments["segment_id"].to_numpy(), engine)
-    guard_quotes(codings, segments, Path(out), allow_identifiers, loaded)
-    return CodeRun(book, codings, len(segments),
-                   write_outputs(codings, book, segments, Path(out), loaded.attributes))
