@@ -16,7 +16,7 @@ from conftest import ROOT, write
 from hcrisis.cli import app
 from hcrisis.engine.partitions import Partition, open_source, pack_corpus, plan
 from hcrisis.coding.apply import code_corpus
-from hcrisis.engine.stages import Scope, count_words
+from hcrisis.engine.stages import Scope, count_words, outline
 from hcrisis.ingest.corpus import load_corpus
 from hcrisis.ingest.segments import ALL, Segment
 from hcrisis.text.freq import FreqCounter, FreqSettings
@@ -92,6 +92,7 @@ def test_property_partitioned_counts_equal_whole_corpus(corpus, whole, parts, wh
         assert got.equals(expected) and got.index.equals(expected.index)
         assert got.attrs == expected.attrs
     assert merged.keyness(1, 3, labels=("la", "ha")).equals(counter.keyness(LA, HA, labels=("la", "ha")))
+    pd.testing.assert_frame_equal(merged.outline, outline(c.segments))      # what the checks read
     assert merged.keyness(1, 2, labels=("la", "rest")).equals(
         counter.keyness(LA, counter.rest(LA), labels=("la", "rest")))
 
@@ -248,7 +249,8 @@ def test_a_killed_worker_is_retried_with_the_same_result(cluster, corpus, whole,
         tally.add(p)
     total = tally.total()
     c, tokens = whole
-    assert ScopeCounts(total, FreqSettings()).table(0).equals(FreqCounter(tokens, c.segments, FreqSettings()).table(ALL))
+    assert ScopeCounts(total, FreqSettings(), source).table(0).equals(
+        FreqCounter(tokens, c.segments, FreqSettings()).table(ALL))
 
 
 def test_workers_dying_every_time_fail_in_one_line(cluster, corpus):

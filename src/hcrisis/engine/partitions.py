@@ -64,6 +64,12 @@ class Source:
         """Columns of the segments table (fixed ones, then attributes)."""
         raise NotImplementedError
 
+    def outline_corpus(self, segments: pd.DataFrame):
+        """A `Corpus` of the manifest and registry with `segments` as its table (for the
+        checks and the privacy guard a command runs on the whole corpus)."""
+        raise InputError("a packed corpus has no manifest for the commands' checks and privacy guard",
+                         path=getattr(self, "folder", None), fix="give the corpus folder")
+
 
 class FolderSource(Source):
     """A corpus folder: its manifest and registry read once (`CorpusSpec`), documents per partition."""
@@ -83,12 +89,17 @@ class FolderSource(Source):
         from hcrisis.ingest.corpus import SEGMENT_COLUMNS
         return SEGMENT_COLUMNS + self.spec.attributes
 
+    def outline_corpus(self, segments: pd.DataFrame):
+        from hcrisis.ingest.corpus import Corpus
+        spec = self.spec
+        return Corpus(spec.root, spec.manifest["name"], spec.manifest, spec.attributes, spec.registry, segments)
+
 
 class LoadedSource(Source):
     """A corpus already loaded (e.g. with --skip-bad): partitions are row ranges of its table."""
 
     def __init__(self, corpus):
-        self.table, self.name = corpus.segments, corpus.name
+        self.loaded, self.table, self.name = corpus, corpus.segments, corpus.name
 
     def partitions(self, max_bytes: int = PARTITION_BYTES) -> list[Partition]:
         chars = self.table.groupby("document_id", sort=False)["text"].apply(lambda t: int(t.str.len().sum()))
@@ -99,6 +110,9 @@ class LoadedSource(Source):
 
     def columns(self) -> list[str]:
         return list(self.table.columns)
+
+    def outline_corpus(self, segments: pd.DataFrame):
+        return self.loaded
 
 
 class PackedSource(Source):

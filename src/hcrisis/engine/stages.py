@@ -55,12 +55,21 @@ class CountJob:
 
 @dataclass
 class Counts:
-    """Counted tokens per form (rows: scopes), all tokens per scope, segment rows read."""
+    """Counted tokens per form (rows: scopes), all tokens per scope, and the outline of the
+    segment rows read (`outline`)."""
 
     forms: np.ndarray
     counts: np.ndarray
     tokens: np.ndarray
-    rows: int
+    outline: pd.DataFrame
+
+
+def outline(segments: pd.DataFrame) -> pd.DataFrame:
+    """The segments table without its text: `text` is "x" where the turn has a word
+    character and "" where not, which is all the whole corpus's checks of segments
+    read of it (`hcrisis.ingest.segments.check_segments`)."""
+    has_word = segments["text"].str.contains(r"\w", regex=True).to_numpy(dtype=bool)
+    return segments.assign(text=np.where(has_word, "x", ""))
 
 
 def count_partial(part: Partition, job: CountJob) -> Counts:
@@ -70,7 +79,7 @@ def count_partial(part: Partition, job: CountJob) -> Counts:
     counts = np.stack([counter.form_counts(m) for m in masks])
     used = counts.any(axis=0)
     return Counts(counter.forms[used], counts[:, used], np.array([counter.tokens_in(m) for m in masks]),
-                  len(segments))
+                  outline(segments))
 
 
 class Tally:
@@ -81,7 +90,7 @@ class Tally:
         self.index: dict[str, int] = {}
         self.counts = np.zeros((n_scopes, 1024), dtype=np.int64)
         self.tokens = np.zeros(n_scopes, dtype=np.int64)
-        self.rows = 0
+        self.outlines: list[pd.DataFrame] = []
 
     def add(self, part: Counts) -> None:
         at = np.fromiter((self.index.setdefault(f, len(self.index)) for f in part.forms.tolist()),
@@ -92,21 +101,27 @@ class Tally:
             self.counts = grown
         self.counts[:, at] += part.counts          # a partial's forms are distinct
         self.tokens += part.tokens
-        self.rows += part.rows
+        self.outlines.append(part.outline)
 
     def total(self) -> Counts:
         """The merged counts, forms sorted (as `FreqCounter`'s)."""
         forms = np.array(list(self.index), dtype=object)
         order = np.argsort(forms, kind="stable")
-        return Counts(forms[order], self.counts[:, :len(forms)][:, order], self.tokens, self.rows)
+        rows = pd.concat(self.outlines, ignore_index=True) if self.outlines else pd.DataFrame()
+        return Counts(forms[order], self.counts[:, :len(forms)][:, order], self.tokens, rows)
 
 
 class ScopeCounts(WordGroups):
     """Merged counts of a corpus's scopes, with `WordGroups`' tables."""
 
-    def __init__(self, counts: Counts, settings: FreqSettings):
+    def __init__(self, counts: Counts, settings: FreqSettings, source: Source):
         super().__init__(counts.forms, settings)
-        self.counts, self.tokens = counts.counts, counts.tokens
+        self.counts, self.tokens, self.source = counts.counts, counts.tokens, source
+        self.outline = counts.outline
+
+    def corpus(self):
+        """The corpus with the outline as its segments table (`Source.outline_corpus`)."""
+        return self.source.outline_corpus(self.outline)
 
     def table(self, scope: int, top: int | None = None) -> pd.DataFrame:
         """The frequency table of scope number `scope` (as `FreqCounter.table`)."""
@@ -128,8 +143,8 @@ def count_words(corpus, scopes: list[Scope], settings: FreqSettings, engine: Eng
     for partial in (engine or Engine()).map(count_partial, partitions or source.partitions(), job):
         tally.add(partial)
     total = tally.total()
-    if not total.rows:
-        raise CorpusError("corpus has no text segments", path=corpus,
+    if total.outline.empty:
+        raise CorpusError("corpus has no text segments", path=getattr(corpus, "root", corpus),
                           fix="list at least one non-empty document or table")
-    return ScopeCounts(total, settings)
+    return ScopeCounts(total, settings, source)
 

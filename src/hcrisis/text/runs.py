@@ -41,18 +41,19 @@ def run_freq(corpus: str | Path | Corpus, segments: Sequence[Segment], out: str 
     table whose words include an identifier is refused unless `allow_identifiers`. With
     an `engine` (and no terms) the corpus is counted partition by partition on it
     (`hcrisis.engine`: the same tables, one partition's tokens in memory at a time)."""
-    c = as_corpus(corpus)
-    guard = item_guard(c, allow_identifiers)
     if engine is not None and terms is None:
-        counts = _partitioned(corpus, c, [Scope(seg) for seg in segments], settings, engine)
+        counts = _partitioned(corpus, [Scope(seg) for seg in segments], settings, engine)
+        c = counts.corpus()
         tables = {seg.id: counts.table(i, top=settings.top) for i, seg in enumerate(segments)}
-    elif terms is not None:
-        counter = count_words(c, settings, segments)
-        accepted = accepted_terms(counter.tokens, counter.segments, terms)
-        tables = {seg.id: merged_frequency_table(counter, seg, accepted, top=settings.top) for seg in segments}
     else:
+        c = as_corpus(corpus)
         counter = count_words(c, settings, segments)
-        tables = {seg.id: counter.table(seg, top=settings.top) for seg in segments}
+        if terms is not None:
+            accepted = accepted_terms(counter.tokens, counter.segments, terms)
+            tables = {seg.id: merged_frequency_table(counter, seg, accepted, top=settings.top) for seg in segments}
+        else:
+            tables = {seg.id: counter.table(seg, top=settings.top) for seg in segments}
+    guard = item_guard(c, allow_identifiers)
     for seg in segments:       # every table checked before any is written
         guard(tables[seg.id]["word"], Path(out) / f"freq_{seg.id}.csv")
     written = [p for seg in segments for p in write_frequencies(tables[seg.id], out, seg, settings)]
@@ -73,8 +74,7 @@ def run_compare(corpus: str | Path | Corpus, pairs: Sequence[tuple[Segment, Segm
     partition by partition (as `run_freq`)."""
     scopes = [s for a, b in pairs for s in (Scope(a), Scope(b) if b is not None else Scope(a, rest=True))]
     if engine is not None:
-        c = as_corpus(corpus)
-        counts = _partitioned(corpus, c, scopes, settings, engine)
+        counts = _partitioned(corpus, scopes, settings, engine)
         form_counts = list(counts.counts)
         keyness = counts.counts_keyness
     else:
@@ -98,15 +98,16 @@ def run_compare(corpus: str | Path | Corpus, pairs: Sequence[tuple[Segment, Segm
 
 
 
-def _partitioned(corpus, loaded: Corpus, scopes: list[Scope], settings: FreqSettings, engine: Engine) -> ScopeCounts:
-    """Counts of the scopes by partition, after the whole corpus's checks of them (segments
-    against the corpus, one language per scope). The local engine reads the partitions from
-    the corpus loaded here; Dask workers read them from its folder."""
+def _partitioned(corpus, scopes: list[Scope], settings: FreqSettings, engine: Engine) -> ScopeCounts:
+    """Counts of the scopes by partition, then the whole corpus's checks of them on its
+    outline (segments against the corpus, one language per scope), before anything is
+    written: only partial counts and the segments' outline (no text) reach this process."""
     from hcrisis.engine.stages import count_words as count_partitions
     from hcrisis.ingest.segments import check_segments
 
-    check_segments([s.segment for s in scopes], loaded.segments, loaded.manifest_path)
+    counts = count_partitions(corpus, scopes, settings, engine)
+    outline = counts.outline
+    check_segments([s.segment for s in scopes], outline, counts.corpus().manifest_path)
     for scope in scopes:
-        check_languages(scope.mask(loaded.segments), loaded.segments, settings, scope.segment.id)
-    source = loaded if engine.name == "local" or not isinstance(corpus, (str, Path)) else corpus
-    return count_partitions(source, scopes, settings, engine)
+        check_languages(scope.mask(outline), outline, settings, scope.segment.id)
+    return counts
