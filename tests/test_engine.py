@@ -16,7 +16,8 @@ from conftest import ROOT, write
 from hcrisis.cli import app
 from hcrisis.engine.partitions import Partition, open_source, pack_corpus, plan
 from hcrisis.coding.apply import code_corpus
-from hcrisis.engine.stages import Scope, count_words, outline
+from hcrisis.engine.partitions import outline
+from hcrisis.engine.stages import Scope, count_words
 from hcrisis.ingest.corpus import load_corpus
 from hcrisis.ingest.segments import ALL, Segment
 from hcrisis.text.freq import FreqCounter, FreqSettings

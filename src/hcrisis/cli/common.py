@@ -101,6 +101,13 @@ class Inputs:
     study: Study | None
     command: str
     given_out: Path | None = None
+    outline: bool = False    # the corpus's segments are its outline (hcrisis.engine): read by partition
+
+    @property
+    def counted(self) -> Corpus | Path | None:
+        """What a partitioned command counts: the folder (read again by partition) for an
+        outline, else the corpus loaded here."""
+        return self.corpus.root if self.outline and self.corpus is not None else self.corpus
 
     @property
     def out(self) -> Path:
@@ -124,13 +131,18 @@ class Inputs:
 
 
 def open_inputs(command: str, corpus: Optional[Path], study: Optional[Path], out: Optional[Path],
-                skip_bad: bool, required: bool = True) -> Inputs:
+                skip_bad: bool, required: bool = True, outline: bool = False) -> Inputs:
     """Load the study (if given) and the corpus (given, the study's, else the thesis's in
-    its project folder; if not `required`, none) and choose the output folder."""
+    its project folder; if not `required`, none) and choose the output folder. With
+    `outline` (and not `skip_bad`) only the corpus's outline is kept: its segments without
+    text, read partition by partition (`hcrisis.engine.partitions.read_outline`)."""
     from hcrisis.study.model import load_study
 
     s = load_study(study) if study is not None else None
     path = corpus or (s.corpus_path if s is not None else thesis_corpus(command, required))
+    if path is not None and outline and not skip_bad:
+        from hcrisis.engine.partitions import read_outline
+        return Inputs(read_outline(path), s, command, out, outline=True)
     c = open_corpus(path, skip_bad) if path is not None else None
     return Inputs(c, s, command, out)
 

@@ -55,10 +55,10 @@ def freq(
     from hcrisis.engine import open_engine
     from hcrisis.text.runs import run_freq
 
-    inputs = open_inputs("freq", corpus, study, out, skip_bad)
+    inputs = open_inputs("freq", corpus, study, out, skip_bad, outline=not terms)
     settings = _freq_settings(inputs, min_length=min_length, stop_words=stop_words, grouping=grouping, top=top)
     with open_engine(engine, scheduler) as eng:
-        run = run_freq(inputs.corpus, inputs.segments(segment, where, by), inputs.out, settings=settings,
+        run = run_freq(inputs.counted, inputs.segments(segment, where, by), inputs.out, settings=settings,
                        terms=_term_settings(inputs) if terms else None, allow_identifiers=allow_identifiers,
                        engine=eng)
     for seg_id, table in run.tables.items():
@@ -90,7 +90,7 @@ def compare(
     from hcrisis.errors import InputError
     from hcrisis.text.runs import run_compare
 
-    inputs = open_inputs("compare", corpus, study, out, skip_bad)
+    inputs = open_inputs("compare", corpus, study, out, skip_bad, outline=True)
     sides = inputs.segments(segment, where, by, default_all=False)
     if by:
         pairs = [(s, None) for s in sides]
@@ -103,7 +103,7 @@ def compare(
     from hcrisis.engine import open_engine
 
     with open_engine(engine, scheduler) as eng:
-        run = run_compare(inputs.corpus, pairs, inputs.out, settings=_freq_settings(inputs), correction=correction,
+        run = run_compare(inputs.counted, pairs, inputs.out, settings=_freq_settings(inputs), correction=correction,
                           engine=eng)
     shown = ["item", "count_a", "count_b", "g2", "p_adjusted", "log_ratio", "favours"]
     for (a, b), table in run.tables.items():

@@ -149,6 +149,30 @@ class PackedSource(Source):
         return SEGMENT_COLUMNS + list(self.info["attributes"])
 
 
+def outline(segments: pd.DataFrame) -> pd.DataFrame:
+    """The segments table without its text: `text` is "x" where the turn has a word
+    character and "" where not, which is all the whole corpus's checks of segments
+    read of it (`hcrisis.ingest.segments.check_segments`, `select`)."""
+    import numpy as np
+
+    has_word = segments["text"].str.contains(r"\w", regex=True).to_numpy(dtype=bool)
+    return segments.assign(text=np.where(has_word, "x", ""))
+
+
+def read_outline(corpus: str | Path):
+    """The corpus folder as a `Corpus` whose segments table is its outline, read partition
+    by partition: what a command selects and checks segments on without holding the text."""
+    from hcrisis.errors import CorpusError
+
+    source = FolderSource(corpus)
+    parts = [outline(source.segments(p)) for p in source.partitions()]
+    segments = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if segments.empty:
+        raise CorpusError("corpus has no text segments", path=source.spec.manifest_path,
+                          fix="list at least one non-empty document or table")
+    return source.outline_corpus(segments)
+
+
 def open_source(corpus) -> Source:
     """A packed corpus folder (with pack.json), a corpus folder, or a loaded corpus."""
     if not isinstance(corpus, (str, Path)):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from hcrisis.engine.partitions import Partition, Source, open_source
+from hcrisis.engine.partitions import Partition, Source, open_source, outline
 from hcrisis.engine.run import Engine
 from hcrisis.errors import CorpusError
 from hcrisis.ingest.segments import Segment
@@ -62,14 +62,6 @@ class Counts:
     counts: np.ndarray
     tokens: np.ndarray
     outline: pd.DataFrame
-
-
-def outline(segments: pd.DataFrame) -> pd.DataFrame:
-    """The segments table without its text: `text` is "x" where the turn has a word
-    character and "" where not, which is all the whole corpus's checks of segments
-    read of it (`hcrisis.ingest.segments.check_segments`)."""
-    has_word = segments["text"].str.contains(r"\w", regex=True).to_numpy(dtype=bool)
-    return segments.assign(text=np.where(has_word, "x", ""))
 
 
 def count_partial(part: Partition, job: CountJob) -> Counts:
