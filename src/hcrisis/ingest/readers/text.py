@@ -17,6 +17,7 @@ from hcrisis.errors import InputError
 from hcrisis.files import read_bytes
 from hcrisis.ingest.readers import ReaderOptions, Transcript, Turn, register
 from hcrisis.ingest.readers.decode import decode_text
+from hcrisis.saferegex import UserRegex
 
 _TIME = r"(?:\[?(?P<time>\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?)\]?\s+)?"
 # A label is one to four capitalised words or a short code such as P1 or Q
@@ -39,10 +40,15 @@ def parse_time(value: str | None) -> float | None:
     return seconds
 
 
-def compile_pattern(pattern: str | None, path: Path) -> re.Pattern[str]:
-    source = pattern or DEFAULT_PATTERN
+_DEFAULT_RX = re.compile(DEFAULT_PATTERN, re.MULTILINE)
+
+
+def compile_pattern(pattern: str | None, path: Path) -> re.Pattern[str] | UserRegex:
+    """The default label pattern, or the manifest's run under `hcrisis.saferegex`'s guarantee."""
+    if pattern is None:
+        return _DEFAULT_RX
     try:
-        rx = re.compile(source, re.MULTILINE)
+        rx = UserRegex(pattern, "speaker pattern", path, re.MULTILINE)
     except re.error as exc:
         raise InputError(f"invalid speaker pattern: {exc}", path=path,
                          fix="fix speakers.pattern in the manifest") from None
@@ -75,9 +81,9 @@ class Label:
     time_end: float | None = None
 
 
-def find_labels(text: str, rx: re.Pattern[str]) -> list[Label]:
+def find_labels(text: str, rx: re.Pattern[str] | UserRegex) -> list[Label]:
     """Speaker labels matched by `rx` at the start of a line."""
-    return [Label(m.start(), m.end(), m.group("speaker").strip() or None,
+    return [Label(m.start(), m.end(), (m.group("speaker") or "").strip() or None,
                   parse_time(m.groupdict().get("time")))
             for m in rx.finditer(text) if m.start() == 0 or text[m.start() - 1] == "\n"]
 
@@ -96,18 +102,30 @@ def turns_from_labels(text: str, labels: list[Label]) -> list[Turn]:
     return turns
 
 
-def split_turns(text: str, rx: re.Pattern[str]) -> list[Turn]:
+def split_turns(text: str, rx: re.Pattern[str] | UserRegex) -> list[Turn]:
     """Split canonical text into turns at speaker-label lines."""
     return turns_from_labels(text, find_labels(text, rx))
 
 
+# A newline that ends a paragraph: the next line is blank (spaces and tabs at most).
+_PARAGRAPH_END = re.compile(r"\n(?=[ \t]*\n)")
+
+
 def paragraph_turns(text: str, offset: int = 0) -> list[Turn]:
-    """One turn per blank-line-separated paragraph, without speaker."""
-    turns = []
-    for m in re.finditer(r"\S(?:.|\n(?![ \t]*\n))*", text):
-        s, e = _trim(text, m.start(), m.end())
+    """One turn per blank-line-separated paragraph, without speaker.
+
+    The text is cut at paragraph ends rather than matched paragraph by
+    paragraph: a regex repeating an alternation per character kept a
+    backtracking frame per character (about 120 bytes each), so a 48 MB
+    transcript without labels ran out of memory.
+    """
+    turns, start = [], 0
+    ends = [m.start() for m in _PARAGRAPH_END.finditer(text)] + [len(text)]
+    for end in ends:
+        s, e = _trim(text, start, end)
         if e > s:
             turns.append(Turn(None, s + offset, e + offset))
+        start = end + 1
     return turns
 
 
