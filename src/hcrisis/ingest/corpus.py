@@ -10,7 +10,10 @@ stage reads only this table.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,9 +21,10 @@ from typing import Any
 import pandas as pd
 
 from hcrisis.errors import CorpusError, HcrisisError, InputError, SchemaError
-from hcrisis.files import read_bytes
+from hcrisis.files import contained, read_bytes
 from hcrisis.ingest.readers import ReaderOptions, Transcript, read_transcript
 from hcrisis.ingest.readers.decode import decode_text
+from hcrisis.saferegex import slow_problem
 from hcrisis.yamlspec import Field, Lines, load_validated
 
 MANIFEST = "manifest.yaml"
@@ -41,17 +45,19 @@ SEGMENT_COLUMNS = [
 ]
 
 
-def _regex_ok(value: str) -> str | None:
+def _speaker_pattern_ok(value: str) -> str | None:
     try:
-        re.compile(value)
+        rx = re.compile(value, re.MULTILINE)
     except re.error as exc:
         return f"invalid regular expression: {exc}"
-    return None
+    if "speaker" not in rx.groupindex:
+        return "no named group 'speaker' (use (?P<speaker>...))"
+    return slow_problem(value, re.MULTILINE)
 
 
 _ATTR = Field("map", keys={"description": Field("str"), "values": Field("list", items=Field("any"))})
 _SPEAKERS = Field("map", keys={
-    "pattern": Field("str", check=_regex_ok),
+    "pattern": Field("str", check=_speaker_pattern_ok),
     "interviewer": Field("list", items=Field("str")),
 })
 _DOC = Field("map", keys={
@@ -77,6 +83,7 @@ _TABLE = Field("map", keys={
 })
 MANIFEST_SPEC = Field("map", keys={
     "name": Field("str", required=True),
+    "base_folder": Field("str"),
     "description": Field("str"),
     "source": Field("dict", values=Field("any")),
     "attributes": Field("dict", values=_ATTR),
@@ -111,10 +118,18 @@ class Corpus:
         files = [self.manifest_path]
         reg = self.manifest.get("participants")
         if isinstance(reg, str):
-            files.append(self.root / reg)
-        files += [self.root / d["file"] for d in self.manifest.get("documents", [])]
-        files += [self.root / t["file"] for t in self.manifest.get("tables", [])]
+            files.append(data_path(self.root, self.manifest, reg, "participants"))
+        for kind in ("documents", "tables"):
+            files += [data_path(self.root, self.manifest, d["file"], f"{kind}[{i}].file")
+                      for i, d in enumerate(self.manifest.get(kind, []))]
         return files
+
+
+def data_path(root: Path, manifest: dict, name: str, key: str) -> Path:
+    """A file the manifest names, resolved inside the corpus folder (or its declared
+    `base_folder`); anything outside is refused (see README, "Security and privacy")."""
+    base = root / manifest["base_folder"] if "base_folder" in manifest else root
+    return contained(base, name, named_in=root / MANIFEST, key=key)
 
 
 def load_corpus(path: str | Path, *, skip_bad: bool = False) -> Corpus:
@@ -141,7 +156,7 @@ def load_corpus(path: str | Path, *, skip_bad: bool = False) -> Corpus:
         raise CorpusError("corpus has no text segments", path=manifest_path,
                           fix="list at least one non-empty document or table")
     return Corpus(root, manifest["name"], manifest, attributes, registry, segments,
-                  loader.transcripts, loader.unmapped, loader.skipped)
+                  loader.transcripts, list(loader.unmapped), loader.skipped)
 
 
 def as_corpus(corpus: str | Path | Corpus) -> Corpus:
@@ -163,7 +178,7 @@ def _check_attribute_names(manifest: dict, lines: Lines, path: Path, declared: l
                     p = f"tables[{i}].attribute_columns"
                     problems.append((p, lines.get(p), f"unknown attribute '{col}' (declare it under 'attributes')"))
     ids = [d["id"] for k in ("documents", "tables") for d in manifest.get(k, [])]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    dupes = sorted(i for i, n in Counter(ids).items() if n > 1)
     if dupes:
         problems.append(("documents", lines.get("documents"), f"duplicate document id(s): {', '.join(dupes)}"))
     if not ids:
@@ -173,16 +188,57 @@ def _check_attribute_names(manifest: dict, lines: Lines, path: Path, declared: l
         raise SchemaError(path, problems)
 
 
-def read_csv_table(path: Path) -> pd.DataFrame:
-    """Read a CSV as strings (no type guessing), with one-line errors."""
-    text = decode_text(read_bytes(path), path)
-    import io as _io
+def read_csv_table(path: Path, id_column: str | None = None) -> pd.DataFrame:
+    """Read a CSV strictly, as strings, with one-line errors naming the file and line.
+
+    A row with more or fewer fields than the header, a header with an empty or
+    repeated column name and, in `id_column` (when the table has it), an empty
+    or repeated id are errors: read leniently, an extra field silently
+    shifts a row onto the wrong columns. Blank lines are skipped. A cell
+    that the table writer guarded against formula injection (`'=...`) is read
+    back as it was (`hcrisis.tables.unguard_cell`).
+    """
+    from hcrisis.tables import unguard_cell
+
+    reader = csv.reader(io.StringIO(decode_text(read_bytes(path), path), newline=""))
+    records, lines, line = [], [], 1
     try:
-        df = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"malformed CSV: {str(exc).splitlines()[0]}", path=path,
-                         fix="check quoting and the number of columns") from None
+        for record in reader:
+            if record:
+                records.append([unguard_cell(v) for v in record])
+                lines.append(line)
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise InputError(f"malformed CSV: {exc}", path=path, line=reader.line_num,
+                         fix="check the quoting on that line") from None
+    if not records:
+        raise InputError("empty CSV file", path=path, fix="write a header row and the data")
+    header = records[0]
+    named = Counter(header)
+    bad = next((f"column {i + 1} has no name" if not c.strip() else f"column '{c}' appears twice"
+                for i, c in enumerate(header) if not c.strip() or named[c] > 1), None)
+    if bad:
+        raise InputError(f"header: {bad}", path=path, line=lines[0], fix="give every column its own name")
+    for record, at in zip(records[1:], lines[1:]):
+        if len(record) != len(header):
+            raise InputError(f"row has {len(record)} fields, the header {len(header)}", path=path, line=at,
+                             fix="quote fields that hold commas, or fix the row")
+    df = pd.DataFrame(records[1:], columns=header, dtype=str)
+    if id_column in header:
+        _check_ids(df[id_column].tolist(), lines[1:], path, id_column)
     return df
+
+
+def _check_ids(ids: list[str], lines: list[int], path: Path, column: str) -> None:
+    """Every id non-empty and unique, else an error at the first offending line."""
+    first: dict[str, int] = {}
+    for value, at in zip(ids, lines):
+        if not value.strip():
+            raise InputError(f"empty {column}", path=path, line=at, fix="give every row an id")
+        if value in first:
+            raise InputError(f"duplicate {column} '{value}' (first on line {first[value]})", path=path,
+                             line=at, fix="give each row its own id")
+        first[value] = at
 
 
 def _load_participants(manifest: dict, root: Path, attributes: list[str], mpath: Path) -> pd.DataFrame:
@@ -190,15 +246,17 @@ def _load_participants(manifest: dict, root: Path, attributes: list[str], mpath:
     if reg is None:
         return pd.DataFrame({"participant_id": pd.Series(dtype=str)})
     if isinstance(reg, str):
-        rpath = root / reg
+        rpath = data_path(root, manifest, reg, "participants")
         if not rpath.exists():
             raise CorpusError(f"participant registry '{reg}' not found", path=mpath,
                               fix="fix 'participants' or add the file")
-        df = read_csv_table(rpath)
+        df = read_csv_table(rpath, "participant_id")
         where = rpath
     elif isinstance(reg, list) and all(isinstance(r, dict) for r in reg):
-        df = pd.DataFrame(reg).astype(str)
+        df = pd.DataFrame(reg).fillna("").astype(str)
         where = mpath
+        if "participant_id" in df.columns:
+            _check_ids(df["participant_id"].tolist(), [None] * len(df), mpath, "participant_id")
     else:
         raise SchemaError(mpath, [("participants", None, "expected a CSV file name or a list of participants")])
     if "participant_id" not in df.columns:
@@ -209,10 +267,6 @@ def _load_participants(manifest: dict, root: Path, attributes: list[str], mpath:
     if unknown:
         raise CorpusError(f"unknown attribute column(s) {', '.join(unknown)} in participant registry",
                           path=where, fix="declare them under 'attributes' in the manifest")
-    dup = df["participant_id"][df["participant_id"].duplicated()]
-    if not dup.empty:
-        raise CorpusError(f"duplicate participant id '{dup.iloc[0]}'", path=where,
-                          fix="give each participant one row")
     return df.reset_index(drop=True)
 
 
@@ -229,7 +283,7 @@ class _SegmentBuilder:
             for rec in registry.to_dict("records")}
         self.skip_bad = skip_bad
         self.transcripts: dict[str, Transcript] = {}
-        self.unmapped: list[tuple[str, str]] = []
+        self.unmapped: dict[tuple[str, str], None] = {}   # ordered set
         self.skipped: list[str] = []
         speakers = manifest.get("speakers", {})
         self.pattern = speakers.get("pattern")
@@ -237,16 +291,19 @@ class _SegmentBuilder:
 
     def build(self) -> pd.DataFrame:
         rows: list[dict] = []
-        sources = [(self._document_rows, d) for d in self.manifest.get("documents", [])]
-        sources += [(self._table_rows, t) for t in self.manifest.get("tables", [])]
-        for read, entry in sources:
-            try:
-                rows += read(entry)
-            except HcrisisError as exc:
-                if not self.skip_bad:
-                    raise
-                self.skipped.append(exc.one_line())
+        for read, kind in ((self._document_rows, "documents"), (self._table_rows, "tables")):
+            for i, entry in enumerate(self.manifest.get(kind, [])):
+                try:
+                    rows += read(entry, data_path(self.root, self.manifest, entry["file"], f"{kind}[{i}].file"))
+                except HcrisisError as exc:
+                    if not self.skip_bad:
+                        raise
+                    self.skipped.append(exc.one_line())
         df = pd.DataFrame(rows, columns=SEGMENT_COLUMNS + self.attributes)
+        dupes = df["segment_id"][df["segment_id"].duplicated()]
+        if not dupes.empty:   # a table's ids may clash with another table's or a document's
+            raise CorpusError(f"segment id '{dupes.iloc[0]}' occurs twice", path=self.root / MANIFEST,
+                              fix="make the tables' id columns unique across the corpus")
         for col in ("position", "start", "end"):
             df[col] = df[col].astype("int64")
         df["is_interviewer"] = df["is_interviewer"].astype(bool)
@@ -255,8 +312,7 @@ class _SegmentBuilder:
     def _participant_attrs(self, pid: str | None) -> dict[str, str]:
         return self.participant_attrs.get(pid, {}) if pid else {}
 
-    def _document_rows(self, doc: dict) -> list[dict]:
-        path = self.root / doc["file"]
+    def _document_rows(self, doc: dict, path: Path) -> list[dict]:
         if not path.exists():
             raise CorpusError(f"document '{doc['id']}' points at missing file '{doc['file']}'",
                               path=self.root / MANIFEST, fix="fix its 'file' entry or add the file")
@@ -292,18 +348,17 @@ class _SegmentBuilder:
             return speakers[speaker]
         if len(sole) == 1:
             return sole[0]
-        if speaker and (doc["id"], speaker) not in self.unmapped:
-            self.unmapped.append((doc["id"], speaker))
+        if speaker:
+            self.unmapped[(doc["id"], speaker)] = None
         return None
 
-    def _table_rows(self, table: dict) -> list[dict]:
-        path = self.root / table["file"]
+    def _table_rows(self, table: dict, path: Path) -> list[dict]:
         if not path.exists():
             raise CorpusError(f"table '{table['id']}' points at missing file '{table['file']}'",
                               path=self.root / MANIFEST, fix="fix its 'file' entry or add the file")
-        df = read_csv_table(path)
-        text_col = table["text_column"]
         id_col = table.get("id_column")
+        df = read_csv_table(path, id_col)
+        text_col = table["text_column"]
         pcol = table.get("participant_column")
         attr_cols = table.get("attribute_columns", [c for c in df.columns if c in self.attributes])
         for col in [text_col, id_col, pcol, *attr_cols]:
