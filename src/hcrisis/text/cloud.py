@@ -264,7 +264,10 @@ def start_rendering(jobs: list[CloudJob], processes: int | None = None) -> Calla
         return lambda: [render(job) for job in jobs]
     from concurrent.futures import ProcessPoolExecutor
 
-    pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"))
+    from hcrisis.workers import die_with_parent
+
+    pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"),
+                               initializer=die_with_parent, initargs=(os.getpid(),))
     futures = [pool.submit(render, job) for job in jobs]
 
     def results() -> list[Rendered]:
