@@ -64,7 +64,7 @@ def fake_steps(monkeypatch, tiny_corpus, tmp_path):
     for module in reproduce.STEP_MODULES:   # register the real steps outside the patch
         importlib.import_module(module)
     monkeypatch.setattr(reproduce, "STEPS", {"count": (1, count), "use": (2, use)})
-    study = write(tmp_path / "s.yaml", f"study: t\ncorpus: {tiny_corpus}\noutputs: {tmp_path / 'out'}\n")
+    study = write(tmp_path / "s.yaml", f"study: t\nbase_folder: /\ncorpus: {tiny_corpus}\noutputs: {tmp_path / 'out'}\n")
     return study, calls, extra
 
 
@@ -151,6 +151,7 @@ def test_corpus_is_cached_until_a_file_changes(tiny_corpus, tmp_path, monkeypatc
 def _tiny_study(tiny_corpus, tmp_path):
     return write(tmp_path / "s.yaml", f"""\
 study: tiny
+base_folder: /
 corpus: {tiny_corpus}
 outputs: {tmp_path / 'out'}
 segments:

@@ -149,6 +149,7 @@ def test_comparison_cloud_colours_by_favoured_segment(tmp_path):
 def _study(tiny_corpus, tmp_path, extra=""):
     return write(tmp_path / "study" / "s.yaml", f"""\
 study: tiny
+base_folder: /
 corpus: {tiny_corpus}
 outputs: {tmp_path / 'out'}
 segments:
@@ -217,7 +218,7 @@ def test_cli_unknown_segment_is_one_line(tiny_corpus, tmp_path):
     result = CliRunner().invoke(app, ["cloud", "--study", str(study), "--segment", "nope"])
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        f"Error: {study}:4: segments: no segment 'nope' (known: all, la, ha, almo)"]
+        f"Error: {study}:5: segments: no segment 'nope' (known: all, la, ha, almo)"]
 
 
 def test_cli_empty_segment_is_one_line(tiny_corpus, tmp_path):

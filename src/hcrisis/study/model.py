@@ -19,6 +19,7 @@ rather than hiding them in scripts. Paths are relative to the study file.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from hcrisis.errors import SchemaError
+from hcrisis.files import contained
 from hcrisis.ingest.segments import Segment
 from hcrisis.yamlspec import Field, Lines, load_validated
 
@@ -43,6 +45,7 @@ STUDY_SPEC = Field("map", keys={
     "study": Field("str", required=True),
     "title": Field("str"),
     "description": Field("str"),
+    "base_folder": Field("str"),
     "corpus": Field("str", required=True),
     "design": Field("str"),
     "codebook": Field("str"),
@@ -63,8 +66,14 @@ class Study:
     segments: list[Segment]
 
     def resolve(self, key: str, default: str | None = None) -> Path | None:
+        """A path the study names (relative to the study file), refused outside the
+        study file's folder or, if declared, its `base_folder`."""
         value = self.data.get(key, default)
-        return (self.path.parent / value).resolve() if value else None
+        if not value:
+            return None
+        within = self.path.parent / self.data.get("base_folder", ".")
+        return contained(self.path.parent, value, named_in=self.path, key=key, line=self.lines.get(key),
+                         within=within)
 
     @property
     def corpus_path(self) -> Path:
@@ -91,8 +100,7 @@ def load_study(path: str | Path) -> Study:
     data, lines = load_validated(p, STUDY_SPEC)
     segments = [Segment(s["id"], s["label"], s.get("where", {}), s.get("figure"), s.get("section"),
                         s.get("include_interviewer", False)) for s in data.get("segments", [])]
-    ids = [s.id for s in segments]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    dupes = sorted(i for i, n in Counter(s.id for s in segments).items() if n > 1)
     if dupes:
         raise SchemaError(p, [("segments", lines.get("segments"), f"duplicate segment id(s): {', '.join(dupes)}")])
     return Study(p, data["study"], data, lines, segments)
