@@ -9,8 +9,9 @@ runs in one of two ways (`UserRegex`):
   time is linear in the text, when RE2 accepts the pattern and means the same
   by it as Python: patterns using `\\b`, `\\B`, `\\w`, `\\d`, `\\s` (and their
   negations) are left to Python, because RE2 gives them their ASCII meaning
-  while Python's is Unicode, and so is `$` outside multi-line mode (Python's
-  also matches before a final newline);
+  while Python's is Unicode, and so are `$` outside multi-line mode (Python's
+  also matches before a final newline) and patterns that can match the empty
+  string (after an empty match Python may match again at the same place);
 - otherwise on Python's `re` with a budget of CPU time for finding each match
   (`MATCH_SECONDS`, plus `SECONDS_PER_CHAR` of the text, for a long text
   without a match). Past it the search is stopped and an `InputError` names
@@ -117,6 +118,8 @@ def _items(parsed) -> Iterator[tuple[Any, Any]]:
 def same_in_re2(pattern: str, flags: int = 0) -> bool:
     """Whether RE2 would mean by `pattern` what Python does (see the module docstring)."""
     parsed = sre.parse(pattern, flags)
+    if parsed.getwidth()[0] == 0:
+        return False
     multiline = bool(parsed.state.flags & re.MULTILINE)
     for op, av in _items(parsed):
         if op in _PERL_CLASSES or (op == sre_c.AT and av in _BOUNDARIES):
