@@ -53,35 +53,53 @@ class _Builder:
         self.path = path
         self.lines: Lines = {}
         self.resolver = yaml.resolver.Resolver()
+        # first characters a plain scalar of another type than str can start with
+        self.typed_starts = set(self.resolver.yaml_implicit_resolvers) - {""}
         self.constructor = yaml.constructor.SafeConstructor()
         # open collections: [container, its key path, pending key or None, that key's line]
         self.stack: list[list[Any]] = []
         self.root: Any = None
         self.documents = 0
+        self.handlers = {
+            yaml.ScalarEvent: self._on_scalar, yaml.MappingStartEvent: self._on_start,
+            yaml.SequenceStartEvent: self._on_start, yaml.MappingEndEvent: self._on_end,
+            yaml.SequenceEndEvent: self._on_end, yaml.AliasEvent: self._refuse,
+            yaml.DocumentStartEvent: self._on_document,
+        }
 
     def error(self, message: str, event: yaml.Event, fix: str) -> InputError:
         return InputError(message, path=self.path, line=event.start_mark.line + 1, fix=fix)
 
     def feed(self, event: yaml.Event) -> None:
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-            raise self.error("YAML anchors and aliases (&name, *name) are not accepted", event,
-                             "write the repeated part out in full")
-        if isinstance(event, yaml.DocumentStartEvent):
-            self.documents += 1
-            if self.documents > 1:
-                raise self.error("more than one YAML document ('---')", event,
-                                 "keep one document per file")
-        elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-            if len(self.stack) >= MAX_DEPTH:
-                raise self.error(f"nested deeper than {MAX_DEPTH} levels", event,
-                                 "flatten the structure")
-            container: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
-            path = self._place(container, event)
-            self.stack.append([container, path, None, 0])
-        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            self.stack.pop()
-        elif isinstance(event, yaml.ScalarEvent):
-            self._place(self._scalar(event), event)
+        handler = self.handlers.get(type(event))
+        if handler is not None:   # stream and document ends need nothing
+            handler(event)
+
+    def _refuse(self, event: yaml.Event) -> None:
+        raise self.error("YAML anchors and aliases (&name, *name) are not accepted", event,
+                         "write the repeated part out in full")
+
+    def _on_document(self, event: yaml.Event) -> None:
+        self.documents += 1
+        if self.documents > 1:
+            raise self.error("more than one YAML document ('---')", event, "keep one document per file")
+
+    def _on_start(self, event: yaml.CollectionStartEvent) -> None:
+        if event.anchor is not None:
+            self._refuse(event)
+        if len(self.stack) >= MAX_DEPTH:
+            raise self.error(f"nested deeper than {MAX_DEPTH} levels", event, "flatten the structure")
+        container: Any = {} if type(event) is yaml.MappingStartEvent else []
+        path = self._place(container, event)
+        self.stack.append([container, path, None, 0])
+
+    def _on_end(self, event: yaml.Event) -> None:
+        self.stack.pop()
+
+    def _on_scalar(self, event: yaml.ScalarEvent) -> None:
+        if event.anchor is not None:
+            self._refuse(event)
+        self._place(self._scalar(event), event)
 
     def _place(self, value: Any, event: yaml.Event) -> str:
         """Put a value into the open collection (or make it the root); return its key path."""
@@ -115,7 +133,9 @@ class _Builder:
 
     def _scalar(self, event: yaml.ScalarEvent) -> Any:
         """A scalar as yaml.safe_load gives it (implicit types resolved, unsafe tags refused)."""
-        tag = event.tag
+        tag, value = event.tag, event.value
+        if tag is None and (not event.implicit[0] or (value and value[0] not in self.typed_starts)):
+            return value   # quoted, or plain text no implicit type can match: the common case
         if tag is None or tag == "!":
             tag = self.resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
         if tag == _STR:
