@@ -464,3 +464,15 @@ def test_hash_is_of_the_bytes_read(tmp_path):
     write(p, "R: edited while the run went on\n")
     assert digest == hashlib.sha256(data).hexdigest() == hashlib.sha256(b"R: first version\n").hexdigest()
 
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("setting, value", [("scale", "100000"), ("width", "1e30"), ("dpi", "true")])
+def test_cloud_settings_out_of_range(setting, value):
+    import yaml
+
+    from hcrisis.text.cloud import CloudStyle
+    with pytest.raises(InputError) as exc:
+        CloudStyle.from_settings({setting: yaml.safe_load(value)}, Path("s.yaml"))
+    assert exc.value.one_line().startswith(f"s.yaml: settings.clouds.{setting} is ")
+    assert exc.value.one_line().endswith(" (use a number from 1 to 16)" if setting == "scale" else ")")

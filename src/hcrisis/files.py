@@ -142,14 +142,13 @@ def read_hashed(path: str | Path, limit: int = MAX_READ_BYTES) -> tuple[bytes, s
     return data, hashlib.sha256(data).hexdigest()
 
 
-def contained(base: Path, name: str, *, named_in: Path, key: str,
-              line: int | None = None) -> Path:
-    """`base / name` with symlinks resolved, refused unless it stays inside `base`.
-
-    `named_in` and `key` (the file and key that give the path) are for the error.
-    """
-    root = base.resolve()
-    target = (root / name).resolve()
+def contained(base: Path, name: str, *, named_in: Path, key: str, line: int | None = None,
+              within: Path | None = None) -> Path:
+    """`base / name` with symlinks resolved, refused unless it stays inside `within`
+    (default `base`). `named_in`, `key` and `line` (the file, key and line that give
+    the path) are for the error."""
+    root = (within or base).resolve()
+    target = (base / name).resolve()
     if target != root and root not in target.parents:
         raise InputError(f"{key}: '{name}' is outside the folder {root}", path=named_in, line=line,
                          fix="keep the file inside the folder, or declare the folder it lives in "

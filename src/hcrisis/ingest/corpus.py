@@ -126,10 +126,10 @@ class Corpus:
 
 
 def data_path(root: Path, manifest: dict, name: str, key: str) -> Path:
-    """A file the manifest names, resolved inside the corpus folder (or its declared
-    `base_folder`); anything outside is refused (see README, "Security and privacy")."""
-    base = root / manifest["base_folder"] if "base_folder" in manifest else root
-    return contained(base, name, named_in=root / MANIFEST, key=key)
+    """A file the manifest names (relative to the corpus folder), refused outside the
+    corpus folder or, if declared, its `base_folder` (see README, "Security and privacy")."""
+    within = root / manifest["base_folder"] if "base_folder" in manifest else root
+    return contained(root, name, named_in=root / MANIFEST, key=key, within=within)
 
 
 def load_corpus(path: str | Path, *, skip_bad: bool = False) -> Corpus:

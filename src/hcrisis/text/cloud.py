@@ -83,7 +83,22 @@ class CloudStyle:
         if unknown:
             raise InputError(f"unknown cloud setting(s): {', '.join(unknown)}", path=path,
                              fix=f"use only {', '.join(sorted(known))} under settings.clouds")
+        for key, value in settings.items():
+            if key in SETTING_RANGES:
+                kind, lo, hi = SETTING_RANGES[key]
+                if isinstance(value, bool) or not isinstance(value, kind) or not lo <= value <= hi:
+                    raise InputError(f"settings.clouds.{key} is {value!r}", path=path,
+                                     fix=f"use a number from {lo} to {hi}")
         return cls(**settings)
+
+
+# Ranges of the numeric drawing settings: a canvas or scale past these asks
+# for gigabytes of image, a user's typo rather than a figure.
+SETTING_RANGES: dict[str, tuple[type | tuple[type, ...], float, float]] = {
+    "width": (int, 50, 4000), "height": (int, 50, 4000), "scale": (int, 1, 16), "dpi": (int, 50, 1200),
+    "max_words": (int, 1, 2000), "random_state": (int, 0, 2**32 - 1),
+    "prefer_horizontal": ((int, float), 0, 1), "max_font_share": ((int, float), 0.01, 1),
+}
 
 
 def font_path() -> str:
