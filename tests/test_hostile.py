@@ -456,14 +456,27 @@ def test_outputs_get_the_umask_mode(tmp_path):
     assert stat.S_IMODE(p.stat().st_mode) == 0o644
 
 
-def test_hash_is_of_the_bytes_read(tmp_path):
+@pytest.mark.timeout(20)
+def test_a_transcript_edited_while_read_is_recorded_as_read(tmp_path, monkeypatch):
+    """The recorded hash is of the bytes analysed, not of the file as it is afterwards."""
     import hashlib
 
-    p = write(tmp_path / "t.txt", "R: first version\n")
-    data, digest = read_hashed(p)
-    write(p, "R: edited while the run went on\n")
-    assert digest == hashlib.sha256(data).hexdigest() == hashlib.sha256(b"R: first version\n").hexdigest()
+    import hcrisis.ingest.readers.text as text_reader
+    root = corpus(tmp_path)
+    original = (root / "int01.txt").read_bytes()
+    decode = text_reader.decode_text
 
+    def decode_then_edit(data, path):   # the file changes right after it was read
+        write(Path(path), "Interviewer: Edited?\nR: Edited meanwhile.\n")
+        return decode(data, path)
+    monkeypatch.setattr(text_reader, "decode_text", decode_then_edit)
+    c = load_corpus(root)
+    assert c.segments["text"].tolist() == ["What matters?", "Leaders with vision matter."]
+    assert c.input_hashes[(root / "int01.txt").resolve()] == hashlib.sha256(original).hexdigest()
+    assert c.input_hashes[(root / "manifest.yaml").resolve()] == hashlib.sha256(
+        (root / "manifest.yaml").read_bytes()).hexdigest()
+    data, digest = read_hashed(root / "int01.txt")
+    assert digest == hashlib.sha256(data).hexdigest() != c.input_hashes[(root / "int01.txt").resolve()]
 
 
 @pytest.mark.timeout(20)

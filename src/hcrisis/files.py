@@ -14,6 +14,7 @@ and through `contained` only inside the folder that names it.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import errno
 import hashlib
 import os
@@ -26,6 +27,8 @@ from typing import Iterator
 from hcrisis.errors import InputError
 
 MAX_READ_BYTES = 50 * 1024 * 1024
+# The reads being recorded by `recording_reads` (None: not recording).
+_READS: contextvars.ContextVar[dict[Path, str] | None] = contextvars.ContextVar("hcrisis_reads", default=None)
 # `.<target name>.<writer's pid>.<random>.tmp<suffix>`: the pid tells a live writer's file from a dead one's
 _TEMP = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)\.[0-9a-f]{16}\.tmp(?:\.\w+)?")
 
@@ -128,7 +131,22 @@ def read_bytes(path: str | Path, limit: int = MAX_READ_BYTES) -> bytes:
         size = max(os.stat(p).st_size, len(data)) if p.exists() else len(data)
         raise InputError(f"file is {size} bytes, over the limit of {limit} bytes", path=p,
                          fix="split the file or raise the size limit")
+    reads = _READS.get()
+    if reads is not None:
+        reads[p.resolve()] = hashlib.sha256(data).hexdigest()
     return data
+
+
+@contextlib.contextmanager
+def recording_reads() -> Iterator[dict[Path, str]]:
+    """Within the block, record the SHA-256 of the bytes of every `read_bytes`
+    (resolved path -> hash): the files as they were read, for provenance."""
+    reads: dict[Path, str] = {}
+    token = _READS.set(reads)
+    try:
+        yield reads
+    finally:
+        _READS.reset(token)
 
 
 def read_hashed(path: str | Path, limit: int = MAX_READ_BYTES) -> tuple[bytes, str]:

@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from hcrisis.errors import CorpusError, HcrisisError, InputError, SchemaError
-from hcrisis.files import contained, read_bytes
+from hcrisis.files import contained, read_bytes, recording_reads
 from hcrisis.ingest.readers import ReaderOptions, Transcript, read_transcript
 from hcrisis.ingest.readers.decode import decode_text
 from hcrisis.saferegex import slow_problem
@@ -108,6 +108,9 @@ class Corpus:
     transcripts: dict[str, Transcript] = field(default_factory=dict)
     unmapped_speakers: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    # SHA-256 of every file as it was read (resolved path -> hash): what was analysed,
+    # even if a file is edited while a run goes on
+    input_hashes: dict[Path, str] = field(default_factory=dict)
 
     @property
     def manifest_path(self) -> Path:
@@ -134,7 +137,13 @@ def data_path(root: Path, manifest: dict, name: str, key: str) -> Path:
 
 def load_corpus(path: str | Path, *, skip_bad: bool = False) -> Corpus:
     """Load the corpus in folder `path` (or the folder of a manifest file)."""
-    root = Path(path)
+    with recording_reads() as hashes:
+        corpus = _load_corpus(Path(path), skip_bad)
+    corpus.input_hashes = hashes
+    return corpus
+
+
+def _load_corpus(root: Path, skip_bad: bool) -> Corpus:
     manifest_path = root if root.is_file() else root / MANIFEST
     root = manifest_path.parent
     if not root.exists():
