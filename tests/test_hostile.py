@@ -435,15 +435,29 @@ def test_workers_die_with_a_killed_parent(tmp_path):
         proc.kill()
 
 
-@pytest.mark.timeout(20)
-def test_stale_temp_files_of_a_dead_writer_removed(tmp_path):
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True).stdout.strip()
-    stale = write(tmp_path / f".table.csv.{dead}.0123456789abcdef.tmp.csv", "")
-    live = write(tmp_path / f".table.csv.{os.getppid()}.0123456789abcdef.tmp.csv", "")
-    write_atomic(tmp_path / "other.csv", "a\n")
-    assert not stale.exists() and live.exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, "other.csv"])
+KILLED_WRITER = """
+import sys, time
+from hcrisis.files import atomic_path
+with atomic_path(sys.argv[1]) as tmp:
+    tmp.write_text("half")
+    print("writing", flush=True)
+    time.sleep(120)
+"""
+
+
+@pytest.mark.timeout(30)
+def test_temp_files_of_a_killed_writer_removed_by_the_next_run(tmp_path):
+    out = tmp_path / "outputs"
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(out / "table.csv")],
+                            stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    assert proc.stdout.readline().strip() == "writing"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    (left,) = tree(out)
+    assert left.name.startswith(".table.csv.") and left.name.endswith(".tmp.csv")
+    ours = write(out / f".x.csv.{os.getpid()}.0123456789abcdef.tmp.csv", "")   # a live writer's
+    write_atomic(out / "other.csv", "a\n")
+    assert sorted(p.name for p in tree(out)) == sorted([ours.name, "other.csv"])
 
 
 @pytest.mark.timeout(20)

@@ -29,6 +29,8 @@ from hcrisis.errors import InputError
 MAX_READ_BYTES = 50 * 1024 * 1024
 # The reads being recorded by `recording_reads` (None: not recording).
 _READS: contextvars.ContextVar[dict[Path, str] | None] = contextvars.ContextVar("hcrisis_reads", default=None)
+# Folders whose dead writers' temporary files this process has removed.
+_SWEPT: set[Path] = set()
 # `.<target name>.<writer's pid>.<random>.tmp<suffix>`: the pid tells a live writer's file from a dead one's
 _TEMP = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)\.[0-9a-f]{16}\.tmp(?:\.\w+)?")
 
@@ -67,7 +69,9 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(target.parent)
+    if target.parent not in _SWEPT:   # once per folder and run: a redacted copy writes thousands
+        remove_stale_temps(target.parent)
+        _SWEPT.add(target.parent)
     tmp_path = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(8)}.tmp{suffix or target.suffix}"
     os.close(os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     try:
