@@ -503,3 +503,26 @@ def test_cloud_settings_out_of_range(setting, value):
         CloudStyle.from_settings({setting: yaml.safe_load(value)}, Path("s.yaml"))
     assert exc.value.one_line().startswith(f"s.yaml: settings.clouds.{setting} is ")
     assert exc.value.one_line().endswith(" (use a number from 1 to 16)" if setting == "scale" else ")")
+
+
+@pytest.mark.timeout(60)
+def test_reproduce_records_a_transcript_as_it_was_read(tmp_path, monkeypatch):
+    """Edited while the run goes on: manifest.json has the hash of the bytes analysed."""
+    import hashlib
+    import json
+
+    import hcrisis.ingest.readers.text as text_reader
+    from hcrisis.study.runner import reproduce
+    root = corpus(tmp_path / "c")
+    original = (root / "int01.txt").read_bytes()
+    decode = text_reader.decode_text
+
+    def decode_then_edit(data, path):
+        write(Path(path), "Interviewer: Edited?\nR: Edited meanwhile.\n")
+        return decode(data, path)
+    monkeypatch.setattr(text_reader, "decode_text", decode_then_edit)
+    study = write(tmp_path / "s.yaml", "study: s\ncorpus: c\noutputs: out\nsteps:\n"
+                  "  - {id: describe, type: describe}\n  - {id: report, type: report}\n")
+    reproduce(study, cache=False)
+    inputs = json.loads((tmp_path / "out" / "manifest.json").read_text())["inputs"]
+    assert inputs["c/int01.txt"] == hashlib.sha256(original).hexdigest()
