@@ -348,7 +348,7 @@ def test_formulas_in_turns_and_ids_never_start_a_csv_cell(tmp_path):
     codings = {r[0]: r for r in csv_cells(out / "codings.csv")[1:]}
     assert "'=cmd|' /C calc'!A0" in codings
     kwic = tmp_path / "kwic.csv"
-    assert run("kwic", "leader", root, "--out", kwic, "--allow-identifiers").exit_code == 0
+    assert run("kwic", root, "leader", "--out", kwic, "--allow-identifiers").exit_code == 0
     assert all(c[:1] not in ("=", "+", "@", "\t", "\r") for row in csv_cells(kwic) for c in row)
 
 

@@ -169,18 +169,35 @@ class UserRegex:
             return list(self.re2.finditer(text))
         found = []
         try:
-            with cpu_budget(MATCH_SECONDS + SECONDS_PER_CHAR * len(text)) as restart:
+            with cpu_budget(self._seconds(text)) as restart:
                 for m in self.python.finditer(text):
                     found.append(m)
                     restart()
         except _Expired:
-            seconds = MATCH_SECONDS + SECONDS_PER_CHAR * len(text)
-            raise InputError(f"{self.name} '{_shown(self.pattern)}' ran over its time budget "
-                             f"({seconds:.1f} s of CPU for one match){' in ' + where if where else ''}: "
-                             "catastrophic backtracking", path=self.source,
-                             fix="rewrite it without repeats that can match the same text in several "
-                                 "ways, such as (a|aa)+ or (a+)+") from None
+            raise self._expired(text, where) from None
         return found
+
+    def match(self, text: str, where: str = "") -> Any:
+        """A match at the start of `text`, or None (as `re.Pattern.match`)."""
+        if self.re2 is not None:
+            return self.re2.match(text)
+        try:
+            with cpu_budget(self._seconds(text)):
+                return self.python.match(text)
+        except _Expired:
+            raise self._expired(text, where) from None
+
+    @staticmethod
+    def _seconds(text: str) -> float:
+        return MATCH_SECONDS + SECONDS_PER_CHAR * len(text)
+
+    def _expired(self, text: str, where: str) -> InputError:
+        seconds = self._seconds(text)
+        return InputError(f"{self.name} '{_shown(self.pattern)}' ran over its time budget "
+                          f"({seconds:.1f} s of CPU for one match){' in ' + where if where else ''}: "
+                          "catastrophic backtracking", path=self.source,
+                          fix="rewrite it without repeats that can match the same text in several "
+                              "ways, such as (a|aa)+ or (a+)+")
 
 
 def _shown(pattern: str) -> str:

@@ -13,7 +13,7 @@ from hcrisis.errors import InputError
 from hcrisis.ingest.segments import ALL, Segment
 from hcrisis.study.runner import NOT_COMPUTABLE, NOT_TESTABLE, StepContext
 from hcrisis.tables import table_to_markdown, write_table
-from hcrisis.text.freq import FreqCounter, freq_settings, write_frequencies
+from hcrisis.text.freq import FreqCounter, FreqSettings, write_frequencies
 
 REPORT_TOP = 30
 
@@ -24,7 +24,7 @@ def word_counter(ctx: StepContext) -> FreqCounter:
     raw = ctx.study.settings("freq")
     if raw.get("stop_words", "default") not in ("default", "none"):
         raw["stop_words"] = str(ctx.read(ctx.study.path_setting(raw["stop_words"])))
-    settings = freq_settings(raw)
+    settings = FreqSettings.from_mapping(raw)
     return ctx.memo("counter", lambda: FreqCounter(ctx.tokens(), ctx.corpus.segments, settings))
 
 
@@ -133,8 +133,8 @@ def _title(seg: Segment) -> str:
 def terms(ctx: StepContext) -> None:
     """terms_<segment>.csv/.md of every segment, a report section with the top terms of
     `report` (default: all) and the used-terms cloud of `all`."""
-    from hcrisis.text.terms import (TermIndex, TermSettings, accepted_terms, merged_frequency_table,
-                                    terms_cloud, write_terms)
+    from hcrisis.text.cloud import terms_cloud
+    from hcrisis.text.terms import TermIndex, TermSettings, accepted_terms, merged_frequency_table, write_terms
 
     settings = TermSettings.from_mapping(ctx.study.settings("terms"), ctx.study.path)
     index = TermIndex(ctx.tokens(), ctx.corpus.segments)
