@@ -8,7 +8,8 @@ from typing import Optional
 import typer
 
 from hcrisis.cli import app
-from hcrisis.cli.common import DEFAULT_STUDY, console
+from hcrisis.cli.common import DEFAULT_STUDY
+from hcrisis.cli.progress import StepProgress
 
 
 @app.command()
@@ -17,7 +18,7 @@ def reproduce(
     only: Optional[list[str]] = typer.Option(None, "--only", help="Run only these steps."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Run every step, ignoring .hcrisis-cache/."),
 ) -> None:
-    """Regenerate the study's tables, figures and reproduction report.
+    """Regenerate the study's tables, figures, reproduction report, report.html and tables.xlsx.
 
     Steps whose inputs, settings and code are unchanged since the last run are
     skipped (their outputs are checked by hash and kept).
@@ -29,9 +30,9 @@ def reproduce(
     try:
         from hcrisis.study.runner import checks_table, run_reproduce
 
-        with console().status("reproducing") as status:
-            ctx = run_reproduce(study, only, progress=lambda name: status.update(f"step: {name}"),
-                                cache=not no_cache, tokeniser=tokeniser)
+        with StepProgress() as progress:
+            ctx = run_reproduce(study, only, progress=progress, cache=not no_cache, tokeniser=tokeniser,
+                                notes=progress.detail)
     finally:
         if tokeniser is not None:
             tokeniser.close()

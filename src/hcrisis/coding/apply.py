@@ -337,7 +337,9 @@ def reproduce_coding(ctx: Context) -> None:
         return
     book = load_codebook(path)
     ctx.inputs.append(path)
-    codings = apply_codebook(book, ctx.corpus.segments, ctx.tokens())
+    tokens = ctx.tokens()
+    ctx.note(f"coding {len(coded_rows(ctx.corpus.segments)):,} segments with {len(book.codes)} codes")
+    codings = apply_codebook(book, ctx.corpus.segments, tokens)
     ctx.cache["codings"] = codings
     ctx.cache["codebook"] = book
     out = ctx.out / "coding"

@@ -67,6 +67,12 @@ class Context:
     deferred: Callable[[], list[Path]] | None = None
     finishers: list[Callable[[], None]] = field(default_factory=list)   # run after the last step
     tokeniser: Any = None   # hcrisis.study.parallel.Tokeniser, started early by the caller, or None
+    notes: Callable[[str], None] | None = None   # told what a step is doing (progress display)
+
+    def note(self, text: str) -> None:
+        """Say what the running step is doing (e.g. "coding 207 segments"), for the progress display."""
+        if self.notes is not None:
+            self.notes(text)
 
     def check(self, *args, **kwargs) -> Check:
         c = Check(*args, **kwargs)
@@ -88,6 +94,7 @@ class Context:
         """The corpus tokenised once and shared by every step."""
         if "tokens" not in self.cache:
             from hcrisis.study.cache import cached_tokens
+            self.note(f"tokenising {len(self.corpus.segments):,} segments")
             self.cache["tokens"] = cached_tokens(self.corpus.segments, self.disk_cache,
                                                  tokeniser=self.tokeniser)
         return self.cache["tokens"]
@@ -106,11 +113,12 @@ def step(name: str, order: int) -> Callable[[StepFn], StepFn]:
 
 def run_reproduce(study_path: str | Path, only: list[str] | None = None,
                   progress: Callable[[str], None] | None = None, cache: bool = True,
-                  tokeniser=None) -> Context:
+                  tokeniser=None, notes: Callable[[str], None] | None = None) -> Context:
     """Run the study's steps; return the context with checks and outputs.
 
     `tokeniser` (`hcrisis.study.parallel.start_tokeniser()`, started before the
     imports) tokenises the corpus if a step needs it; the caller closes it.
+    `progress(name)` is called as each step starts, `notes(text)` with what it is doing.
 
     With `cache`, steps whose inputs, settings, packages and code are
     unchanged since the last run are skipped and replayed (hcrisis.study.cache).
@@ -125,7 +133,7 @@ def run_reproduce(study_path: str | Path, only: list[str] | None = None,
     check_segment_columns(study, corpus.segments)
     ctx = Context(study, corpus, study.outputs)
     ctx.inputs = [study.path, *corpus.input_files()]
-    ctx.disk_cache, ctx.tokeniser = disk_cache, tokeniser
+    ctx.disk_cache, ctx.tokeniser, ctx.notes = disk_cache, tokeniser, notes
     for name, (_, fn) in sorted(STEPS.items(), key=lambda kv: (kv[1][0], kv[0])):
         if only and name not in only:
             continue
