@@ -116,6 +116,12 @@ class Corpus:
         files += [self.root / t["file"] for t in self.manifest.get("tables", [])]
         return files
 
+    def categorical_attributes(self) -> list[str]:
+        """Attributes the manifest declares with a list of values (sector, role...), in its order:
+        the ones worth tabulating by, unlike free text such as a section title."""
+        declared = self.manifest.get("attributes", {})
+        return [a for a in self.attributes if isinstance(declared.get(a), dict) and declared[a].get("values")]
+
 
 def load_corpus(path: str | Path, *, skip_bad: bool = False) -> Corpus:
     """Load the corpus in folder `path` (or the folder of a manifest file)."""
