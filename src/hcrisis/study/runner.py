@@ -25,7 +25,7 @@ from hcrisis.study.cache import cached_corpus, open_cache, run_step
 from hcrisis.ingest.corpus import Corpus
 from hcrisis.files import sha256_file, write_atomic
 from hcrisis.study.model import Study, check_segment_columns, load_study
-from hcrisis.tables import table_to_markdown
+from hcrisis.tables import table_to_markdown, write_table
 
 REPRODUCED = "reproduced"
 DIFFERS = "differs"
@@ -143,7 +143,14 @@ def run_reproduce(study_path: str | Path, only: list[str] | None = None,
     for finish in ctx.finishers:
         finish()
     ctx.written.append(write_atomic(ctx.out / "reproduction.md", render_report(ctx)))
+    ctx.written += write_table(checks_table(ctx.checks), ctx.out / "checks", title="Published numbers and claims")
     ctx.written.append(write_atomic(ctx.out / "manifest.json", render_manifest(ctx)))
+    if progress:
+        progress("report")
+    # After the manifest, whose input hashes it shows: report.html and tables.xlsx are
+    # derived from the outputs the manifest lists, and not listed in it.
+    from hcrisis.report import write_study_report
+    ctx.written += write_study_report(ctx)
     return ctx
 
 
