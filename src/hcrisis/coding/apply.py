@@ -232,9 +232,8 @@ def save_figure(fig, stem: Path) -> list[Path]:
 
 
 def figure_label(codebook: Codebook, code_id: str, width: int = 42) -> str:
-    """A code's label for a figure axis: indented by its depth, cut to `width` characters."""
-    code = codebook.by_id[code_id]
-    text = "  " * code.depth + code.label
+    """A code's label for a figure axis, cut to `width` characters."""
+    text = codebook.by_id[code_id].label
     return text if len(text) <= width else text[:width - 1].rstrip() + "…"
 
 
@@ -277,6 +276,8 @@ def figures(mat: pd.DataFrame, codebook: Codebook, attribute: str, out: Path) ->
     im = ax.imshow(heat.to_numpy(dtype=float), aspect="auto", cmap="viridis")
     ax.set_xticks(range(heat.shape[1]), heat.columns, rotation=30, ha="right", fontsize=10)
     ax.set_yticks(range(heat.shape[0]), [figure_label(codebook, c) for c in heat.index], fontsize=9)
+    for tick, code_id in zip(ax.get_yticklabels(), heat.index):   # themes in bold, their codes below
+        tick.set_fontweight("bold" if codebook.by_id[code_id].depth == 0 else "normal")
     ax.set_title(f"Segments coded (% of the {attribute}'s segments)", fontsize=12)
     fig.colorbar(im, ax=ax, label="% of segments")
     fig.subplots_adjust(left=0.36, right=0.97, top=1 - 0.5 / fig.get_figheight(),

@@ -51,7 +51,8 @@ def write_report(study_path: str | Path, html: str | Path | None = None, xlsx: s
     catalogue = load_catalogue(study.outputs)
     loaded = as_corpus(corpus if corpus is not None else study.corpus_path)
     book_path = study.resolve("codebook")
-    book = load_codebook(book_path) if book_path is not None else None
+    # a declared codebook that does not exist is the coding step's to report (it skips)
+    book = load_codebook(book_path) if book_path is not None and book_path.is_file() else None
     scanner = None if allow_identifiers else Scanner.from_corpus(loaded)
     note("building the report")
     report = build_report(Sources(study, loaded, book, catalogue, scanner))

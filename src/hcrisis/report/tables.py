@@ -10,8 +10,10 @@ decimals, p-values with two significant digits.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 PERCENT_COLUMNS = ("_pct", "percentage", "percent_diff")
@@ -49,16 +51,16 @@ def is_p_value(column: str) -> bool:
     return column in P_COLUMNS or column.startswith("p_")
 
 
-def format_number(column: str, value: object) -> str:
-    """A number as the report prints it (missing values empty)."""
+def format_number(column: str, value: object, whole: bool = False) -> str:
+    """A number as the report prints it (missing values empty); `whole`: the column holds
+    whole numbers (an integer column with an empty cell is read as floats)."""
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return ""
-    if isinstance(value, bool):
+    if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
-    if isinstance(value, int) or (isinstance(value, float) and value.is_integer() and not is_percent(column)
-                                  and not is_p_value(column) and abs(value) < 1e15):
-        return f"{int(value):,}"
     v = float(value)
+    if isinstance(value, numbers.Integral) or (whole and v.is_integer()):
+        return f"{int(v):,}"
     if math.isinf(v):
         return "∞" if v > 0 else "−∞"
     if is_p_value(column):
@@ -72,12 +74,18 @@ def numeric_columns(df: pd.DataFrame) -> list[bool]:
     return [pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]) for c in df.columns]
 
 
+def whole_columns(df: pd.DataFrame) -> list[bool]:
+    """Float columns whose values are all whole numbers (counts with an empty cell)."""
+    return [pd.api.types.is_float_dtype(df[c]) and not is_percent(str(c)) and not is_p_value(str(c))
+            and bool((df[c].dropna() % 1 == 0).all()) for c in df.columns]
+
+
 def frame_table(df: pd.DataFrame, caption: str, *, source: str | None = None, header: list[str] | None = None,
                 note: str = "", row_header: bool = True) -> Table:
     """A DataFrame as a report table, every cell formatted by its column."""
-    numeric = numeric_columns(df)
-    rows = [[Cell(format_number(col, v) if num else str(v)) for col, num, v in zip(df.columns, numeric, row)]
-            for row in df.itertuples(index=False)]
+    numeric, whole = numeric_columns(df), whole_columns(df)
+    rows = [[Cell(format_number(col, v, w) if num else str(v))
+             for col, num, w, v in zip(df.columns, numeric, whole, row)] for row in df.itertuples(index=False)]
     return Table(caption, header or [str(c).replace("_", " ") for c in df.columns], rows, numeric, source, note,
                  row_header=row_header)
 
