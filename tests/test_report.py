@@ -283,7 +283,7 @@ VISIBLE = "(sel => {const t = document.querySelector(sel); if (!t) return false;
 
 def test_report_in_headless_chromium(library, tmp_path):
     """The page in a real browser: no console errors, no requests, figures drawn, tables visible,
-    nothing wider than a 375 px phone; screenshots at 1280 and 375 px beside the test."""
+    nothing wider than a 375 px phone or an A4 page; screenshots at 1280 and 375 px beside the test."""
     from browser import INSTALL, Browser, chromium_path
 
     executable = chromium_path()
@@ -304,6 +304,12 @@ def test_report_in_headless_chromium(library, tmp_path):
         assert page.evaluate(VISIBLE + "('table.heat')")
         page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(tmp_path / "report-375.png")
+        # printed on A4 (210 mm less 2 × 12 mm margins = 703 px): no table or figure wider than the page
+        page.send("Emulation.setEmulatedMedia", {"media": "print"})
+        page.resize(703, 1000)
+        widest = page.evaluate("Math.max(...Array.from(document.querySelectorAll('table, figure svg'),"
+                               " e => e.getBoundingClientRect().right))")
+        assert widest <= 703, widest
         assert page.errors() == []
         assert {u for u in page.requests() if not u.startswith("data:")} == {report.as_uri()}
     finally:

@@ -36,10 +36,9 @@ STATUS_MARKS = {"reproduced": "✓", "differs": "≈", "not reproduced": "✗", 
 
 @dataclass
 class Figure:
-    markup: Markup
+    markup: Markup         # the inline SVG, named for screen readers by its caption and data file
     caption: str
     source: str            # the data file drawn (the CSV beside the SVG)
-    alt: str
 
 
 @dataclass
@@ -121,7 +120,7 @@ class FigureNamer:
         source = data.relative_to(self.catalogue.root).as_posix() if data.exists() else entry.rel
         alt = f"{caption}. The figure's data: {source}."
         prefix = f"fig{len(self.shown)}"
-        return Figure(inline_svg(entry.path, prefix, alt), caption, source, alt)
+        return Figure(inline_svg(entry.path, prefix, alt), caption, source)
 
 
 # ---------------------------------------------------------------- helpers
