@@ -123,6 +123,7 @@ def test_labels_from_the_study_not_ids(page):
     for label in ("Central library users", "Village library users compared with the rest of the corpus",
                   "Library branch", "Kind of visitor", "Books and reading", "Getting to the library"):
         assert label in words, label
+    assert "Other figures" not in words   # every figure placed beside its tables
     for internal in ("opening_hours", "g1:0001"):
         assert internal not in words, internal
 

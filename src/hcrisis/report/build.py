@@ -230,40 +230,48 @@ def cloud_blocks(src: Sources, labels: Labels, figures: FigureNamer) -> list[Blo
     return blocks
 
 
-def _keyness_pair(stem: str, ids: list[str]) -> tuple[str, str] | None:
-    """The two segment ids of a keyness_<a>_vs_<b> table (b may be `rest`)."""
+def _pair(stem: str, form: str, ids: list[str]) -> tuple[str, str] | None:
+    """The two segment ids named by a file stem of `form` ("keyness_{}_vs_{}", "compare_{}_{}");
+    the second may be `rest`."""
     for a in ids:
         for b in [*ids, "rest"]:
-            if stem == f"keyness_{a}_vs_{b}":
+            if stem == form.format(a, b):
                 return a, b
     return None
 
 
+KEYNESS_NOTE = ("G² is the log-likelihood of the difference (Rayson & Garside 2000), signed + when the word "
+                "is relatively more frequent in the first group; log ratio is the binary log of the ratio of "
+                "relative frequencies (Hardie 2014); p is adjusted for the number of words tested.")
+
+
 def keyness_blocks(src: Sources, labels: Labels, figures: FigureNamer) -> list[Block]:
-    """Top words each way of every keyness table, with G², log ratio and counts."""
-    cat, blocks = src.catalogue, []
+    """Per pair of segments compared: the comparison cloud and the top words each way of the
+    keyness table, with counts, G², log ratio and adjusted p."""
+    cat = src.catalogue
     ids = sorted(labels.segments, key=len, reverse=True)   # longest first: `focus_groups` before `focus`
-    for entry in cat.tables_starting("keyness_"):
-        pair = _keyness_pair(entry.stem, ids)
-        if pair is None:
-            continue
+    tables = {p: t for t in cat.tables_starting("keyness_") if (p := _pair(t.stem, "keyness_{}_vs_{}", ids))}
+    clouds = {p: f for f in cat.figures if (p := _pair(f.stem, "compare_{}_{}", ids))}
+    blocks = []
+    for pair in sorted(tables.keys() | clouds.keys()):
         a, b = (labels.segments[s] for s in pair)
-        df = _masked_words(cat.read(entry), "item", src.scanner)
-        block = Block(f"{a} compared with {b}", "G² is the log-likelihood of the difference (Rayson & "
-                      "Garside 2000), signed + when the word is relatively more frequent in the first "
-                      "group; log ratio is the binary log of the ratio of relative frequencies (Hardie "
-                      "2014); p is adjusted for the number of words tested.")
-        compare = cat.figure(f"compare_{pair[0]}_{pair[1]}")
-        if compare is not None:
-            block.figures.append(figures.figure(compare, compare.title))
-        cols = ["item", "count_a", "count_b", "g2", "log_ratio", "p_adjusted"]
-        header = ["word", f"count: {a}", f"count: {b}", "G²", "log ratio", "p adjusted"]
-        for name, side in ((a, df[df["g2"] > 0].sort_values("g2", ascending=False, kind="mergesort")),
-                           (b, df[df["g2"] < 0].sort_values("g2", kind="mergesort"))):
-            block.tables.append(frame_table(side[cols].head(TOP_KEYNESS), f"Words more frequent in {name}",
-                                            source=entry.rel, header=header, row_header=False))
+        block = Block(f"{a} compared with {b}", KEYNESS_NOTE)
+        if pair in clouds:
+            block.figures.append(figures.figure(clouds[pair], clouds[pair].title))
+        if pair in tables:
+            block.tables += keyness_tables(src, tables[pair], a, b)
         blocks.append(block)
     return blocks
+
+
+def keyness_tables(src: Sources, entry: OutputFile, a: str, b: str) -> list[Table]:
+    df = _masked_words(src.catalogue.read(entry), "item", src.scanner)
+    cols = ["item", "count_a", "count_b", "g2", "log_ratio", "p_adjusted"]
+    header = ["word", f"count: {a}", f"count: {b}", "G²", "log ratio", "p adjusted"]
+    return [frame_table(side[cols].head(TOP_KEYNESS), f"Words more frequent in {name}", source=entry.rel,
+                        header=header, row_header=False)
+            for name, side in ((a, df[df["g2"] > 0].sort_values("g2", ascending=False, kind="mergesort")),
+                               (b, df[df["g2"] < 0].sort_values("g2", kind="mergesort")))]
 
 
 def term_blocks(src: Sources, labels: Labels, figures: FigureNamer) -> list[Block]:
