@@ -274,9 +274,9 @@ def reproduce_rerun(b: Bench) -> tuple[int, float, float]:
 @stage("reproduce steps, uncached (in process)", sizes=SMALL)
 def reproduce_steps(b: Bench) -> int:
     """Seconds per reproduction step, printed below the table."""
-    from hcrisis.study.runner import run_reproduce
+    from hcrisis.study.runner import reproduce
     marks: list[tuple[str, float]] = []
-    run_reproduce(b.study, progress=lambda name: marks.append((name, time.perf_counter())),
+    reproduce(b.study, progress=lambda name: marks.append((name, time.perf_counter())),
                   cache=False)
     marks.append(("(report)", time.perf_counter()))
     b.shared["steps"] = [(n, t1 - t0) for (n, t0), (_, t1) in zip(marks, marks[1:])]

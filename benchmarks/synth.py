@@ -104,6 +104,9 @@ def make_study(folder: str | Path, corpus: str | Path, outputs: str | Path) -> P
                  outputs=str(outputs), design=str(ROOT / "corpora" / "study-design"),
                  codebook=str(ROOT / "codebooks" / "thesis.yaml"))
     study.get("settings", {}).pop("quotes", None)
+    for step in study.get("steps", []):    # files named in settings: relative to the thesis study
+        if "file" in step.get("settings", {}):
+            step["settings"]["file"] = str((ROOT / "studies" / step["settings"]["file"]).resolve())
     path = Path(folder) / "study.yaml"
     path.write_text(yaml.safe_dump(study, sort_keys=False), "utf-8")
     return path

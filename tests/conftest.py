@@ -52,3 +52,18 @@ documents:
     write(tmp_path / "int02.txt", "Q: And leaders?\nA: Leaders need vision.\n")
     write(tmp_path / "fg1.txt", "Moderator: Welcome.\nP1: Training matters.\nP2: Tenants first.\nP3: Yes.\n")
     return tmp_path
+
+
+def step_context(study, corpus, out: Path, type_name: str, settings: dict | None = None,
+                 results: dict | None = None):
+    """A StepContext for calling one step type's function directly, with the results
+    (`{type: results}`) of the steps it reads."""
+    from hcrisis.study.model import StepDecl
+    from hcrisis.study.parallel import Workers
+    from hcrisis.study.runner import PlannedStep, Run, StepContext
+    from hcrisis.study.steptypes import step_type
+
+    run = Run(study, corpus, out, None, Workers())
+    run.results.update(results or {})
+    decl = StepDecl(type_name, type_name, settings or {}, None, None, 0)
+    return StepContext(run, PlannedStep(decl, step_type(type_name), {t: t for t in results or {}}))

@@ -109,7 +109,26 @@ segments:
     label: Students
     where: {visitor: student}
 settings:
-  clouds: {compare: [central, village], max_words: 30}
+  clouds: {max_words: 30}
+steps:
+  - {id: describe, type: describe}
+  - {id: frequencies, type: frequencies}
+  - {id: keyness, type: keyness, settings: {pairs: [[central, village]]}}
+  - {id: clouds, type: clouds, settings: {segments: [central, village], compare: [[central, village]]}}
+  - {id: terms, type: terms}
+  - {id: coding, type: coding}
+  - {id: matrix, type: matrix, settings: {by: [branch, visitor]}}
+  - {id: cooccurrence, type: cooccurrence}
+  - id: published
+    type: checks
+    settings:
+      checks:
+        - {type: count, section: "2", quantity: people interviewed, segment: all, of: participants, published: 4}
+        - {type: count, section: "3", quantity: mentions of books, segment: all, words: [books], published: 9}
+        - {type: present, section: "3", quantity: wifi is mentioned, items: [{segment: all, words: [wifi]}]}
+  - {id: report, type: report}
+  - {id: html, type: html}
+  - {id: workbook, type: workbook}
 """,
 }
 

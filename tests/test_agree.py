@@ -13,16 +13,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from hcrisis.coding.agreement import (NONE, agreement, agreement_step, binary_scores, cohen_kappa, compare,
+from hcrisis.coding.agreement import (NONE, agreement, binary_scores, cohen_kappa, compare,
                            krippendorff_alpha_nominal, load_code_tree, run_agree, section_codes,
                            reused_table, sentence_units, split_keys, split_of, text_key,
                            to_sentences)
 from hcrisis.cli import app
 from hcrisis.ingest.corpus import load_corpus
-from hcrisis.study.runner import DIFFERS, NOT_COMPUTABLE, REPRODUCED, Context
+from hcrisis.files import sha256_file
+from hcrisis.study.runner import DIFFERS, REPRODUCED
 from hcrisis.text.tokens import tokenize_segments
 
-from conftest import write
+from conftest import step_context, write
 
 runner = CliRunner()
 
@@ -264,31 +265,22 @@ def test_cli_agree_errors(tmp_path, tree):
 
 
 # ---------------------------------------------------------------- reproduce step
-def _context(excerpts, tmp_path, codebook, codings):
-    study = SimpleNamespace(resolve=lambda key: codebook if key == "codebook" else None)
-    ctx = Context(study, load_corpus(excerpts), tmp_path / "outputs")
-    if codings is not None:
-        ctx.cache["codings"] = codings
-    return ctx
-
-
-def test_step_not_computable_without_codings(excerpts, tmp_path, tree):
-    ctx = _context(excerpts, tmp_path, tree.path, None)
-    agreement_step(ctx)
-    assert [c.status for c in ctx.checks] == [NOT_COMPUTABLE]
-
-
 def test_step_writes_tables_and_checks(excerpts, tmp_path, tree):
+    from hcrisis.thesis.coding import agreement as agreement_step
+
     codings = pd.DataFrame({"segment_id": ["e1", "e2", "e3"], "code_id": ["a1", "a21", "b"],
                             "score": [1.0, 1.0, 1.0]})
-    ctx = _context(excerpts, tmp_path, tree.path, codings)
+    study = SimpleNamespace(resolve=lambda key: tree.path if key == "codebook" else None)
+    ctx = step_context(study, load_corpus(excerpts), tmp_path / "outputs", "thesis.agreement",
+                       results={"coding": {"codings": codings}})
     agreement_step(ctx)
-    assert {c.status for c in ctx.checks} <= {REPRODUCED, DIFFERS}
-    assert len(ctx.checks) == 1
-    names = {p.name for p in ctx.written}
+    assert {c.status for c in ctx.run.checks} <= {REPRODUCED, DIFFERS}
+    assert len(ctx.run.checks) == 1
+    names = {p.name for p in ctx.run.written}
     assert {"agreement.csv", "agreement_codes.csv", "agreement_confusion.csv", "agreement_sections.csv",
             "agreement_reused.csv"} <= names
-    assert ctx.sections[0][0] == "Agreement with the author's coding"
+    assert ctx.run.sections[0][0] == "Agreement with the author's coding"
+    assert ctx.run.inputs == {Path(tree.path).resolve(): sha256_file(tree.path)}   # hashed as read
 
 
 def test_cli_agree_sentences(excerpts, tree, tmp_path):

@@ -18,10 +18,10 @@ from hcrisis.text.cloud import (BASE_CHARS, BASE_FONT, SIDE_COLOURS, CloudStyle,
                            comparison_table, font_chars, font_subset, plot_cloud, plot_comparison,
                            render_all, top_words)
 from hcrisis.errors import InputError
-from hcrisis.study.runner import NOT_TESTABLE, run_reproduce
+from hcrisis.study.runner import NOT_TESTABLE, reproduce
 from hcrisis.text.keyness import keyness
 
-from conftest import write
+from conftest import step_context, write
 
 SMALL = CloudStyle(width=200, height=120, scale=2, dpi=300, max_words=20)
 TABLE = pd.DataFrame({
@@ -159,39 +159,44 @@ segments:
 {extra}""")
 
 
+CLOUD_STEPS = """\
+steps:
+  - {id: clouds, type: clouds, settings: {compare: [[la, ha]]}}
+"""
+
+
 def test_reproduce_step_writes_figures(tiny_corpus, tmp_path):
-    ctx = run_reproduce(_study(tiny_corpus, tmp_path), only=["clouds"], cache=False)
+    run = reproduce(_study(tiny_corpus, tmp_path, CLOUD_STEPS), only=["clouds"], cache=False)
     figures = tmp_path / "out" / "figures"
     names = sorted(p.name for p in figures.iterdir())
     assert names == sorted(f"{stem}.{ext}" for stem in ["fig5_1_all", "fig5_2_la", "fig5_3_ha",
                                                         "compare_la_ha"] for ext in ("png", "svg", "csv"))
-    checks = [c for c in ctx.checks if c.quantity.startswith("word cloud")]
-    assert [c.section for c in checks] == ["5.2 Figure 5.1", "5 Figure 5.2", "5 Figure 5.3"]
+    checks = [c for c in run.checks if c.quantity.startswith("word cloud")]
+    assert [c.section for c in checks] == ["5.2 Figure 5.1", "Figure 5.2", "Figure 5.3"]
     assert all(c.status == NOT_TESTABLE for c in checks)
+    assert run.sections == [("Word clouds", "No cloud for segment(s) without counted words: almo.")]
     # tiny corpus, local authority: "People skills matter. Housing too." (R of int01)
     la = pd.read_csv(figures / "fig5_2_la.csv")
     assert sorted(la["word"]) == ["housing", "matter", "people", "skills"]
 
 
-def test_reproduce_step_reads_the_freq_steps_tables(tiny_corpus, tmp_path, monkeypatch):
-    from hcrisis.text import cloud
+def test_reproduce_step_reads_the_runs_tables(tiny_corpus, tmp_path, monkeypatch):
+    from hcrisis.ingest.corpus import load_corpus
+    from hcrisis.study.model import load_study
+    from hcrisis.study.steps.text import clouds
 
-    class Counter:    # the freq step's counter, as far as clouds use it
+    class Counter:    # the run's word counter, as far as clouds use it
         def keyness(self, a, b, labels):
             assert (a.id, b.id) == labels == ("la", "ha")
             return _keyness()
 
     from hcrisis.text import freq
     monkeypatch.setattr(freq, "FreqCounter", lambda *a: pytest.fail("recounted"))
-    from hcrisis.study.runner import Context
-    from hcrisis.ingest.corpus import load_corpus
-    from hcrisis.study.model import load_study
-
     study = load_study(_study(tiny_corpus, tmp_path))
-    ctx = Context(study, load_corpus(tiny_corpus), tmp_path / "out")
-    ctx.cache["freq"] = {"all": TABLE, "la": TABLE.iloc[:3], "ha": TABLE.iloc[2:]}
-    ctx.cache["freq_counter"] = Counter()
-    cloud.clouds_step(ctx)
+    ctx = step_context(study, load_corpus(tiny_corpus), tmp_path / "out", "clouds",
+                       {"segments": ["all", "la", "ha"], "compare": [["la", "ha"]]})
+    ctx.run.memo.update(freq_tables={"all": TABLE, "la": TABLE.iloc[:3], "ha": TABLE.iloc[2:]}, counter=Counter())
+    clouds(ctx)
     assert not (tmp_path / "out").exists()   # drawn in the background until the run finishes it
     paths = ctx.deferred()
     assert sorted({p.stem for p in paths}) == ["compare_la_ha", "fig5_1_all", "fig5_2_la", "fig5_3_ha"]

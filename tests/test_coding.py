@@ -14,10 +14,13 @@ from hcrisis.coding.codebook import load_codebook
 from hcrisis.coding.apply import (CODING_COLUMNS, apply_codebook, cooccurrence, matrix, primary, quotations,
                             write_outputs)
 from hcrisis.ingest.corpus import load_corpus
-from hcrisis.study.runner import run_reproduce
+from hcrisis.errors import InputError
+from hcrisis.study.runner import reproduce
 from hcrisis.tables import table_to_csv
 
 from conftest import ROOT, write
+
+ATTRIBUTES = ["sector", "source_type"]   # the attributes whose matrices these tests read
 
 GOLDEN = ROOT / "tests" / "golden" / "coding_codings.csv"
 
@@ -146,8 +149,8 @@ source_type: national interview; section: 5.4; score 0.333
 
 def test_outputs_are_byte_stable(coded, tmp_path):
     book, segments, codings = coded
-    first = write_outputs(codings, book, segments, tmp_path / "a")
-    second = write_outputs(codings, book, segments, tmp_path / "b")
+    first = write_outputs(codings, book, segments, tmp_path / "a", ATTRIBUTES)
+    second = write_outputs(codings, book, segments, tmp_path / "b", ATTRIBUTES)
     names = sorted(p.relative_to(tmp_path / "a").as_posix() for p in first)
     assert names == sorted(p.relative_to(tmp_path / "b").as_posix() for p in second)
     assert "figure_matrix_sector.png" in names and "figure_matrix_sector.csv" in names
@@ -177,23 +180,25 @@ def test_cli_code_errors(excerpts, tmp_path):
 
 def study(tmp_path: Path, codebook: str) -> Path:
     return write(tmp_path / "study.yaml", f"study: mini\ncorpus: excerpts\ncodebook: {codebook}\n"
-                                          "outputs: outputs\n")
+                                          "outputs: outputs\nsteps:\n  - {id: coding, type: coding}\n"
+                                          "  - {id: themes, type: thesis.themes}\n")
 
 
 def test_reproduction_step_shares_the_codings(excerpts, tmp_path):
-    ctx = run_reproduce(study(tmp_path, "codebook.yaml"), only=["coding"])
-    assert table_to_csv(ctx.cache["codings"][CODING_COLUMNS]) == GOLDEN.read_text(encoding="utf-8")
+    run = reproduce(study(tmp_path, "codebook.yaml"))
+    assert table_to_csv(run.results["coding"]["codings"][CODING_COLUMNS]) == GOLDEN.read_text(encoding="utf-8")
     assert (tmp_path / "outputs" / "coding" / "codings.csv").exists()
-    (check,) = ctx.checks
+    (check,) = run.checks     # the thesis.themes step reads the coding step's results
     assert (check.section, check.published, check.computed, check.status) == (
         "5.2-5.15", "2 key themes (the codebook's themes)", "2 with coded units", "reproduced")
 
 
-def test_reproduction_step_skips_without_codebook(excerpts, tmp_path):
-    ctx = run_reproduce(study(tmp_path, "missing.yaml"), only=["coding"])
-    assert "codings" not in ctx.cache and not ctx.checks
-    assert ctx.sections == [("Coding", f"Skipped: the study's codebook {tmp_path / 'missing.yaml'} "
-                                       "does not exist.")]
+def test_reproduction_step_needs_the_codebook(excerpts, tmp_path):
+    path = study(tmp_path, "missing.yaml")
+    with pytest.raises(InputError) as exc:
+        reproduce(path)
+    assert exc.value.one_line() == (f"{path}: step 'coding' has no codebook: {tmp_path / 'missing.yaml'} "
+                                    "(declare `codebook:` in the study or the step's settings)")
 
 
 def test_interviewer_turns_are_not_coded(tmp_path):
@@ -208,11 +213,11 @@ def test_reproduction_step_leaves_out_quotations_with_identifiers(excerpts, tmp_
     csv.write_text(csv.read_text(encoding="utf-8").replace("Soft skills and tenants.",
                                                            "Soft skills and tenants: jo@example.org."),
                    encoding="utf-8")
-    ctx = run_reproduce(study(tmp_path, "codebook.yaml"), only=["coding"])
+    run = reproduce(study(tmp_path, "codebook.yaml"), only=["coding"])
     out = tmp_path / "outputs" / "coding"
     assert (out / "codings.csv").exists() and not list(out.glob("quotes/*.md"))
     assert (f"Quotations not written: {out / 'quotes'}: refusing to write: contains email (segment E3)"
-            in ctx.sections[0][1])
+            in run.sections[0][1])
 
 
 def test_a_codebook_that_codes_nothing_still_writes_every_table(excerpts, tmp_path):
@@ -220,7 +225,7 @@ def test_a_codebook_that_codes_nothing_still_writes_every_table(excerpts, tmp_pa
                                                         "    rules: {keywords: [xylophone]}\n"))
     segments = load_corpus(excerpts).segments
     codings = apply_codebook(book, segments)
-    write_outputs(codings, book, segments, tmp_path / "out")
+    write_outputs(codings, book, segments, tmp_path / "out", ATTRIBUTES)
     assert (tmp_path / "out" / "codings.csv").read_text(encoding="utf-8") == ",".join(CODING_COLUMNS) + "\n"
     assert (tmp_path / "out" / "matrix_sector.csv").read_text(encoding="utf-8").splitlines()[1:] == [
         "z,z,housing association,0,0,0,0,0,0", "z,z,local authority,0,0,0,0,0,0", "z,z,(none),0,0,0,0,0,0"]

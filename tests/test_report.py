@@ -29,7 +29,7 @@ from hcrisis.report.build import HeatScale, heat_table
 from hcrisis.report.catalogue import OutputFile, load_catalogue
 from hcrisis.report.svg import inline_svg
 from hcrisis.report.xlsx import sheet_names, write_workbook
-from hcrisis.study.runner import run_reproduce
+from hcrisis.study.runner import reproduce
 
 from conftest import write
 from report_study import write_library_study
@@ -39,7 +39,7 @@ from report_study import write_library_study
 def library(tmp_path_factory) -> Path:
     """The library study, reproduced (which also writes report.html and tables.xlsx)."""
     study = write_library_study(tmp_path_factory.mktemp("library"))
-    run_reproduce(study)
+    reproduce(study)
     return study
 
 
@@ -140,7 +140,8 @@ def test_heat_table_of_the_coding(page):
 def test_checks_with_status_in_words_and_colour(page):
     html, doc = page
     assert '<td class="status-reproduced">✓ reproduced</td>' in html
-    assert "not computable" in doc.words and "needs segments ha, almo and la with text" in doc.words
+    assert '<td class="status-differs">≈ differs</td>' in html
+    assert "not testable" in doc.words and "fewer than 300 counted words in all" in doc.words
 
 
 def test_quotations_mask_identifiers(page, library, tmp_path):

@@ -43,3 +43,35 @@ def test_errors(tmp_path):
                                    "unknown attribute (not a column of the corpus's segments table)")]
     with pytest.raises(SchemaError, match="no segment 'zz' \\(known: a\\)"):
         study.segment("zz")
+
+
+@pytest.mark.parametrize("steps,problem", [
+    ("  - {id: a, type: cloud}\n", ("steps[0].type", 5, "unknown step type 'cloud' (use one of describe, ")),
+    ("  - {id: m, type: matrix}\n", ("steps[0]", 5, "step 'm' (matrix) reads the results of a 'coding' step: "
+                                                  "declare one before it")),
+    ("  - {id: a, type: describe, reads: [b]}\n  - {id: b, type: describe, reads: [a]}\n",
+     ("steps", 4, "steps read each other in a cycle: a -> b -> a")),
+    ("  - {id: a, type: describe, reads: [zz]}\n", ("steps[0].reads", 5, "no step 'zz' (steps: a)")),
+])
+def test_step_declaration_errors(tmp_path, steps, problem):
+    from hcrisis.study.runner import plan
+
+    p = write(tmp_path / "s.yaml", "study: x\ncorpus: c\nsegments: []\nsteps:\n" + steps)
+    with pytest.raises(SchemaError) as exc:
+        plan(load_study(p))
+    path, line, message = exc.value.problems[0]
+    assert (path, line) == problem[:2] and message.startswith(problem[2])
+
+
+def test_steps_run_after_the_steps_they_read(tmp_path):
+    from hcrisis.study.runner import plan, select
+
+    p = write(tmp_path / "s.yaml", "study: x\ncorpus: c\ncodebook: cb.yaml\nsteps:\n"
+                                   "  - {id: m, type: matrix}\n  - {id: d, type: describe}\n"
+                                   "  - {id: c, type: coding}\n  - {id: r, type: report}\n")
+    study = load_study(p)
+    steps = plan(study)
+    assert [s.decl.id for s in steps] == ["c", "m", "d", "r"]
+    assert [s.decl.id for s in select(steps, ["m"], study)] == ["c", "m", "r"]
+    assert [s.id for s in load_study(write(tmp_path / "t.yaml", "study: x\ncorpus: c\n")).steps] == [
+        "describe", "frequencies", "keyness", "clouds", "terms", "report", "html", "workbook"]   # no codebook: no coding steps

@@ -312,16 +312,34 @@ def test_cli_terms_uncovered(tmp_path):
     assert pd.read_csv(out / "terms_uncovered.csv")["term"].tolist() == ["housing crisis"]
 
 
-@pytest.mark.parametrize("kind,status", [("interview", "differs"), ("published excerpt", "not computable")])
-def test_reproduce_step_checks_social_purpose(tmp_path, kind, status):
-    from hcrisis.study.runner import REPRODUCED, run_reproduce
+SOCIAL_PURPOSE = """\
+steps:
+  - {id: terms, type: terms}
+  - id: published
+    type: checks
+    settings:
+      min_counted_words: 1
+      checks:
+        - {type: count, quantity: social purpose in HA, segment: ha, term: social purpose, published: 42}
+        - {type: order, quantity: social purpose HA > ALMO > LA,
+           items: [{segment: ha, term: social purpose}, {segment: almo, term: social purpose},
+                   {segment: la, term: social purpose}]}
+  - {id: report, type: report}
+"""
 
-    ctx = run_reproduce(corpus(tmp_path, kind), only=["terms"], cache=False)
-    rows = {(c.quantity, c.computed, c.status) for c in ctx.checks}
-    # HA: 2 of 6 words (published 42); ALMO: 1 of 8 words; LA: 0 of 7 words
-    assert ("'social purpose' mentions: HA", "2 in 6 words", status) in rows
-    assert ("'social purpose' per 10,000 words: HA > ALMO > LA",
-            "HA 3333.33, ALMO 1250.00, LA 0.00", REPRODUCED) in rows
+
+def test_declared_term_checks_and_terms_step(tmp_path):
+    from hcrisis.study.runner import DIFFERS, REPRODUCED, reproduce
+
+    study = corpus(tmp_path)
+    run = reproduce(write(study, study.read_text() + SOCIAL_PURPOSE), cache=False)
+    rows = {(c.quantity, c.computed, c.status) for c in run.checks}
+    # counted words (no stop words): HA 5 (social purpose matters social purpose: the term twice),
+    # ALMO 5 (social purpose housing crisis matter: once), LA none
+    assert ("social purpose in HA", "2 (4000.0 per 10,000 counted words)", DIFFERS) in rows
+    (order,) = [r for r in rows if r[0] == "social purpose HA > ALMO > LA"]
+    assert order[2] == REPRODUCED and order[1].startswith("ha social purpose: 2 (4000.0/10k); "
+                                                          "almo social purpose: 1 (2000.0/10k); la")
     assert (tmp_path / "outputs" / "tables" / "terms_ha.csv").exists()
     assert "Top 30 terms: all" in (tmp_path / "outputs" / "reproduction.md").read_text()
 
@@ -396,11 +414,12 @@ def test_surface_forms_keep_the_written_spacing():
 
 
 def test_reproduce_step_draws_the_used_terms_cloud_of_all_participants(tmp_path):
-    from hcrisis.study.runner import run_reproduce
+    from hcrisis.study.runner import reproduce
 
     study = corpus(tmp_path)
-    write(study, study.read_text().replace("{id: all, label: All}", "{id: all, label: All, figure: '5.1'}"))
-    run_reproduce(accepting(study, "social purpose"), only=["terms"], cache=False)
+    write(study, study.read_text().replace("{id: all, label: All}", "{id: all, label: All, figure: '5.1'}")
+          + "steps:\n  - {id: terms, type: terms}\n  - {id: report, type: report}\n")
+    reproduce(accepting(study, "social purpose"), cache=False)
     figures = tmp_path / "outputs" / "figures"
     assert (figures / "fig5_1_all_terms.png").exists() and (figures / "fig5_1_all_terms.svg").exists()
     drawn = pd.read_csv(figures / "fig5_1_all_terms.csv")

@@ -17,8 +17,10 @@ app.add_typer(codebook_app, name="codebook")
 
 @app.command()
 def agree(
-    codings: Path = typer.Argument(..., help="Codings CSV (segment_id, code_id[, score, primary])."),
-    gold: str = typer.Option(..., "--gold", help="Gold codings CSV, or 'thesis-sections' for the "
+    codings: Path = typer.Argument(..., help="Codings CSV (segment_id, code_id[, score, primary]; or "
+                                   "document_id, code_id, start, end from hcrisis import qdpx)."),
+    gold: str = typer.Option(..., "--gold", help="Gold codings CSV (either kind; spans are also compared "
+                                                 "by character), or 'thesis-sections' for the "
                                                  "excerpt corpus's own section column."),
     corpus: Optional[Path] = typer.Option(None, "--corpus", help="Corpus folder (needed for "
                                           "thesis-sections, sentences and the baseline)."),
@@ -33,17 +35,22 @@ def agree(
     The example's codings are written by hcrisis code (or hcrisis reproduce).
     Example: hcrisis agree outputs/coding/codings.csv --gold thesis-sections --corpus corpora/thesis-excerpts
     """
-    from hcrisis.coding.agreement import LEVELS, UNITS, run_agree
+    from hcrisis.coding.agreement import AGREEMENT_UNITS, LEVELS, run_agree
     from hcrisis.errors import InputError
 
     if level is not None and level not in LEVELS:
         raise InputError(f"unknown level '{level}'", fix="use --level theme or --level code")
-    if unit not in UNITS:
+    if unit not in AGREEMENT_UNITS:
         raise InputError(f"unknown unit '{unit}'", fix="use --unit segment or --unit sentence")
     result = run_agree(codings, gold, corpus=corpus and corpus_for(corpus, None, skip_bad), codebook=codebook, level=level, unit=unit, out=out)
     print_table(result.summary[["level", "split", "method", "gold_units", "top1", "recall",
                                 "codes_per_unit", "kappa_top1", "alpha_top1", "alpha_binary"]],
                 title=f"agreement ({unit}s)")
+    if result.spans is not None:
+        print_table(result.spans.per_code[["level", "code_id", "gold_chars", "pred_chars", "both_chars",
+                                           "precision", "recall", "f1", "kappa"]], title="agreement (characters)")
+        typer.echo(f"{len(result.spans.disagreements)} disagreement(s) with their text: "
+                   f"{out / 'agreement_disagreements.csv'}")
     typer.echo(f"wrote agreement tables to {out}")
 
 

@@ -1,4 +1,4 @@
-"""Commands that run a declared study."""
+"""Commands that run or start a declared study."""
 
 from __future__ import annotations
 
@@ -11,32 +11,53 @@ from hcrisis.cli import app
 from hcrisis.cli.common import DEFAULT_STUDY
 from hcrisis.cli.progress import StepProgress
 
+study_app = typer.Typer(no_args_is_help=True, help="Study files: hcrisis study init CORPUS.")
+app.add_typer(study_app, name="study")
+
 
 @app.command()
 def reproduce(
     study: Path = typer.Argument(DEFAULT_STUDY, help="Study file (YAML)."),
-    only: Optional[list[str]] = typer.Option(None, "--only", help="Run only these steps."),
+    only: Optional[list[str]] = typer.Option(None, "--only", help="Run only this step (and the steps it reads)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Run every step, ignoring .hcrisis-cache/."),
 ) -> None:
-    """Regenerate the study's tables, figures, reproduction report, report.html and tables.xlsx.
+    """Run the study's declared steps: tables, figures, report and manifest.
 
     Steps whose inputs, settings and code are unchanged since the last run are
-    skipped (their outputs are checked by hash and kept).
-    Example: hcrisis reproduce studies/thesis.yaml
+    replayed (their outputs are checked by hash and kept). With --only the
+    report and manifest are written as reproduction.partial.md and
+    manifest.partial.json.
+    Example: hcrisis reproduce studies/thesis.yaml --only agreement
     """
     from hcrisis.study.parallel import start_tokeniser
 
     tokeniser = start_tokeniser()   # loads spaCy on the other CPU while the rest is imported
     try:
-        from hcrisis.study.runner import checks_table, run_reproduce
+        from hcrisis.study.runner import reproduce as run_study, status_counts
 
         with StepProgress() as progress:
-            ctx = run_reproduce(study, only, progress=progress, cache=not no_cache, tokeniser=tokeniser,
-                                notes=progress.detail)
+            run = run_study(study, only, progress=progress, cache=not no_cache, tokeniser=tokeniser,
+                            notes=progress.detail)
     finally:
         if tokeniser is not None:
             tokeniser.close()
-    counts = checks_table(ctx.checks)["status"].value_counts().sort_index()
-    cached = f" ({len(ctx.disk_cache.skipped)} unchanged steps skipped)" if ctx.disk_cache else ""
-    typer.echo(f"wrote {len(ctx.written)} files to {ctx.out}{cached}; checks: "
-               + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    cached = f" ({len(run.skipped)} unchanged steps replayed)" if run.store else ""
+    partial = f"; partial run: {run.report_name}, {run.manifest_name}" if run.partial else ""
+    checks = f"; checks: {status_counts(run.checks)}" if run.checks else ""
+    typer.echo(f"wrote {len(run.written)} files to {run.out}{cached}{partial}{checks}")
+
+
+@study_app.command("init")
+def study_init(
+    corpus: Path = typer.Argument(..., help="Corpus folder (with manifest.yaml)."),
+    out: Path = typer.Option(Path("study.yaml"), "--out", help="Study file to write."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+) -> None:
+    """Write a starter study for a corpus: segment `all`, one segment per value of each
+    declared attribute, the generic steps, and comments saying what to edit.
+
+    Example: hcrisis study init corpora/thesis-excerpts --out mystudy.yaml
+    """
+    from hcrisis.study.starter import write_starter_study
+
+    typer.echo(f"wrote {write_starter_study(corpus, out, force)}")

@@ -26,7 +26,7 @@ theme's count is that of the units coded by it or any code beneath it, each
 unit once):
 
 - matrix_<attribute>.csv (NVivo's matrix coding query), per code and value
-  of `sector` / `source_type`: references (coded units), segments,
+  of each attribute the corpus declares (or those asked for): references (coded units), segments,
   participants and words coded; `row_pct` = references / the code's
   references over all values × 100; `col_pct` = coded segments / the
   value's (non-interviewer) segments × 100.
@@ -38,8 +38,8 @@ unit once):
   with their attribution — an explicit export of research text, limited to
   the coded units, refused (`hcrisis.ingest.privacy.guard_export`) when a unit
   holds identifiers unless identifiers are allowed (`--allow-identifiers`;
-  in the study, `settings: {coding: {allow_identifiers: true}}`; the
-  reproduction step then writes the tables without quotations).
+  in a study, the coding step's `allow_identifiers: true`; the study step
+  then writes the tables without quotations).
 - figures (PNG and SVG, byte-stable): theme references by attribute (bar
   chart) and the code × value matrix of `col_pct` (heatmap), each with its
   table CSV beside it.
@@ -55,20 +55,16 @@ import numpy as np
 import pandas as pd
 
 from hcrisis.coding.codebook import Codebook, load_codebook
-from hcrisis.coding.codebook_doc import similarity_note
 from hcrisis.coding.matcher import compile_codebook
-from hcrisis.errors import PrivacyError
 from hcrisis.files import atomic_path, write_atomic
 from hcrisis.coding.similarity import score_by_description
-from hcrisis.study.runner import DIFFERS, REPRODUCED, Context, step
-from hcrisis.tables import table_to_markdown, write_table
+from hcrisis.tables import write_table
 
 if TYPE_CHECKING:
     from hcrisis.ingest.corpus import Corpus
 
 CODING_COLUMNS = ["segment_id", "code_id", "code_path", "theme_id", "unit", "start", "end",
                   "matched_terms", "hits", "score", "similarity", "primary"]
-ATTRIBUTES = ("sector", "source_type")
 ATTRIBUTION = ("participant_id", "role_label", "sector", "source_type", "section")
 NONE = "(none)"
 
@@ -300,23 +296,36 @@ def guard_quotes(codings: pd.DataFrame, segments: pd.DataFrame, out: Path, allow
 
 
 def write_outputs(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataFrame, out: Path,
-                  *, quotes: bool = True, attributes: Sequence[str] = ATTRIBUTES) -> list[Path]:
-    """codings.csv, matrices by each of `attributes`, co-occurrence, figures and
-    (if `quotes`, guarded first) quotations."""
+                  attributes: Sequence[str], *, quotes: bool = True) -> list[Path]:
+    """codings.csv, matrices by `attributes`, co-occurrence, figures and (if `quotes`,
+    guarded first) quotations."""
+    out = Path(out)
+    return (write_codings(codings, codebook, segments, out, quotes=quotes)
+            + write_matrices(codings, codebook, segments, out, attributes)
+            + write_table(cooccurrence(codings, codebook), out / "cooccurrence", title="Code co-occurrence"))
+
+
+def write_codings(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataFrame, out: Path,
+                  *, quotes: bool = True) -> list[Path]:
+    """codings.csv and (if `quotes`) quotes/<code_id>.md, stale quotation files removed."""
     out = Path(out)
     written = write_table(codings[CODING_COLUMNS], out / "codings", markdown=False)
-    for attribute in attributes:
-        if attribute not in segments.columns:
-            continue
-        mat = matrix(codings, codebook, segments, attribute)
-        written += write_table(mat, out / f"matrix_{attribute}", title=f"Matrix coding: codes by {attribute}")
-        written += figures(mat, codebook, attribute, out)
-    written += write_table(cooccurrence(codings, codebook), out / "cooccurrence", title="Code co-occurrence")
     texts = quotations(codings, codebook, segments) if quotes else {}
     for stale in sorted((out / "quotes").glob("*.md")):
         if stale.stem not in texts:
             stale.unlink()
     written += [write_atomic(out / "quotes" / f"{cid}.md", text) for cid, text in texts.items()]
+    return written
+
+
+def write_matrices(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataFrame, out: Path,
+                   attributes: Sequence[str]) -> list[Path]:
+    """matrix_<attribute> and its figures for each attribute (a column of `segments`)."""
+    written: list[Path] = []
+    for attribute in attributes:
+        mat = matrix(codings, codebook, segments, attribute)
+        written += write_table(mat, Path(out) / f"matrix_{attribute}", title=f"Matrix coding: codes by {attribute}")
+        written += figures(mat, codebook, attribute, Path(out))
     return written
 
 
@@ -339,7 +348,8 @@ def run_code(corpus: str | Path | Corpus, codebook: str | Path, out: str | Path,
     segments = loaded.segments
     codings = apply_codebook(book, segments, tokenize_segments(segments))
     guard_quotes(codings, segments, Path(out), allow_identifiers, loaded)
-    return CodeRun(book, codings, len(segments), write_outputs(codings, book, segments, Path(out)))
+    return CodeRun(book, codings, len(segments),
+                   write_outputs(codings, book, segments, Path(out), loaded.attributes))
 
 
 def theme_summary(codings: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
@@ -348,46 +358,3 @@ def theme_summary(codings: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     n = exp.groupby("code_id")["unit_key"].nunique()
     rows = [(t.id, t.label, int(n.get(t.id, 0))) for t in codebook.themes]
     return pd.DataFrame(rows, columns=["theme_id", "label", "units"])
-
-
-# ---------------------------------------------------------------- reproduction
-@step("coding", order=50)
-def reproduce_coding(ctx: Context) -> None:
-    """Code the study's corpus with its codebook into outputs/coding/."""
-    path = ctx.study.resolve("codebook")
-    if path is None or not path.exists():
-        ctx.add_section("Coding", f"Skipped: the study's codebook {path or '(none declared)'} does not exist.")
-        return
-    book = load_codebook(path)
-    ctx.inputs.append(path)
-    tokens = ctx.tokens()
-    ctx.note(f"coding {len(coded_rows(ctx.corpus.segments)):,} segments with {len(book.codes)} codes")
-    codings = apply_codebook(book, ctx.corpus.segments, tokens)
-    ctx.cache["codings"] = codings
-    ctx.cache["codebook"] = book
-    out = ctx.out / "coding"
-    allow = bool(ctx.study.settings("coding").get("allow_identifiers", False))
-    try:
-        guard_quotes(codings, ctx.corpus.segments, out, allow, ctx.corpus)
-        note = ""
-    except PrivacyError as exc:   # the tables stay useful without the quotations
-        note = f"\n\nQuotations not written: {exc.one_line()}"
-    # matrices by the study's `settings.coding.attributes`, else the corpus's categorical attributes
-    attributes = ctx.study.settings("coding").get("attributes") or ctx.corpus.categorical_attributes()
-    ctx.written += write_outputs(codings, book, ctx.corpus.segments, out, quotes=not note, attributes=attributes)
-    themes = theme_summary(codings, book)
-    coded = int((themes["units"] > 0).sum())
-    ctx.check("5.2-5.15", "key themes of chapter 5 voiced in the corpus (codebook coding)",
-              f"{len(themes)} key themes (the codebook's themes)", f"{coded} with coded units",
-              REPRODUCED if coded == len(themes) else DIFFERS,
-              "a theme counts the units coded by it or by any code beneath it")
-    units = codings["segment_id"].nunique()
-    by_rules = codings.loc[codings["hits"] > 0, "segment_id"].nunique()
-    eligible = len(coded_rows(ctx.corpus.segments))
-    how = f" ({by_rules} by rules, {units - by_rules} by description similarity alone)" if units > by_rules else ""
-    body = (f"Codebook `{book.name}` ({len(book.codes)} codes, {len(book.themes)} themes): "
-            f"{units} of {eligible} segments coded{how}, {len(codings)} codings. "
-            + (similarity_note(book) + " " if similarity_note(book) else "")
-            + "Tables and quotations in `coding/`." + note + "\n\n" + table_to_markdown(themes))
-    ctx.add_section("Coding", body)
-

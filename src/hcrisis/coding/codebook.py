@@ -19,6 +19,7 @@ Format (every key except `codebook`, `codes`, and each code's `id`/`label` is op
         unit: sentence                          # overrides defaults.unit
         min_hits: 2                             # overrides defaults.min_hits
         related: [housing_values]               # other code ids
+        refi_guid: 0f8fad5b-d9cb-469f-a165-70867728950e   # its GUID in a QDA tool (hcrisis.exchange)
         rules:
           keywords: [tenant, "manag*"]          # one word each, lemma-matched; `x*` = prefix
           phrases: ["social purpose"]           # case-insensitive token sequences
@@ -79,7 +80,7 @@ try:  # Python 3.11+: the regex parser without sre_parse's deprecation warning
 except ImportError:  # pragma: no cover
     import sre_parse as _sre  # type: ignore[no-redef]
 
-UNITS = ("sentence", "turn", "paragraph")
+CODING_UNITS = ("sentence", "turn", "paragraph")
 RULE_KINDS = ("keywords", "phrases", "patterns", "near", "regex")
 # Evidence weight of one distinct matched term, by rule kind (see `score`).
 WEIGHTS = {"keywords": 1.0, "phrases": 2.0, "patterns": 2.0, "near": 2.0, "regex": 2.0}
@@ -88,6 +89,7 @@ MAX_REGEX = 300
 _ID = re.compile(r"[a-z][a-z0-9_]*")
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 _KEYWORD = re.compile(r"[^\s*]+\*?")
+_GUID = re.compile(r"\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?")
 
 
 # ---------------------------------------------------------------- schema
@@ -190,17 +192,19 @@ _CODE = Field("map", keys={
     "definition": Field("str"), "when_to_use": Field("str"), "when_not_to_use": Field("str"),
     "example": Field("str"),
     "thesis_sections": _strings(),
-    "unit": Field("str", choices=UNITS),
+    "unit": Field("str", choices=CODING_UNITS),
     "min_hits": Field("int", check=_positive),
     "related": _strings(),
     "rules": _RULES,
+    "refi_guid": Field("str", check=_fullmatch(_GUID, "refi_guid must be a GUID such as "
+                                                      "0f8fad5b-d9cb-469f-a165-70867728950e")),
 })
 _CODE.keys["codes"] = Field("list", items=_CODE)  # the tree is recursive
 CODEBOOK_SPEC = Field("map", keys={
     "codebook": Field("str", required=True),
     "version": Field("str"),
     "description": Field("str"),
-    "defaults": Field("map", keys={"unit": Field("str", choices=UNITS),
+    "defaults": Field("map", keys={"unit": Field("str", choices=CODING_UNITS),
                                    "min_hits": Field("int", check=_positive)}),
     "similarity": Field("map", keys={
         "weight": Field("float", required=True, check=lambda w: None if w > 0 else "weight must be above 0"),
@@ -263,21 +267,24 @@ class Codebook:
         return [c for c in self.codes if c.depth == 0]
 
 
-def load_codebook(path: str | Path) -> Codebook:
-    """Load and validate a codebook; raise SchemaError listing every problem."""
+def load_codebook(path: str | Path, *, require_rules: bool = True) -> Codebook:
+    """Load and validate a codebook; raise SchemaError listing every problem.
+
+    `require_rules=False` accepts codes without rules: a code tree (an imported
+    codebook whose rules are still to be written) for exchange and agreement."""
     data, lines = load_yaml(path)
     if data is None:
         raise InputError("file is empty", path=path, fix="see 'Codebook format' in the README")
     problems = validate(data, CODEBOOK_SPEC, lines)
     if isinstance(data, dict):
-        problems += tree_problems(data, lines)
+        problems += tree_problems(data, lines, require_rules)
     if problems:
         problems.sort(key=lambda p: (p[1] or 0, p[0]))
         raise SchemaError(path, problems)
     return build_codebook(data, Path(path))
 
 
-def tree_problems(data: dict, lines: Lines) -> list[tuple[str, int | None, str]]:
+def tree_problems(data: dict, lines: Lines, require_rules: bool = True) -> list[tuple[str, int | None, str]]:
     """Checks across the tree: duplicate ids, empty codes, unknown `related` ids."""
     problems: list[tuple[str, int | None, str]] = []
     first: dict[str, str] = {}
@@ -291,7 +298,7 @@ def tree_problems(data: dict, lines: Lines) -> list[tuple[str, int | None, str]]
                              f"duplicate id '{cid}' (first at {first[cid]})"))
         first.setdefault(cid, f"{where}.id")
         rules = code.get("rules") if isinstance(code.get("rules"), dict) else {}
-        if not code.get("codes") and not any(rules.get(k) for k in RULE_KINDS):
+        if require_rules and not code.get("codes") and not any(rules.get(k) for k in RULE_KINDS):
             problems.append((where, lines.get(where), f"empty code '{cid}': give it rules or child codes"))
         refs = code.get("related") if isinstance(code.get("related"), list) else []
         related += [(f"{where}.related[{i}]", r) for i, r in enumerate(refs) if isinstance(r, str)]

@@ -135,7 +135,7 @@ def rule_codings(codings: pd.DataFrame) -> pd.DataFrame:
 def run_suggest(corpus: str | Path | Corpus, codings_path: str | Path, *, topics: int = 5, top_k: int = 3,
                 out: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, list[Path]]:
     """The `hcrisis suggest` command: suggestions and candidate themes, written to `out`."""
-    from hcrisis.coding.agreement import load_codings
+    from hcrisis.coding.codings import load_codings
     from hcrisis.ingest.corpus import as_corpus
     from hcrisis.text.tokens import tokenize_segments
 

@@ -11,7 +11,6 @@ ids (segment, document, code ids) are not shown.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,6 +104,7 @@ class Sources:
     codebook: object | None       # hcrisis.coding.codebook.Codebook
     catalogue: Catalogue
     scanner: object | None        # hcrisis.ingest.privacy.Scanner, None to show identifiers
+    provenance: object | None     # hcrisis.report.Provenance (inputs' hashes, package versions)
 
 
 class FigureNamer:
@@ -167,28 +167,18 @@ def study_section(src: Sources, labels: Labels, checks: pd.DataFrame | None) -> 
     tables = [about]
     if len(segs):
         tables.append(frame_table(segs, "Segments compared in this study"))
-    tables += provenance_tables(src.catalogue)
+    tables += provenance_tables(src.provenance)
     return Block(id="study", title="The study", tables=tables)
 
 
-def provenance_tables(catalogue: Catalogue) -> list[Table]:
-    """Input files with their SHA-256 and package versions, from manifest.json (no dates)."""
-    manifest = catalogue.root / "manifest.json"
-    if not manifest.exists():
+def provenance_tables(provenance) -> list[Table]:
+    """Input files with their SHA-256 and package versions, as manifest.json lists them (no dates)."""
+    if provenance is None:
         return []
-    from hcrisis.files import read_bytes
-
-    try:
-        data = json.loads(read_bytes(manifest, 5 * 1024 * 1024))
-        inputs, packages = dict(data.get("inputs", {})), dict(data.get("packages", {}))
-    except (ValueError, AttributeError, TypeError):
-        from hcrisis.errors import InputError
-        raise InputError("not a manifest written by hcrisis", path=manifest,
-                         fix="re-run `hcrisis reproduce` to rewrite it") from None
-    files = pd.DataFrame(sorted(inputs.items()), columns=["input file", "SHA-256"])
-    versions = pd.DataFrame(sorted(packages.items()), columns=["package", "version"])
-    return [frame_table(files, "Provenance: the input files and their SHA-256 hashes", source="manifest.json"),
-            frame_table(versions, "Package versions", source="manifest.json")]
+    files = pd.DataFrame(sorted(provenance.inputs.items()), columns=["input file", "SHA-256"])
+    versions = pd.DataFrame(sorted(provenance.packages.items()), columns=["package", "version"])
+    return [frame_table(files, "Provenance: the input files and their SHA-256 hashes"),
+            frame_table(versions, "Package versions")]
 
 
 def corpus_section(src: Sources, labels: Labels) -> Block:

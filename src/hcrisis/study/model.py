@@ -1,7 +1,9 @@
-"""The declared study: a YAML file naming corpus, segments, references and outputs.
+"""The declared study: a YAML file naming corpus, segments, steps and outputs.
 
-Like a spaCy project file, the study file holds the workflow's declarations
-rather than hiding them in scripts. Paths are relative to the study file.
+Like a spaCy (weasel) project file, the study file holds the workflow's
+declarations rather than hiding them in scripts: each step names a
+registered step type (`hcrisis.study.steptypes`), its settings and the steps
+whose results it reads. Paths are relative to the study file.
 
     study: thesis
     title: ...
@@ -14,6 +16,9 @@ rather than hiding them in scripts. Paths are relative to the study file.
         label: Local authority interviews and focus groups
         figure: "5.2"
         where: {sector: local authority}
+    steps:
+      - {id: freq, type: frequencies}
+      - {id: clouds, type: clouds, settings: {segments: [all, la]}}
     settings: {freq: {min_length: 3}}
 """
 
@@ -48,11 +53,45 @@ STUDY_SPEC = Field("map", keys={
     "codebook": Field("str"),
     "outputs": Field("str"),
     "segments": Field("list", items=_SEGMENT),
+    "steps": Field("list", items=Field("map", keys={
+        "id": Field("str", required=True),
+        "type": Field("str", required=True),
+        "settings": Field("dict", values=Field("any")),
+        "reads": Field("list", items=Field("str")),
+        "writes": Field("str"),
+        "description": Field("str"),
+    })),
     "settings": Field("dict", values=Field("dict", values=Field("any"))),
 })
+CODEBOOK_TYPES = ("coding", "matrix", "cooccurrence")
+# A study without `steps:` runs these (the step types of any study; those of
+# CODEBOOK_TYPES only when the study declares a codebook).
+DEFAULT_STEPS = [
+    {"id": "describe", "type": "describe"},
+    {"id": "frequencies", "type": "frequencies"},
+    {"id": "keyness", "type": "keyness"},
+    {"id": "clouds", "type": "clouds"},
+    {"id": "terms", "type": "terms"},
+    {"id": "coding", "type": "coding"},
+    {"id": "matrix", "type": "matrix"},
+    {"id": "cooccurrence", "type": "cooccurrence"},
+    {"id": "report", "type": "report"},
+    {"id": "html", "type": "html"},
+    {"id": "workbook", "type": "workbook"},
+]
 
 
+@dataclass(frozen=True)
+class StepDecl:
+    """One declared step: its id, registered type, settings, the steps it reads
+    (None: the ones its type needs) and its folder under the outputs."""
 
+    id: str
+    type: str
+    settings: dict[str, Any]
+    reads: tuple[str, ...] | None
+    writes: str | None
+    index: int          # position in `steps:` (for error lines)
 
 @dataclass
 class Study:
@@ -61,6 +100,7 @@ class Study:
     data: dict[str, Any]
     lines: Lines
     segments: list[Segment]
+    steps: list[StepDecl]
 
     def resolve(self, key: str, default: str | None = None) -> Path | None:
         value = self.data.get(key, default)
@@ -76,6 +116,13 @@ class Study:
 
     def settings(self, stage: str) -> dict[str, Any]:
         return dict(self.data.get("settings", {}).get(stage, {}))
+
+    def path_setting(self, value: str | None) -> Path | None:
+        """A file named in a setting, relative to the study file's folder (not the cwd)."""
+        return (self.path.parent / value).resolve() if value else None
+
+    def line(self, path: str) -> int | None:
+        return self.lines.get(path)
 
     def segment(self, seg_id: str) -> Segment:
         for seg in self.segments:
@@ -95,7 +142,15 @@ def load_study(path: str | Path) -> Study:
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise SchemaError(p, [("segments", lines.get("segments"), f"duplicate segment id(s): {', '.join(dupes)}")])
-    return Study(p, data["study"], data, lines, segments)
+    declared = data.get("steps") or [d for d in DEFAULT_STEPS if "codebook" in data or d["type"] not in CODEBOOK_TYPES]
+    steps = [StepDecl(d["id"], d["type"], dict(d.get("settings", {})),
+                      tuple(d["reads"]) if "reads" in d else None, d.get("writes"), i)
+             for i, d in enumerate(declared)]
+    ids = [s.id for s in steps]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise SchemaError(p, [("steps", lines.get("steps"), f"duplicate step id(s): {', '.join(dupes)}")])
+    return Study(p, data["study"], data, lines, segments, steps)
 
 
 def check_segment_columns(study: Study, segments: pd.DataFrame) -> None:

@@ -1,4 +1,14 @@
-"""A tokeniser started before it is needed, so loading spaCy is off the critical path.
+"""The reproduction's parallel work, behind one interface: `Workers`.
+
+Two tricks keep `hcrisis reproduce` short on a two-core machine, and step
+types use them only through `Workers` (the run's `ctx.workers`):
+
+- a tokeniser started before it is needed (`Tokeniser`), so loading spaCy
+  is off the critical path;
+- work a step leaves running in other processes (clouds being drawn) while
+  the next steps run, finished before the report (`Workers.defer`).
+
+The tokeniser:
 
 Importing spaCy and building the blank English pipeline takes over a second,
 and `hcrisis reproduce` only knows what it must tokenise after importing its
@@ -18,7 +28,8 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -99,3 +110,28 @@ def start_tokeniser() -> Tokeniser | None:
     if "fork" not in multiprocessing.get_all_start_methods():
         return None
     return Tokeniser()
+
+
+class Workers:
+    """The run's parallel helpers: an early tokeniser (or None) and deferred work."""
+
+    def __init__(self, tokeniser: Tokeniser | None = None):
+        self.tokeniser = tokeniser
+        self._deferred: list[Callable[[], None]] = []
+
+    def tokenize_segments(self, segments: pd.DataFrame) -> Tokens:
+        """The blank pipeline's tokens, by the early tokeniser if there is one."""
+        if self.tokeniser is not None:
+            return self.tokeniser.tokenize_segments(segments)
+        from hcrisis.text.tokens import tokenize_segments
+        return tokenize_segments(segments)
+
+    def defer(self, finish: Callable[[], list[Path]], then: Callable[[list[Path]], None]) -> None:
+        """Let work run on in the background: `finish()` waits for it and returns the
+        files it wrote, which `then` receives; both run in `finish_all`."""
+        self._deferred.append(lambda: then(finish()))
+
+    def finish_all(self) -> None:
+        """Wait for every deferred piece of work, in the order it was deferred."""
+        while self._deferred:
+            self._deferred.pop(0)()

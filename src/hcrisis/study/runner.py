@@ -1,43 +1,43 @@
-"""`hcrisis reproduce`: run the declared study's steps and report every number.
+"""`hcrisis reproduce`: run a study's declared steps and report every number.
 
-Stages register steps with `@step(name, order)`; `run_reproduce` loads the
-study and its corpus once, runs the steps in order (each writes its tables
-and figures under the study's outputs folder and adds `Check` rows), then
-writes `reproduction.md` (published value, computed value, status) and
-`manifest.json` (input hashes, parameters, package versions, output hashes).
-No timestamps are written, so reruns give byte-identical files.
+The runner knows steps, not their domain: it loads the study and its corpus
+once, orders the declared steps so each runs after the steps it reads
+(`hcrisis.study.steptypes`), runs them (or replays them from the rerun
+store, `hcrisis.study.rerun`), waits for their background work
+(`hcrisis.study.parallel.Workers`), then runs the final steps (the report)
+and writes `manifest.json` (inputs with the hashes they had when read,
+parameters, package versions, output hashes). No timestamps are written, so
+reruns give byte-identical files.
+
+`only` runs the named steps and the steps they read. Such a partial run
+writes its report and manifest as `reproduction.partial.md` and
+`manifest.partial.json`, never over a full run's.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
 
 import pandas as pd
 
-from hcrisis.study.cache import cached_corpus, open_cache, run_step
-from hcrisis.ingest.corpus import Corpus
+from hcrisis.errors import InputError, SchemaError
 from hcrisis.files import sha256_file, write_atomic
-from hcrisis.study.model import Study, check_segment_columns, load_study
-from hcrisis.tables import table_to_markdown, write_table
+from hcrisis.ingest.corpus import Corpus
+from hcrisis.study.model import StepDecl, Study, check_segment_columns, load_study
+from hcrisis.study.parallel import Workers
+from hcrisis.study.rerun import (STEP_BYTES, RerunStore, StepRecord, cached_corpus, cached_tokens, digest,
+                                 open_store, package_versions, step_key)
+from hcrisis.study.steptypes import StepType, step_type
 
 REPRODUCED = "reproduced"
 DIFFERS = "differs"
 NOT_REPRODUCED = "not reproduced"
 NOT_COMPUTABLE = "not computable"
 NOT_TESTABLE = "not testable"
-
-# Modules whose import registers reproduction steps.
-STEP_MODULES = ["hcrisis.thesis.design", "hcrisis.coding.apply", "hcrisis.coding.agreement", "hcrisis.text.cloud", "hcrisis.thesis.chapter5",
-                "hcrisis.text.terms", "hcrisis.thesis.quotes"]
-PACKAGES = ["hcrisis", "spacy", "spacy-lookups-data", "pandas", "numpy", "scikit-learn",
-            "scipy", "wordcloud", "matplotlib", "pyyaml", "snowballstemmer"]
 
 
 @dataclass
@@ -53,105 +53,249 @@ class Check:
 
 
 @dataclass
-class Context:
+class PlannedStep:
+    decl: StepDecl
+    type: StepType
+    reads: dict[str, str]       # step type -> id of the step it reads
+
+
+@dataclass
+class Run:
+    """Everything a run produced, and what it shares between steps."""
+
     study: Study
     corpus: Corpus
     out: Path
+    store: RerunStore | None
+    workers: Workers
+    partial: bool = False
     checks: list[Check] = field(default_factory=list)
-    written: list[Path] = field(default_factory=list)
-    inputs: list[Path] = field(default_factory=list)
-    cache: dict[str, Any] = field(default_factory=dict)
     sections: list[tuple[str, str]] = field(default_factory=list)
-    disk_cache: Any = None  # hcrisis.study.cache.Cache for reruns, or None
-    # finish(): waits for work a step left running and returns the files it wrote
-    deferred: Callable[[], list[Path]] | None = None
-    finishers: list[Callable[[], None]] = field(default_factory=list)   # run after the last step
-    tokeniser: Any = None   # hcrisis.study.parallel.Tokeniser, started early by the caller, or None
-    notes: Callable[[str], None] | None = None   # told what a step is doing (progress display)
+    written: list[Path] = field(default_factory=list)
+    inputs: dict[Path, str | None] = field(default_factory=dict)   # hashed when read
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)   # per step id, recorded
+    memo: dict[str, Any] = field(default_factory=dict)   # shared in this run only (tokens, counts)
+    ran: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)     # replayed from the rerun store
+    notes: Callable[[str], None] | None = None           # told what a step is doing (progress display)
 
-    def note(self, text: str) -> None:
-        """Say what the running step is doing (e.g. "coding 207 segments"), for the progress display."""
-        if self.notes is not None:
-            self.notes(text)
+    @property
+    def report_name(self) -> str:
+        return "reproduction.partial.md" if self.partial else "reproduction.md"
+
+    @property
+    def manifest_name(self) -> str:
+        return "manifest.partial.json" if self.partial else "manifest.json"
+
+    def read(self, path: str | Path) -> Path:
+        """Record an input file with its hash as it is read; return its path."""
+        p = Path(path).resolve()
+        if p not in self.inputs:
+            self.inputs[p] = self.store.file_hash(p) if self.store else (sha256_file(p) if p.is_file() else None)
+        return p
+
+
+class StepContext:
+    """What a step type's function sees: its declaration, the run, and helpers."""
+
+    def __init__(self, run: Run, planned: PlannedStep):
+        self.run, self.step, self._reads = run, planned.decl, planned.reads
+        self.study, self.corpus = run.study, run.corpus
+        self.settings = planned.decl.settings
+        writes = planned.decl.writes if planned.decl.writes is not None else planned.type.writes
+        self.out = run.out / writes if writes else run.out
+        self.results: dict[str, Any] = run.results.setdefault(planned.decl.id, {})
+        self.deferred: Callable[[], list[Path]] | None = None
 
     def check(self, *args, **kwargs) -> Check:
         c = Check(*args, **kwargs)
-        self.checks.append(c)
+        self.run.checks.append(c)
         return c
 
     def add_section(self, title: str, markdown: str) -> None:
-        """Extra report text (a heading and its body) after the checks table."""
-        self.sections.append((title, markdown))
+        """Report text (a heading and its body) after the checks table."""
+        self.run.sections.append((title, markdown))
 
-    def finish_later(self, finish: Callable[[], list[Path]]) -> None:
-        """Let the running step end in the background (clouds drawn by worker
-        processes while the next steps run): `finish()` waits for the work and
-        returns the files it wrote. It runs after the last step, before the
-        report; the step's outputs (and its cache record) are complete only then."""
-        self.deferred = finish
+    def wrote(self, paths: list[Path]) -> None:
+        self.run.written += paths
+
+    def note(self, text: str) -> None:
+        """Say what the step is doing (e.g. "coding 207 segments"), for the progress display."""
+        if self.run.notes is not None:
+            self.run.notes(text)
+
+    def read(self, path: str | Path) -> Path:
+        return self.run.read(path)
+
+    def setting_path(self, key: str) -> Path | None:
+        """A file named in this step's settings, relative to the study file, recorded as read."""
+        path = self.study.path_setting(self.settings.get(key))
+        return self.read(path) if path is not None else None
+
+    def needs(self, type_name: str) -> dict[str, Any]:
+        """The results of the step of `type_name` this step reads."""
+        return self.run.results.get(self._reads[type_name], {})
 
     def tokens(self):
-        """The corpus tokenised once and shared by every step."""
-        if "tokens" not in self.cache:
-            from hcrisis.study.cache import cached_tokens
+        """The corpus tokenised once per run and shared by every step."""
+        if "tokens" not in self.run.memo:
             self.note(f"tokenising {len(self.corpus.segments):,} segments")
-            self.cache["tokens"] = cached_tokens(self.corpus.segments, self.disk_cache,
-                                                 tokeniser=self.tokeniser)
-        return self.cache["tokens"]
+            self.run.memo["tokens"] = cached_tokens(self.corpus.segments, self.run.store,
+                                                    self.run.workers.tokenize_segments)
+        return self.run.memo["tokens"]
+
+    def memo(self, name: str, make: Callable[[], Any]) -> Any:
+        """A value shared by the steps of this run, never recorded (e.g. word counts)."""
+        if name not in self.run.memo:
+            self.run.memo[name] = make()
+        return self.run.memo[name]
+
+    def defer(self, finish: Callable[[], list[Path]]) -> None:
+        """Leave work running in the background (`Workers.defer`): `finish()` returns the
+        files it wrote; the step's outputs and its record are complete only then."""
+        self.deferred = finish
 
 
-StepFn = Callable[[Context], None]
-STEPS: dict[str, tuple[int, StepFn]] = {}
+def plan(study: Study) -> list[PlannedStep]:
+    """The declared steps, each after the steps it reads (otherwise in declaration order)."""
+    by_id = {d.id: d for d in study.steps}
+    planned = {}
+    for d in study.steps:
+        where = f"steps[{d.index}]"
+        try:
+            kind = step_type(d.type)
+        except InputError as exc:
+            raise SchemaError(study.path, [(f"{where}.type", study.line(f"{where}.type"),
+                                            f"{exc.message} ({exc.fix})")]) from None
+        planned[d.id] = PlannedStep(d, kind, _reads(study, d, kind, by_id))
+    order: list[str] = []
+
+    def visit(step_id: str, chain: tuple[str, ...]) -> None:
+        if step_id in order:
+            return
+        if step_id in chain:
+            raise SchemaError(study.path, [("steps", study.line("steps"),
+                                            "steps read each other in a cycle: " + " -> ".join(chain + (step_id,)))])
+        for dep in planned[step_id].reads.values():
+            visit(dep, chain + (step_id,))
+        order.append(step_id)
+
+    for d in study.steps:
+        visit(d.id, ())
+    return [planned[i] for i in order]
 
 
-def step(name: str, order: int) -> Callable[[StepFn], StepFn]:
-    def deco(fn: StepFn) -> StepFn:
-        STEPS[name] = (order, fn)
-        return fn
-    return deco
+def _reads(study: Study, d: StepDecl, kind: StepType, by_id: dict[str, StepDecl]) -> dict[str, str]:
+    where = f"steps[{d.index}]"
+    if d.reads is not None:
+        unknown = [r for r in d.reads if r not in by_id]
+        if unknown:
+            raise SchemaError(study.path, [(f"{where}.reads", study.line(f"{where}.reads"),
+                                            f"no step '{unknown[0]}' (steps: {', '.join(by_id)})")])
+        return {by_id[r].type: r for r in d.reads}
+    reads = {}
+    for needed in kind.reads:
+        found = [s.id for s in study.steps if s.type == needed]
+        if not found:
+            raise SchemaError(study.path, [(where, study.line(where), f"step '{d.id}' ({d.type}) reads the "
+                                            f"results of a '{needed}' step: declare one before it")])
+        reads[needed] = found[0]
+    return reads
 
 
-def run_reproduce(study_path: str | Path, only: list[str] | None = None,
-                  progress: Callable[[str], None] | None = None, cache: bool = True,
-                  tokeniser=None, notes: Callable[[str], None] | None = None) -> Context:
-    """Run the study's steps; return the context with checks and outputs.
+def select(steps: list[PlannedStep], only: list[str] | None, study: Study) -> list[PlannedStep]:
+    """The steps `only` names and every step they read, in run order (all without `only`)."""
+    if not only:
+        return steps
+    by_id = {s.decl.id: s for s in steps}
+    unknown = [name for name in only if name not in by_id]
+    if unknown:
+        raise InputError(f"unknown step '{unknown[0]}'", path=study.path,
+                         fix=f"name one of the study's steps: {', '.join(by_id)}")
+    wanted: set[str] = set()
+    todo = list(only)
+    while todo:
+        step_id = todo.pop()
+        if step_id not in wanted:
+            wanted.add(step_id)
+            todo += by_id[step_id].reads.values()
+    return [s for s in steps if s.decl.id in wanted or s.type.final]
 
-    `tokeniser` (`hcrisis.study.parallel.start_tokeniser()`, started before the
-    imports) tokenises the corpus if a step needs it; the caller closes it.
-    `progress(name)` is called as each step starts, `notes(text)` with what it is doing.
 
-    With `cache`, steps whose inputs, settings, packages and code are
-    unchanged since the last run are skipped and replayed (hcrisis.study.cache).
-    Work a step leaves running (`Context.finish_later`) is finished after
-    the last step, before the report is written.
+def reproduce(study: str | Path | Study, only: list[str] | None = None, cache: bool = True,
+              progress: Callable[[str], None] | None = None, tokeniser=None,
+              notes: Callable[[str], None] | None = None) -> Run:
+    """Run the study's declared steps; return the run (checks, files written, steps replayed).
+
+    `only`: step ids to run, with the steps they read (a partial run: see the
+    module docstring). `cache`: replay steps whose key and files are
+    unchanged (`hcrisis.study.rerun`). `tokeniser`: an early
+    `hcrisis.study.parallel.Tokeniser` (the caller closes it). `progress(step_id)` is
+    called as each step starts, `notes(text)` with what it is doing.
     """
-    for module in STEP_MODULES:
-        importlib.import_module(module)
-    study = load_study(study_path)
-    disk_cache = open_cache(study.outputs) if cache else None
-    corpus = cached_corpus(study.corpus_path, disk_cache)
+    study = study if isinstance(study, Study) else load_study(study)
+    steps = plan(study)
+    chosen = select(steps, only, study)
+    store = open_store(study.outputs) if cache else None
+    corpus = cached_corpus(study.corpus_path, store)
     check_segment_columns(study, corpus.segments)
-    ctx = Context(study, corpus, study.outputs)
-    ctx.inputs = [study.path, *corpus.input_files()]
-    ctx.disk_cache, ctx.tokeniser, ctx.notes = disk_cache, tokeniser, notes
-    for name, (_, fn) in sorted(STEPS.items(), key=lambda kv: (kv[1][0], kv[0])):
-        if only and name not in only:
-            continue
+    run = Run(study, corpus, study.outputs, store, Workers(tokeniser),
+              partial=len(chosen) < len(steps), notes=notes)
+    run.read(study.path)
+    corpus_hashes = [(str(p), run.inputs[p]) for p in sorted({run.read(f) for f in corpus.input_files()})]
+    keys: dict[str, str] = {}
+    for planned in (s for s in chosen if not s.type.final):
         if progress:
-            progress(name)
-        run_step(ctx, name, fn, ctx.disk_cache)
-    for finish in ctx.finishers:
-        finish()
-    ctx.written.append(write_atomic(ctx.out / "reproduction.md", render_report(ctx)))
-    ctx.written += write_table(checks_table(ctx.checks), ctx.out / "checks", title="Published numbers and claims")
-    ctx.written.append(write_atomic(ctx.out / "manifest.json", render_manifest(ctx)))
-    if progress:
-        progress("report")
-    # After the manifest, whose input hashes it shows: report.html and tables.xlsx are
-    # derived from the outputs the manifest lists, and not listed in it.
-    from hcrisis.report import write_study_report
-    ctx.written += write_study_report(ctx)
-    return ctx
+            progress(planned.decl.id)
+        keys[planned.decl.id] = run_step(run, planned, corpus_hashes, keys)
+    run.workers.finish_all()
+    for planned in (s for s in chosen if s.type.final):
+        if progress:
+            progress(planned.decl.id)
+        planned.type.function()(StepContext(run, planned))
+    run.written.append(write_atomic(run.out / run.manifest_name, render_manifest(run)))
+    return run
+
+
+def run_step(run: Run, planned: PlannedStep, corpus_hashes: list, keys: dict[str, str]) -> str:
+    """Run one step, or replay its record; return what the steps reading it put in their
+    keys: its key and the hashes of the files it read (a changed input file reruns the
+    step, whose results then differ for its readers too)."""
+    d = planned.decl
+    key = step_key(d, run.study, corpus_hashes, [keys.get(r, "") for r in planned.reads.values()],
+                   planned.type.module) if run.store else ""
+    if run.store is not None:
+        record = run.store.load("step", key)
+        if isinstance(record, StepRecord) and record.valid(run.store):
+            run.checks += record.checks
+            run.sections += record.sections
+            run.written += [Path(p) for p, _ in record.written]
+            run.inputs.update({Path(p): h for p, h in record.inputs})
+            run.results[d.id] = dict(record.results)
+            run.skipped.append(d.id)
+            return digest(key, record.inputs)
+    marks = len(run.checks), len(run.sections), len(run.written)
+    inputs_before = set(run.inputs)
+    ctx = StepContext(run, planned)
+    planned.type.function()(ctx)
+    run.ran.append(d.id)
+    # what this step added, taken now: later steps add theirs while its deferred work runs
+    checks, sections, written = run.checks[marks[0]:], run.sections[marks[1]:], run.written[marks[2]:]
+    inputs = [(str(p), h) for p, h in run.inputs.items() if p not in inputs_before]
+
+    def record(later: list[Path]) -> None:
+        run.written += later
+        if run.store is None:
+            return
+        run.store.forget(written + later)
+        run.store.store("step", key, StepRecord(checks, sections, run.store.hashed(written + later),
+                                                inputs, ctx.results), keep_bytes=STEP_BYTES)
+
+    if ctx.deferred is None:
+        record([])
+    else:
+        run.workers.defer(ctx.deferred, record)
+    return digest(key, inputs)
 
 
 def checks_table(checks: list[Check]) -> pd.DataFrame:
@@ -159,45 +303,27 @@ def checks_table(checks: list[Check]) -> pd.DataFrame:
                         columns=["section", "quantity", "published", "computed", "status", "note"])
 
 
-def render_report(ctx: Context) -> str:
-    table = checks_table(ctx.checks)
-    counts = table["status"].value_counts().sort_index()
-    lines = [f"# Reproduction report: {ctx.study.data.get('title', ctx.study.name)}", "",
-             f"Study file: `{_rel(ctx.study.path, ctx.out.parent)}`; corpus: `{ctx.corpus.name}` "
-             f"({len(ctx.corpus.segments)} segments).", "",
-             "Status counts: " + ", ".join(f"{k} {v}" for k, v in counts.items()), "",
-             "## Published numbers and claims", "", table_to_markdown(table)]
-    for title, body in ctx.sections:
-        lines += [f"## {title}", "", body.rstrip(), ""]
-    return "\n".join(lines).rstrip() + "\n"
+def status_counts(checks: list[Check]) -> str:
+    counts = checks_table(checks)["status"].value_counts().sort_index()
+    return ", ".join(f"{k} {v}" for k, v in counts.items())
 
 
-def _rel(path: Path, base: Path) -> str:
+def relative(path: Path, base: Path) -> str:
     """A path relative to the project folder (the outputs folder's parent)."""
     return os.path.relpath(Path(path).resolve(), base.resolve()).replace(os.sep, "/")
 
 
-@lru_cache(maxsize=1)
-def package_versions() -> dict[str, str]:
-    out = {}
-    for name in PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
-
-
-def render_manifest(ctx: Context) -> str:
-    written = sorted({p.resolve() for p in ctx.written if p.name != "manifest.json"})
-    inputs = sorted({p.resolve() for p in ctx.inputs})
-    base = ctx.out.parent
+def render_manifest(run: Run) -> str:
+    written = sorted({p.resolve() for p in run.written if p.name != run.manifest_name})
+    base = run.out.parent
     data = {
-        "study": ctx.study.name,
-        "inputs": {_rel(p, base): sha256_file(p) for p in inputs},
-        "parameters": ctx.study.data.get("settings", {}),
-        "segments": [s.__dict__ for s in ctx.study.segments],
+        "study": run.study.name,
+        "partial": run.partial,
+        "steps": [s.id for s in run.study.steps if s.id in run.results],
+        "inputs": {relative(p, base): h for p, h in sorted(run.inputs.items())},
+        "parameters": run.study.data.get("settings", {}),
+        "segments": [s.__dict__ for s in run.study.segments],
         "packages": package_versions(),
-        "outputs": {_rel(p, base): sha256_file(p) for p in written},
+        "outputs": {relative(p, base): sha256_file(p) for p in written},
     }
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -33,7 +33,6 @@ import pandas as pd
 
 from hcrisis.errors import InputError
 from hcrisis.files import write_atomic
-from hcrisis.study.runner import NOT_COMPUTABLE, NOT_TESTABLE, Context, step
 from hcrisis.ingest.segments import Segment
 from hcrisis.study.model import Study
 from hcrisis.tables import write_table
@@ -416,35 +415,3 @@ def _compare_text(study: Study, pair: tuple[str, str]) -> dict[str, object]:
     """Title and legend names of a comparison cloud: the segments' labels, not their ids."""
     names = tuple(study.segment(s).label for s in pair)
     return {"title": f"Keyness: {names[0]} versus {names[1]}", "names": names}
-
-
-# Before chapter5 and coding, which run while the clouds are drawn (finish_later).
-@step("clouds", order=48)
-def clouds_step(ctx: Context) -> None:
-    """Figures 5.1–5.6 (one cloud per segment with a figure) and a la/ha comparison."""
-    from hcrisis.text.freq import step_counter, step_tables
-
-    style, pair = study_style(ctx.study)
-    tables = step_tables(ctx)
-    folder = ctx.out / "figures"
-    jobs = []
-    for seg in ctx.study.segments:
-        if not seg.figure:
-            continue
-        table = tables.get(seg.id)
-        section = f"{seg.section or '5'} Figure {seg.figure}"
-        if table is None or table.empty:
-            ctx.check(section, f"word cloud: {seg.label}", "word cloud", "no counted words",
-                      NOT_COMPUTABLE, f"segment '{seg.id}' has no text in this corpus")
-            continue
-        stem = figure_stem(folder, seg)
-        jobs.append((stem, cloud_job(table, style, title=_title(seg))))
-        top = ", ".join(top_words(table, "count", 5)["word"])
-        ctx.check(section, f"word cloud: {seg.label}", "word cloud (image)",
-                  f"{stem.name}.png; largest: {top}", NOT_TESTABLE,
-                  "the published figure is an image without data; compare by eye")
-    if len(pair) == 2 and all(tables.get(s) is not None and not tables[s].empty for s in pair):
-        table = step_counter(ctx).keyness(*map(ctx.study.segment, pair), labels=pair)
-        jobs.append((compare_stem(folder, pair),
-                     comparison_job(table, pair, style=style, **_compare_text(ctx.study, pair))))
-    ctx.finish_later(start_figures(jobs))

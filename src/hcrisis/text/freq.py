@@ -44,7 +44,6 @@ from hcrisis.text.tokens import Tokens
 
 if TYPE_CHECKING:
     from hcrisis.ingest.corpus import Corpus
-    from hcrisis.study.runner import Context
 
 GROUPINGS = ("exact", "stemmed")
 FREQ_COLUMNS = ["rank", "word", "length", "count", "weighted_percentage", "members"]
@@ -78,7 +77,11 @@ class FreqSettings:
 
 def settings_from(study: Study | None, **overrides: Any) -> FreqSettings:
     """Study `settings.freq` (if any), then non-None overrides (CLI options)."""
-    raw = study.settings("freq") if study is not None else {}
+    return freq_settings(study.settings("freq") if study is not None else {}, **overrides)
+
+
+def freq_settings(raw: dict[str, Any], **overrides: Any) -> FreqSettings:
+    """Settings from plain values (a study's `settings.freq`), then non-None overrides."""
     kwargs: dict[str, Any] = {k: raw[k] for k in ("min_length", "stop_words", "grouping", "top")
                               if k in raw}
     if "fillers" in raw:
@@ -286,23 +289,6 @@ def open_counter(corpus: Path | None, study_path: Path | None, default_corpus: P
     """`open_tokens`, then a counter with the study's settings and the overrides."""
     tokens, c, study = open_tokens(corpus, study_path, default_corpus)
     return FreqCounter(tokens, c.segments, settings_from(study, **overrides)), study
-
-
-def step_counter(ctx: Context) -> FreqCounter:
-    """The reproduction's word counter, with the study's settings, built once per run."""
-    if ctx.cache.get("freq_counter") is None:
-        ctx.cache["freq_counter"] = FreqCounter(ctx.tokens(), ctx.corpus.segments, settings_from(ctx.study))
-    return ctx.cache["freq_counter"]
-
-
-def step_tables(ctx: Context) -> dict[str, pd.DataFrame]:
-    """Frequency tables (top N) of `all` and every study segment, made once per run:
-    whichever step needs them first (clouds, chapter5) leaves them for the others."""
-    if "freq" not in ctx.cache:
-        counter = step_counter(ctx)
-        scopes = {ALL.id: ALL, **{s.id: s for s in ctx.study.segments}}
-        ctx.cache["freq"] = {sid: counter.table(seg, top=counter.settings.top) for sid, seg in scopes.items()}
-    return ctx.cache["freq"]
 
 
 def resolve_segment(study: Study | None, seg_id: str | None) -> Segment:

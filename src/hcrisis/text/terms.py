@@ -62,11 +62,9 @@ import numpy as np
 import pandas as pd
 
 from hcrisis.errors import InputError
-from hcrisis.study.runner import DIFFERS, NOT_COMPUTABLE, NOT_REPRODUCED, REPRODUCED, Context, step
-from hcrisis.text.keyness import RATE_BASE
 from hcrisis.ingest.segments import ALL, Segment
 from hcrisis.study.model import Study
-from hcrisis.tables import table_to_markdown, write_table
+from hcrisis.tables import write_table
 from hcrisis.text.tokens import Tokens, lemmatize_form
 
 if TYPE_CHECKING:
@@ -96,11 +94,16 @@ class TermSettings:
 
     @classmethod
     def from_study(cls, study: Study | None, **overrides: Any) -> "TermSettings":
-        raw = study.settings("terms") if study is not None else {}
+        return cls.from_mapping(study.settings("terms") if study is not None else {},
+                                study.path if study is not None else None, **overrides)
+
+    @classmethod
+    def from_mapping(cls, raw: dict[str, Any], path: Path | None = None, **overrides: Any) -> "TermSettings":
+        """Settings from plain values (a study's `settings.terms`, read from `path`), then overrides."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(raw) - known)
         if unknown:
-            raise InputError(f"unknown settings.terms key(s): {', '.join(unknown)}", path=study.path,
+            raise InputError(f"unknown settings.terms key(s): {', '.join(unknown)}", path=path,
                              fix=f"use {', '.join(sorted(known))}")
         kwargs = dict(raw)
         if "accepted" in kwargs:
@@ -593,85 +596,6 @@ def run_terms(corpus: Path | Corpus | None, study_path: Path | None, default_cor
         run.written += write_table(per_code, Path(out) / "terms_codebook_coverage",
                                    title=f"Terms of {seg.id} each code of {Path(uncovered).name} covers")
     return run
-
-
-# (segment, published count) of "social purpose" in §5.3
-SOCIAL_PURPOSE = (("all", "94"), ("ha", "42"), ("la", "2 ('just twice')"), ("almo", "5"))
-REPORT_TOP = 30
-
-
-def _social_purpose_checks(ctx: Context, index: TermIndex) -> None:
-    """§5.3: social purpose 94 mentions (HA 42, LA 2, ALMO 5): counts and direction."""
-    merged = merge_terms(index.tokens, ["social purpose"])
-    known = {s.id: s for s in ctx.study.segments}
-    excerpts = bool((ctx.corpus.segments["kind"] == "published excerpt").any())
-    rates = {}
-    for seg_id, published in SOCIAL_PURPOSE:
-        if seg_id not in known:
-            continue
-        rows = known[seg_id].mask(ctx.corpus.segments)
-        n, words = int(merged.counts(index.tokens, rows).iloc[0]), index.words(rows)
-        rates[seg_id] = RATE_BASE * n / words if words else float("nan")
-        status = NOT_COMPUTABLE if excerpts else REPRODUCED if str(n) == published.split()[0] else DIFFERS
-        note = "an excerpt corpus holds only the published quotations; " if excerpts else ""
-        ctx.check("5.3", f"'social purpose' mentions: {known[seg_id].label}", published,
-                  f"{n} in {words:,} words", status,
-                  note + "the thesis's sector counts ('purpose 42 times') may count 'purpose' alone")
-    order = ("ha", "almo", "la")
-    if all(s in rates and rates[s] == rates[s] for s in order):
-        holds = rates["ha"] > rates["almo"] > rates["la"]
-        ctx.check("5.3", "'social purpose' per 10,000 words: HA > ALMO > LA", "HA 42 > ALMO 5 > LA 2",
-                  ", ".join(f"{s.upper()} {rates[s]:.2f}" for s in order),
-                  REPRODUCED if holds else NOT_REPRODUCED,
-                  "direction of the counts of §5.3, compared as rates per 10,000 words of each sector")
-    else:
-        ctx.check("5.3", "'social purpose' per 10,000 words: HA > ALMO > LA", "HA 42 > ALMO 5 > LA 2",
-                  "a sector has no text", NOT_COMPUTABLE, "needs segments ha, almo and la with text")
-
-
-def _report(tables: dict[str, pd.DataFrame], study: Study) -> str:
-    """Top terms overall and for the study's comparison pair (default la, ha)."""
-    pair = [str(s) for s in study.settings("clouds").get("compare", ["la", "ha"])]
-    shown = [s.id for s in study.segments if s.id in {"all", *pair} and s.id in tables]
-    cols = ["rank", "term", "count", "documents", "participants", "c_value", "g2", "pmi"]
-    parts = ["Candidates: 2-4 token n-grams of participant speech, no edge stop words, "
-             "no punctuation, within one sentence; lemma-normalised; ranked by C-value "
-             "(Frantzi, Ananiadou & Mima 2000); G² and PMI of the weakest split."]
-    for seg_id in shown:
-        parts += ["", f"Top {REPORT_TOP} terms: {seg_id}", "",
-                  table_to_markdown(tables[seg_id][cols].head(REPORT_TOP), floatfmt="{:.2f}")]
-    return "\n".join(parts)
-
-
-@step("terms", order=45)
-def terms_step(ctx: Context) -> None:
-    """terms_<segment>.csv/.md for every study segment, §5.3 social purpose checks, the used-terms
-    cloud of all participants, a report section."""
-    from hcrisis.text.cloud import study_style
-    from hcrisis.text.freq import resolve_segment, step_counter
-
-    settings = TermSettings.from_study(ctx.study)
-    index = TermIndex(ctx.tokens(), ctx.corpus.segments)
-    tables = {}
-    for seg in ctx.study.segments:
-        tables[seg.id] = index.table(seg, settings.min_freq, settings.min_docs, settings.top)
-        ctx.written += write_terms(tables[seg.id], ctx.out / "tables", seg, settings)
-    ctx.cache["terms"] = tables
-    _social_purpose_checks(ctx, index)
-    report = _report(tables, ctx.study)
-    seg = resolve_segment(ctx.study, ALL.id)          # the scope of Figure 5.1
-    accepted = accepted_terms(index.tokens, ctx.corpus.segments, settings, index)
-    counter = step_counter(ctx)
-    table = merged_frequency_table(counter, seg, accepted, top=counter.settings.top)
-    if not table.empty:
-        written = terms_cloud(table, seg, ctx.out / "figures", study_style(ctx.study)[0])
-        ctx.written += written
-        source = ("the study's `settings.terms.accepted`" if settings.accepted is not None else
-                  f"the top {settings.merge_top} terms by C-value with G² ≥ {settings.min_g2}")
-        report += (f"\n\nUsed-terms cloud `{written[0].name}` ({seg.label}): words with {len(accepted)} "
-                   f"multi-word terms counted as single items ({source}): {', '.join(accepted)}; "
-                   f"{table.attrs['terms']:,} term occurrences.")
-    ctx.add_section("Multi-word terms", report)
 
 
 def accepted_terms(tokens: Tokens, segments: pd.DataFrame, settings: TermSettings,

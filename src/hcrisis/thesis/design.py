@@ -3,9 +3,9 @@
 The design data under `corpora/study-design/` encode the thesis's sampling:
 one row per national interview (§4.5.6, Table 6), per case-study interview
 (§4.5.15) and per focus group (§4.5.15), plus the published gender splits.
-This step regenerates Table 6, the case-study table and the gender splits
-from those rows and checks each against the published values in
-`published.yaml`; it also describes the study's corpus.
+The `thesis.design` step type regenerates Table 6, the case-study table and
+the gender splits from those rows and checks each against the published
+values in `published.yaml` (the study's `design:` folder).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pandas as pd
 
 from hcrisis.ingest.corpus import read_csv_table
 from hcrisis.errors import CorpusError
-from hcrisis.study.runner import DIFFERS, NOT_COMPUTABLE, REPRODUCED, Context, step
+from hcrisis.study.runner import DIFFERS, REPRODUCED, StepContext
 from hcrisis.yamlspec import Field, load_validated
 from hcrisis.tables import write_table
 
@@ -62,29 +62,28 @@ def _status(published, computed) -> str:
     return REPRODUCED if str(published) == str(computed) else DIFFERS
 
 
-@step("design", order=10)
-def reproduce_design(ctx: Context) -> None:
+def design(ctx: StepContext) -> None:
+    """The design tables (§4.5) and a check per published value."""
     folder = ctx.study.resolve("design")
-    if folder is None:
-        return
-    if not (folder / "published.yaml").exists():
-        raise CorpusError("study design folder has no published.yaml", path=folder,
-                          fix="add the published reference values")
-    ctx.inputs += sorted(folder.glob("*.csv")) + [folder / "published.yaml"]
+    if folder is None or not (folder / "published.yaml").exists():
+        raise CorpusError("study design folder has no published.yaml", path=folder or ctx.study.path,
+                          fix="declare `design:` with the published reference values")
+    for path in [*sorted(folder.glob("*.csv")), folder / "published.yaml"]:
+        ctx.read(path)
     pub = load_published(folder)
     tables = design_tables(folder)
     fg_rows = tables.pop("_fg_rows")
-    out = ctx.out / "tables"
+    out = ctx.out
     titles = {"table6_national_interviews": "Table 6 – National interviews by type of organisation (§4.5.6)",
               "case_study_interviews": "Case-study senior managers interviewed (§4.5.15)",
               "focus_groups": "Focus groups per case study (§4.5.15)",
               "gender": "Gender of interviewees (§4.5.6, §4.5.15)"}
     for name, df in tables.items():
-        ctx.written += write_table(df, out / name, title=titles[name])
+        ctx.wrote(write_table(df, out / name, title=titles[name]))
     _check_design(ctx, pub, tables, fg_rows)
 
 
-def _check_design(ctx: Context, pub: dict, tables: dict, fg_rows: pd.DataFrame) -> None:
+def _check_design(ctx: StepContext, pub: dict, tables: dict, fg_rows: pd.DataFrame) -> None:
     t6 = tables["table6_national_interviews"].set_index("organisation_type")["interviews"]
     for key, ref in sorted(pub.items()):
         kind, _, item = key.partition(":")
@@ -111,24 +110,3 @@ def _check_design(ctx: Context, pub: dict, tables: dict, fg_rows: pd.DataFrame) 
         if isinstance(published, (int, float)) and isinstance(computed, float):
             status = REPRODUCED if abs(float(published) - computed) < 1.0 else DIFFERS
         ctx.check(ref["section"], ref["quantity"], str(published), str(computed), status, ref.get("note", ""))
-
-
-@step("descriptives", order=20)
-def reproduce_descriptives(ctx: Context) -> None:
-    """Excerpts, words and participants of the corpus by source type and sector."""
-    from hcrisis.ingest.corpus import corpus_summary
-
-    out = ctx.out / "tables"
-    for by in ("source_type", "sector"):
-        if by in ctx.corpus.segments.columns:
-            df = corpus_summary(ctx.corpus, by)
-            ctx.written += write_table(df, out / f"corpus_by_{by}",
-                                       title=f"Corpus {ctx.corpus.name} by {by}")
-    overall = corpus_summary(ctx.corpus)
-    ctx.written += write_table(overall, out / "corpus_overall", title=f"Corpus {ctx.corpus.name}")
-    seg = ctx.corpus.segments
-    ctx.check("4.5.7, 4.5.15", "participants quoted in the corpus",
-              "53 interviews and 8 focus groups in the study",
-              str(seg.loc[seg["participant_id"] != "", "participant_id"].nunique()),
-              NOT_COMPUTABLE, "the excerpt corpus holds only published quotations, a subset of the "
-              "participants; transcripts are confidential")

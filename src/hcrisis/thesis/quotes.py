@@ -42,6 +42,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import yaml
@@ -49,8 +50,10 @@ import yaml
 from hcrisis.errors import InputError
 from hcrisis.files import read_bytes, sha256_file, write_atomic
 from hcrisis.ingest.readers.decode import decode_text
-from hcrisis.study.runner import Context, step
 from hcrisis.tables import table_to_csv, table_to_markdown, write_table
+
+if TYPE_CHECKING:
+    from hcrisis.study.runner import StepContext
 
 PARTICIPANT_CHAPTERS = range(5, 10)
 OPENING_MARKS = "“\""
@@ -553,15 +556,13 @@ def excerpt_crosstab(segments: pd.DataFrame) -> pd.DataFrame:
     return table.reset_index().rename_axis(columns=None)
 
 
-@step("excerpts", order=15)
-def reproduce_excerpts(ctx: Context) -> None:
+def excerpts(ctx: StepContext) -> None:
     """Counts of the excerpt corpus (no quotation text) for the report."""
     seg = ctx.corpus.segments
     if not {"source_type", "sector"} <= set(seg.columns):
         return
     table = excerpt_crosstab(seg)
-    ctx.written += write_table(table, ctx.out / "tables" / "excerpt_corpus",
-                               title="Excerpt corpus by source type and sector")
+    ctx.wrote(write_table(table, ctx.out / "excerpt_corpus", title="Excerpt corpus by source type and sector"))
     named = seg.loc[seg["participant_id"] != "", "participant_id"]
     body = (f"{len(seg)} excerpts; {len(named)} ({len(named) / len(seg):.1%}) attributed to a participant, "
             f"{named.nunique()} participants.\n\n" + table_to_markdown(table))

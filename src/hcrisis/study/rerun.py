@@ -1,30 +1,28 @@
-"""Rerun cache: a rerun of `hcrisis reproduce` with unchanged inputs skips unchanged steps.
+"""The rerun store: a rerun of `hcrisis reproduce` with unchanged inputs replays unchanged steps.
 
-A small content-addressed store under `.hcrisis-cache/` beside the study's
-outputs folder (the project folder; gitignored). Two kinds of entry:
+A small content-addressed store on disk under `.hcrisis-cache/` beside the
+study's outputs folder (the project folder; gitignored). Three kinds of entry:
 
-- `step`: what a reproduction step added to the run — its checks, report
-  sections, the files it wrote (path and sha256), the extra input files it
-  read (path and sha256) and the derived results it left in `ctx.cache` for
-  later steps (e.g. per-segment frequency tables, codings). The key is the
-  sha256 of the step name, the hashes of the study file and corpus files, the
-  study's declarations and settings, the package versions and the hash of
-  hcrisis's own source, so any change to code or data gives a new key. A
-  record is used only if every file it wrote still has the hash it had and
-  every extra input still has the hash it had; the step is then skipped and
-  its record replayed, so outputs and report are byte-identical.
+- `step`: what a declared step added to the run — its checks, report
+  sections, the files it wrote (path and sha256), the input files it read
+  (path and the sha256 recorded when it read them) and its results for the
+  steps that read it. The key (`step_key`) covers everything the step's
+  outputs depend on: its id, type and settings, the study's segments and
+  stage settings, the corpus files' hashes, the keys of the steps it reads,
+  package versions and the hash of the step type's code (with every hcrisis
+  module it imports). Files a step reads while it runs (the codebook, a
+  stop-word list named in the settings) are checked when the record is
+  replayed: a record is used only if every file it read and wrote still has
+  the hash it had.
 - `corpus`: the loaded corpus (segments table), keyed by the hashes of
-  every file in the corpus folder and the readers' code: parsing
-  transcripts is the largest cost of a rerun otherwise.
+  every file in the corpus folder and the readers' code.
 - `tokens`: the corpus's token arrays (`hcrisis.text.tokens.Tokens`, compact
-  numpy arrays, not spaCy Docs: a DocBin is no faster to load than
-  re-tokenising and costs gigabytes), keyed by the segments' text and the
-  tokeniser's code and versions, for steps that do run.
+  numpy arrays, not spaCy Docs), keyed by the segments' text and the
+  tokeniser's code and versions.
 
-A step whose results cannot be pickled (e.g. spaCy objects in `ctx.cache`)
-is simply not cached. Entries are Python pickles, written atomically; the
-cache trusts its own folder like the rest of the project. Delete the folder
-(or run `hcrisis reproduce --no-cache`) to start cold.
+Entries are Python pickles, written atomically; the store trusts its own
+folder like the rest of the project. Delete the folder (or run `hcrisis
+reproduce --no-cache`) to start cold.
 """
 
 from __future__ import annotations
@@ -36,21 +34,31 @@ import pickle
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Any, Callable
 
 from hcrisis.files import sha256_file, write_atomic
 
 CACHE_DIR = ".hcrisis-cache"
-FORMAT = 2             # bump when the record layout changes
+FORMAT = 3             # bump when the record layout changes
 KEEP_TOKENS = 4        # corpora and token arrays kept (most recently used first)
-STEP_BYTES = 2 << 30   # step records kept, in bytes (a step may keep token arrays)
-# ctx.cache entries left out of step records: the token arrays have their own
-# cache kind, and the word counter (which holds them) is rebuilt from it by a
-# later step that runs; pickling it made every rerun load ~20 MB per 0.5M words.
-UNCACHED_KEYS = {"tokens", "freq_counter"}
+STEP_BYTES = 2 << 30   # step records kept, in bytes (codings and other results can be large)
 TOKENISER_PACKAGES = ("spacy", "spacy-lookups-data", "numpy", "pandas")
+PACKAGES = ["hcrisis", "spacy", "spacy-lookups-data", "pandas", "numpy", "scikit-learn",
+            "scipy", "wordcloud", "matplotlib", "pyyaml", "snowballstemmer", "threadpoolctl"]
+
+
+@lru_cache(maxsize=1)
+def package_versions() -> dict[str, str]:
+    """Versions of the packages whose code shapes the outputs (manifest.json, step keys)."""
+    out = {}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
 
 
 def digest(*parts: Any) -> str:
@@ -124,23 +132,14 @@ def _package_file_hash(path: Path) -> str:
     return sha256_file(path)
 
 
-class Cache:
+class RerunStore:
     """Pickled entries by kind and key under one folder."""
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
         self._hashes: dict[Path, str | None] = {}
         self._resolved: dict[str, Path] = {}
-        self._versions: dict[str, str] | None = None
-        self.skipped: list[str] = []   # steps replayed from the cache in this run
-        self.chain = ""                # key of the last step run or replayed
-
-    def versions(self) -> dict[str, str]:
-        """Package versions (hcrisis.study.runner.PACKAGES), looked up once per run."""
-        if self._versions is None:
-            from hcrisis.study.runner import package_versions
-            self._versions = package_versions()
-        return self._versions
+        self.skipped: list[str] = []   # steps replayed in this run
 
     def resolve(self, path: str | Path) -> Path:
         """The absolute path, resolved once per run (every step key lists every input)."""
@@ -201,9 +200,9 @@ class Cache:
                 p.unlink(missing_ok=True)
 
 
-def open_cache(outputs: str | Path) -> Cache:
-    """The project's cache: `.hcrisis-cache/` beside the outputs folder."""
-    return Cache(Path(outputs).parent / CACHE_DIR)
+def open_store(outputs: str | Path) -> RerunStore:
+    """The project's rerun store: `.hcrisis-cache/` beside the outputs folder."""
+    return RerunStore(Path(outputs).parent / CACHE_DIR)
 
 
 @dataclass
@@ -213,70 +212,22 @@ class StepRecord:
     checks: list
     sections: list
     written: list[tuple[str, str]]            # (absolute path, sha256)
-    inputs: list[tuple[str, str | None]]      # extra inputs the step read
+    inputs: list[tuple[str, str | None]]      # files the step read, hashed when read
     results: dict[str, Any] = field(default_factory=dict)
 
-    def valid(self, cache: Cache) -> bool:
-        return all(cache.file_hash(p) == h for p, h in self.written + self.inputs)
-
-    def replay(self, ctx) -> None:
-        ctx.checks += self.checks
-        ctx.sections += self.sections
-        ctx.written += [Path(p) for p, _ in self.written]
-        ctx.inputs += [Path(p) for p, _ in self.inputs]
-        ctx.cache.update(self.results)
+    def valid(self, store: RerunStore) -> bool:
+        return all(store.file_hash(p) == h for p, h in self.written + self.inputs)
 
 
-def step_key(ctx, cache: Cache, name: str, fn: Callable) -> str:
-    """The step's key, chained to the previous step's: a step may use what earlier
-    steps left in ctx.cache, so a change upstream must reach every later key."""
-    base = cache.hashed(ctx.inputs)
-    return digest(FORMAT, "step", name, cache.chain, base, ctx.study.data, cache.versions(),
-                  source_hash(fn.__module__))
+def step_key(step, study, corpus_hashes, read_keys: list[str], module: str) -> str:
+    """The key of a declared step (see the module docstring)."""
+    declared = {k: study.data.get(k) for k in ("corpus", "design", "codebook", "outputs", "segments", "settings")}
+    return digest(FORMAT, "step", step.id, step.type, step.settings, step.writes, declared,
+                  corpus_hashes, read_keys, package_versions(), source_hash(module))
 
 
-def run_step(ctx, name: str, fn: Callable, cache: Cache | None) -> bool:
-    """Run step `fn`, or replay its cached record; True when it was skipped.
-
-    A step that left work running (`ctx.finish_later`) is recorded once that
-    work is done, by the finisher it adds to `ctx.finishers`."""
-    key = None
-    if cache is not None:
-        key = cache.chain = step_key(ctx, cache, name, fn)
-        record = cache.load("step", key)
-        if isinstance(record, StepRecord) and record.valid(cache):
-            record.replay(ctx)
-            cache.skipped.append(name)
-            return True
-    marks = len(ctx.checks), len(ctx.sections), len(ctx.written), len(ctx.inputs)
-    before = dict(ctx.cache)
-    ctx.deferred = None
-    fn(ctx)
-    deferred, ctx.deferred = ctx.deferred, None
-    checks, sections = ctx.checks[marks[0]:], ctx.sections[marks[1]:]
-    written, inputs = ctx.written[marks[2]:], ctx.inputs[marks[3]:]
-    results = {k: v for k, v in ctx.cache.items() if k not in UNCACHED_KEYS and before.get(k) is not v}
-
-    def finish() -> None:
-        nonlocal written
-        if deferred is not None:
-            later = deferred()
-            ctx.written += later
-            written = written + later
-        if cache is not None:
-            cache.forget(written)
-            record = StepRecord(checks, sections, cache.hashed(written), cache.hashed(inputs), results)
-            cache.store("step", key, record, keep_bytes=STEP_BYTES)
-
-    if deferred is None:
-        finish()
-    else:
-        ctx.finishers.append(finish)
-    return False
-
-
-def cached_corpus(path: str | Path, cache: Cache | None):
-    """`load_corpus(path)`, loaded from the cache when no file in the corpus folder changed.
+def cached_corpus(path: str | Path, store: RerunStore | None):
+    """`load_corpus(path)`, loaded from the store when no file in the corpus folder changed.
 
     Keyed by every file under the folder (hidden ones aside), not only those
     the manifest lists, so reading the manifest is not needed to decide; a
@@ -284,24 +235,24 @@ def cached_corpus(path: str | Path, cache: Cache | None):
     """
     from hcrisis.ingest.corpus import MANIFEST, load_corpus
 
-    if cache is None:
+    if store is None:
         return load_corpus(path)
     root = Path(path)
     root = root.parent if root.is_file() else root
     if not (root / MANIFEST).is_file():
         return load_corpus(path)   # its own one-line error
-    own = cache.root.resolve()
+    own = store.root.resolve()
     files = sorted(p for p in root.rglob("*") if p.is_file() and own not in p.resolve().parents
                    and not any(part.startswith(".") for part in p.relative_to(root).parts))
     key = digest(FORMAT, "corpus", str(root.resolve()), source_hash("hcrisis.ingest.corpus"),
-                 [(p.relative_to(root).as_posix(), cache.file_hash(p)) for p in files])
-    entry = cache.load("corpus", key)
+                 [(p.relative_to(root).as_posix(), store.file_hash(p)) for p in files])
+    entry = store.load("corpus", key)
     # the manifest may name files outside the folder: check those too
-    if isinstance(entry, tuple) and all(cache.file_hash(p) == h for p, h in entry[1]):
+    if isinstance(entry, tuple) and all(store.file_hash(p) == h for p, h in entry[1]):
         return entry[0]
     corpus = load_corpus(path)
-    inputs = cache.hashed(corpus.input_files())
-    cache.store("corpus", key, (corpus, inputs), keep=KEEP_TOKENS)
+    inputs = store.hashed(corpus.input_files())
+    store.store("corpus", key, (corpus, inputs), keep=KEEP_TOKENS)
     return corpus
 
 
@@ -314,23 +265,18 @@ def segments_hash(segments) -> str:
     return h.hexdigest()
 
 
-def cached_tokens(segments, cache: Cache | None, model: str | None = None, tokeniser=None):
-    """`tokenize_segments(segments)`, loaded from the cache when the text is unchanged;
-    done by `tokeniser` (`hcrisis.study.parallel`), if given, for the blank pipeline."""
-    from hcrisis.text.tokens import tokenize_segments
-
-    def tokenize():
-        if tokeniser is not None and model is None:
-            return tokeniser.tokenize_segments(segments)
-        return tokenize_segments(segments, model=model)
-
-    if cache is None:
-        return tokenize()
-    versions = {k: v for k, v in cache.versions().items() if k in TOKENISER_PACKAGES}
-    key = digest(FORMAT, "tokens", segments_hash(segments), model, versions,
+def cached_tokens(segments, store: RerunStore | None, tokenize: Callable | None = None):
+    """`tokenize(segments)` (default `tokenize_segments`, the blank pipeline), loaded
+    from the store when the text is unchanged."""
+    if tokenize is None:
+        from hcrisis.text.tokens import tokenize_segments as tokenize
+    if store is None:
+        return tokenize(segments)
+    versions = {k: v for k, v in package_versions().items() if k in TOKENISER_PACKAGES}
+    key = digest(FORMAT, "tokens", segments_hash(segments), versions,
                  source_hash("hcrisis.text.tokens"))
-    tokens = cache.load("tokens", key)
+    tokens = store.load("tokens", key)
     if tokens is None:
-        tokens = tokenize()
-        cache.store("tokens", key, tokens, keep=KEEP_TOKENS)
+        tokens = tokenize(segments)
+        store.store("tokens", key, tokens, keep=KEEP_TOKENS)
     return tokens

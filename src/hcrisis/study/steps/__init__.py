@@ -1,0 +1,1 @@
+"""Generic step types: functions `fn(ctx)` named by `hcrisis.study.steptypes`."""
