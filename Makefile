@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: reproduce test venv bench font clean
+.PHONY: reproduce test venv bench font names clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ bench: $(STAMP)
 # the font or the base characters in hcrisis.text.cloud).
 font: $(STAMP)
 	$(BIN)/python -c "from hcrisis.text.cloud import write_base_font; write_base_font()"
+
+# Rebuild the given-name and surname lists of hcrisis.ingest.names from Faker.
+names: $(STAMP)
+	$(BIN)/python -c "from hcrisis.ingest.names import write_name_lists; write_name_lists()"
 
 clean:
 	rm -rf $(VENV) outputs/*

@@ -82,9 +82,9 @@ class Bench:
         return self._once("study", lambda: load_study(self.study))
 
     def counter(self):
-        from hcrisis.text.freq import FreqCounter, settings_from
+        from hcrisis.text.freq import FreqCounter, FreqSettings
         return self._once("counter", lambda: FreqCounter(
-            self.tokens(), self.corpus().segments, settings_from(self.load_study())))
+            self.tokens(), self.corpus().segments, FreqSettings.from_mapping(self.load_study().settings("freq"))))
 
 
 @dataclass
@@ -208,7 +208,8 @@ def keyness(b: Bench) -> int:
 def terms(b: Bench) -> int:
     """hcrisis.text.terms: n-gram index, then C-value, G², PMI and forms per study segment (as the step)."""
     from hcrisis.text.terms import TermIndex, TermSettings
-    s = TermSettings.from_study(b.load_study())
+    study = b.load_study()
+    s = TermSettings.from_mapping(study.settings("terms"), study.path)
     index = TermIndex(b.tokens(), b.corpus().segments)
     for seg in b.load_study().segments:
         index.table(seg, s.min_freq, s.min_docs, s.top)

@@ -237,7 +237,7 @@ def run(*args):
 def test_cli_agree_csv_gold(tmp_path, tree):
     pred = write(tmp_path / "pred.csv", "segment_id,code_id\nu1,a1\nu2,b\n")
     gold = write(tmp_path / "gold.csv", "segment_id,code_id\nu1,a1\nu2,a2\n")
-    result = run("agree", pred, "--gold", gold, "--codebook", tree.path, "--out", tmp_path / "o")
+    result = run("agree", "--codings", pred, "--gold", gold, "--codebook", tree.path, "--out", tmp_path / "o")
     assert result.exit_code == 0, result.output
     assert "wrote agreement tables" in result.output
     summary = pd.read_csv(tmp_path / "o" / "agreement.csv")
@@ -246,21 +246,21 @@ def test_cli_agree_csv_gold(tmp_path, tree):
 
 def test_cli_agree_errors(tmp_path, tree):
     bad = write(tmp_path / "bad.csv", "segment_id,code\nu1,a1\n")
-    result = run("agree", bad, "--gold", bad, "--codebook", tree.path)
+    result = run("agree", "--codings", bad, "--gold", bad, "--codebook", tree.path)
     assert result.exit_code == 1
     assert result.output == (f"Error: {bad}: codings table lacks column(s) code_id (give a CSV with "
                              "segment_id and code_id columns, as 'hcrisis code' writes)\n")
     unknown = write(tmp_path / "unknown.csv", "segment_id,code_id\nu1,zz\n")
-    result = run("agree", unknown, "--gold", unknown, "--codebook", tree.path)
+    result = run("agree", "--codings", unknown, "--gold", unknown, "--codebook", tree.path)
     assert result.output == (f"Error: {unknown}: code id(s) not in the codebook: zz (code with "
                              f"{tree.path} or pass the codebook the codings came from)\n")
     ok = write(tmp_path / "ok.csv", "segment_id,code_id\nu1,a1\n")
-    result = run("agree", ok, "--gold", "thesis-sections", "--codebook", tree.path)
+    result = run("agree", "--codings", ok, "--gold", "thesis-sections", "--codebook", tree.path)
     assert result.exit_code == 1
-    assert result.output == ("Error: --gold thesis-sections needs the excerpt corpus (pass --corpus DIR)\n")
-    result = run("agree", ok, "--gold", ok, "--codebook", tree.path, "--level", "x")
+    assert result.output == ("Error: --gold thesis-sections needs the excerpt corpus (name it: hcrisis agree CORPUS ...)\n")
+    result = run("agree", "--codings", ok, "--gold", ok, "--codebook", tree.path, "--level", "x")
     assert result.output == "Error: unknown level 'x' (use --level theme or --level code)\n"
-    result = run("agree", tmp_path / "none.csv", "--gold", ok, "--codebook", tree.path)
+    result = run("agree", "--codings", tmp_path / "none.csv", "--gold", ok, "--codebook", tree.path)
     assert result.exit_code == 1 and "file not found" in result.output
 
 
@@ -286,7 +286,7 @@ def test_step_writes_tables_and_checks(excerpts, tmp_path, tree):
 def test_cli_agree_sentences(excerpts, tree, tmp_path):
     # e1 has two sentences; a1 codes only the first ("Tenants come first." = characters 0-19).
     codings = write(tmp_path / "c.csv", "segment_id,code_id,start,end\ne1,a1,0,19\ne2,a21,,\n")
-    result = run("agree", codings, "--gold", "thesis-sections", "--corpus", excerpts, "--codebook", tree.path,
+    result = run("agree", "--codings", codings, "--gold", "thesis-sections", excerpts, "--codebook", tree.path,
                  "--unit", "sentence", "--level", "code", "--out", tmp_path / "o")
     assert result.exit_code == 0, result.output
     summary = pd.read_csv(tmp_path / "o" / "agreement.csv")
@@ -342,7 +342,7 @@ def test_cli_code_then_agree_by_sentence_on_transcript(two_turns, tmp_path):
         ("fg1:0001", "s0", "a2", 0, 18), ("fg1:0001", "s0", "a21", 0, 18), ("fg1:0001", "s1", "a1", 19, 31)]
     gold = write(tmp_path / "gold.csv", "segment_id,code_id,start,end\n"
                  "fg1:0000,a1,0,14\nfg1:0000,b,15,29\nfg1:0001,a21,0,18\nfg1:0001,a1,19,31\n")
-    result = run("agree", tmp_path / "coding" / "codings.csv", "--gold", gold, "--corpus", two_turns,
+    result = run("agree", "--codings", tmp_path / "coding" / "codings.csv", "--gold", gold, two_turns,
                  "--codebook", codebook, "--unit", "sentence", "--level", "theme", "--out", tmp_path / "o")
     assert result.exit_code == 0, result.output
     summary = pd.read_csv(tmp_path / "o" / "agreement.csv")

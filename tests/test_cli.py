@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -12,8 +13,9 @@ from typer.testing import CliRunner
 
 from hcrisis.cli import app
 
-from conftest import write
+from conftest import ROOT, write
 from freq_corpus import STUDY, make_study
+from ward_corpus import make_ward
 
 runner = CliRunner()
 
@@ -48,8 +50,18 @@ def test_every_help_has_example(command):
 def test_corpus_info(tiny_corpus):
     result = run("corpus", "info", tiny_corpus, "--by", "sector")
     assert result.exit_code == 0
-    assert "housing association" in result.output
+    assert "housing" in result.output
     assert "unmapped speaker label in fg1: 'P3'" in result.output
+
+
+def test_corpus_info_csv(tiny_corpus):
+    result = runner.invoke(app, ["corpus", "info", str(tiny_corpus), "--by", "sector", "--format", "csv"])
+    assert result.exit_code == 0
+    assert result.stdout == (
+        "sector,documents,participants,segments,words,participant_words,interviewer_words,unlabelled_words\n"
+        "(none),2,0,2,4,0,4,0\n"
+        "housing association,2,3,5,9,8,1,0\n"
+        "local authority,1,1,1,5,5,0,0\n")
 
 
 def test_missing_corpus_one_line(tmp_path):
@@ -70,7 +82,8 @@ def test_unknown_attribute(tiny_corpus):
     result = run("corpus", "info", tiny_corpus, "--by", "region")
     assert result.exit_code == 1
     assert result.output == (f"Error: {tiny_corpus / 'manifest.yaml'}: unknown attribute 'region' "
-                             "(use one of sector, source_type, gender)\n")
+                             "(use one of sector, source_type, gender, document, speaker, participant, "
+                             "role, language)\n")
 
 
 def test_missing_study_file(tmp_path):
@@ -103,7 +116,7 @@ def test_freq_without_segment_counts_all(tmp_path, study, counts):
     path = make_study(tmp_path, study)
     result = run("freq", "--study", path, "--out", tmp_path / "t")
     assert result.exit_code == 0, result.output
-    assert result.output.strip().splitlines()[-1] == f"wrote {tmp_path / 't' / 'freq_all.csv'}"
+    assert result.output.strip().splitlines()[-1] == f"wrote 2 files: {tmp_path / 't' / 'freq_all'}"
     table = pd.read_csv(tmp_path / "t" / "freq_all.csv")
     assert {w: c for w, c in zip(table["word"], table["count"]) if w in counts} == counts
 
@@ -160,3 +173,121 @@ def test_empty_corpus_after_skipping(tmp_path):
         f"Error: {tmp_path / 'manifest.yaml'}: no readable documents: all 1 were skipped, the first because "
         f"{tmp_path / 'a.txt'}: transcript is empty (check that the file has text) "
         "(fix the files or remove them from the manifest)\n")
+
+
+# --- commands without a study: CORPUS first, --where / --by, ./outputs/<command> -------
+
+def test_commands_work_from_any_folder(tmp_path, monkeypatch):
+    corpus = make_ward(tmp_path / "data")
+    monkeypatch.chdir(write(tmp_path / "elsewhere" / "notes.txt", "").parent)
+    result = run("cloud", corpus)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == "wrote 3 files: outputs/cloud/cloud_all"
+    assert sorted(p.name for p in Path("outputs/cloud").iterdir()) == ["cloud_all.csv", "cloud_all.png",
+                                                                       "cloud_all.svg"]
+    result = run("compare", corpus, "--where", "wave=early", "--where", "wave=late")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == "wrote 2 files: outputs/compare/keyness_wave-early_vs_wave-late"
+    table = pd.read_csv("outputs/compare/keyness_wave-early_vs_wave-late.csv")
+    assert set(table["favours"]) <= {"wave-early", "wave-late", "neither"}
+    result = run("code", corpus, "--codebook", corpus / "codebook.yaml")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1].endswith("files to outputs/code")
+    # matrix coding by the corpus's own attributes (their values are listed in the manifest)
+    assert {"codings.csv", "matrix_wave.csv", "matrix_role.csv"} <= {p.name for p in Path("outputs/code").iterdir()}
+
+
+def test_by_draws_one_cloud_per_value(tmp_path, monkeypatch):
+    corpus = make_ward(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    result = run("cloud", corpus, "--by", "wave", "--out", "figs")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == "wrote 6 files: figs/cloud_wave-early, figs/cloud_wave-late"
+
+
+@pytest.mark.parametrize("command", [["freq"], ["cloud"], ["terms"], ["code", "--codebook", "cb.yaml"],
+                                     ["suggest", "--codings", "c.csv"], ["kwic", "training"],
+                                     ["corpus", "info"], ["privacy", "scan"]])
+def test_no_corpus_outside_the_project_folder(tmp_path, monkeypatch, command):
+    monkeypatch.chdir(tmp_path)
+    result = run(*command)
+    assert result.exit_code == 1
+    name = " ".join(c for c in command if not c.startswith("-") and c not in ("cb.yaml", "c.csv", "training"))
+    assert result.output == (f"Error: no corpus given (name a corpus folder: hcrisis {name} CORPUS, "
+                             "or pass --study FILE)\n")
+    assert not (tmp_path / "outputs").exists()
+
+
+def test_thesis_corpus_is_the_default_in_its_project_folder(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    result = runner.invoke(app, ["corpus", "info"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "corpus thesis-excerpts" in result.output
+
+
+@pytest.mark.parametrize("where, error", [
+    ("wave=Early", "segment 'wave-early': wave 'Early' matches nothing in the corpus (values of wave: early, "
+                   "late) (use one of the values listed)"),
+    ("wave=early,lat", "segment 'wave-early-lat': wave 'lat' matches nothing in the corpus (values of wave: "
+                       "early, late) (use one of the values listed)"),
+    ("region=north", "segment 'region-north': unknown attribute 'region' (declared: wave, role; also "
+                     "document_id, kind, participant_id, speaker, is_interviewer, speaker_role, language) (declare it under "
+                     "'attributes' in the corpus manifest, or use a declared one)"),
+    ("wave=late;role=manager", "segment 'wave-late_role-manager' has 0 words in the corpus (wave = late; "
+                               "role = manager: 0 turn(s) selected) (its conditions exist apart but not "
+                               "together; widen the selection)"),
+    ("wave", "cannot read --where 'wave' (write ATTR=VALUE, e.g. --where 'sector=local authority' or "
+             "--where wave=early,late)"),
+])
+@pytest.mark.parametrize("command", ["freq", "cloud", "compare", "terms", "kwic"])
+def test_bad_segment_one_line(tmp_path, where, error, command):
+    corpus = make_ward(tmp_path)
+    out = tmp_path / "out"
+    args = [command, corpus, *(["night"] if command == "kwic" else []), "--where", where,
+            *(["--out", out] if command != "kwic" else [])]
+    result = run(*args)
+    assert result.exit_code == 1
+    path = "" if where == "wave" else f"{corpus / 'manifest.yaml'}: "
+    assert result.output == f"Error: {path}{error}\n"
+    assert not out.exists()
+
+
+def test_where_is_interviewer_selects_the_interviewer(tmp_path):
+    corpus = make_ward(tmp_path)
+    result = run("freq", corpus, "--where", "is_interviewer=true", "--out", tmp_path / "t")
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "t" / "freq_is-interviewer-true.csv")
+    # the questions' counted words: night, shifts, staffing, worries, changed
+    assert dict(zip(table["word"], table["count"])) == {"changed": 1, "night": 1, "shifts": 1, "staffing": 1,
+                                                       "worries": 1}
+
+
+WARD_STUDY = """\
+study: ward
+corpus: interviews
+outputs: out
+segments:
+  - {id: all, label: Every nurse and manager}
+  - {id: early, label: First wave, where: {wave: early}}
+"""
+
+
+def test_terms_with_and_without_study_agree_and_keep_apart(tmp_path, monkeypatch):
+    make_ward(tmp_path)
+    study = write(tmp_path / "ward.yaml", WARD_STUDY)
+    monkeypatch.chdir(tmp_path)
+    assert run("terms", "--study", study, "--min-freq", "1").exit_code == 0
+    assert run("terms", "interviews", "--min-freq", "1").exit_code == 0
+    with_study, alone = pd.read_csv("out/terms/terms_all.csv"), pd.read_csv("outputs/terms/terms_all.csv")
+    assert len(alone) > 0 and alone.equals(with_study)     # the same segment `all`
+    assert not Path("out/tables").exists()                  # the study's own files are never touched
+
+
+def test_study_segment_value_matching_nothing_names_its_line(tmp_path):
+    make_ward(tmp_path)
+    study = write(tmp_path / "ward.yaml", WARD_STUDY.replace("wave: early", "wave: Early"))
+    result = run("reproduce", study)
+    assert result.exit_code == 1
+    assert result.output == (f"Error: {study}:6: segments[1].where.wave: segment 'early': wave 'Early' "
+                             "matches nothing in the corpus (values of wave: early, late); use one of the "
+                             "values listed\n")

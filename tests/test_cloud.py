@@ -146,7 +146,7 @@ def test_comparison_cloud_colours_by_favoured_segment(tmp_path):
     assert dict(zip(data["word"], data["favours"])) == {"tenants": "la", "finance": "ha"}
 
 
-def _study(tiny_corpus, tmp_path, extra=""):
+def _study(tiny_corpus, tmp_path, clouds="", extra="", almo=False):
     return write(tmp_path / "study" / "s.yaml", f"""\
 study: tiny
 corpus: {tiny_corpus}
@@ -155,7 +155,9 @@ segments:
   - {{id: all, label: All, figure: "5.1", section: "5.2"}}
   - {{id: la, label: Local authority, figure: "5.2", where: {{sector: local authority}}}}
   - {{id: ha, label: Housing association, figure: "5.3", where: {{sector: housing association}}}}
-  - {{id: almo, label: ALMO, where: {{sector: ALMO}}}}
+{"  - {id: almo, label: ALMO, where: {sector: ALMO}}" if almo else ""}
+settings:
+  clouds: {{{clouds}}}
 {extra}""")
 
 
@@ -166,7 +168,7 @@ steps:
 
 
 def test_reproduce_step_writes_figures(tiny_corpus, tmp_path):
-    run = reproduce(_study(tiny_corpus, tmp_path, CLOUD_STEPS), only=["clouds"], cache=False)
+    run = reproduce(_study(tiny_corpus, tmp_path, extra=CLOUD_STEPS), only=["clouds"], cache=False)
     figures = tmp_path / "out" / "figures"
     names = sorted(p.name for p in figures.iterdir())
     assert names == sorted(f"{stem}.{ext}" for stem in ["fig5_1_all", "fig5_2_la", "fig5_3_ha",
@@ -174,7 +176,7 @@ def test_reproduce_step_writes_figures(tiny_corpus, tmp_path):
     checks = [c for c in run.checks if c.quantity.startswith("word cloud")]
     assert [c.section for c in checks] == ["5.2 Figure 5.1", "Figure 5.2", "Figure 5.3"]
     assert all(c.status == NOT_TESTABLE for c in checks)
-    assert run.sections == [("Word clouds", "No cloud for segment(s) without counted words: almo.")]
+    assert run.sections == []
     # tiny corpus, local authority: "People skills matter. Housing too." (R of int01)
     la = pd.read_csv(figures / "fig5_2_la.csv")
     assert sorted(la["word"]) == ["housing", "matter", "people", "skills"]
@@ -207,14 +209,25 @@ def test_reproduce_step_reads_the_runs_tables(tiny_corpus, tmp_path, monkeypatch
 
 
 def test_cli_cloud_and_compare(tiny_corpus, tmp_path):
-    study = _study(tiny_corpus, tmp_path, "settings: {clouds: {width: 200, height: 120, scale: 2}}\n")
+    study = _study(tiny_corpus, tmp_path, "width: 200, height: 120, scale: 2")
     out = tmp_path / "figs"
-    result = CliRunner().invoke(app, ["cloud", str(tiny_corpus), "--study", str(study),
-                                      "--segment", "all", "--compare", "la", "ha", "--out", str(out)])
+    result = CliRunner().invoke(app, ["cloud", str(tiny_corpus), "--study", str(study), "--segment", "all",
+                                      "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(app, ["cloud", "--study", str(study), "--segment", "la", "--segment", "ha",
+                                      "--compare", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.glob("*.png")) == ["compare_la_ha.png", "fig5_1_all.png"]
     with Image.open(out / "fig5_1_all.png") as im:
         assert im.size == (400, 240)
+
+
+def test_cli_compare_needs_two_segments(tiny_corpus, tmp_path):
+    result = CliRunner().invoke(app, ["cloud", str(tiny_corpus), "--segment", "all", "--by", "gender", "--compare",
+                                      "--out", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output == ("Error: a comparison cloud needs two segments, not 3 (select two, e.g. "
+                             "--where sector=x --where sector=y --compare)\n")
 
 
 def test_cli_unknown_segment_is_one_line(tiny_corpus, tmp_path):
@@ -222,13 +235,23 @@ def test_cli_unknown_segment_is_one_line(tiny_corpus, tmp_path):
     result = CliRunner().invoke(app, ["cloud", "--study", str(study), "--segment", "nope"])
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        f"Error: {study}:4: segments: no segment 'nope' (known: all, la, ha, almo)"]
+        f"Error: {study}: no segment 'nope' in the study (use one of all, la, ha)"]
 
 
-def test_cli_empty_segment_is_one_line(tiny_corpus, tmp_path):
-    study = _study(tiny_corpus, tmp_path)
+def test_cli_segment_matching_nothing_is_one_line(tiny_corpus, tmp_path):
+    study = _study(tiny_corpus, tmp_path, almo=True)
     result = CliRunner().invoke(app, ["cloud", str(tiny_corpus), "--study", str(study), "--segment", "almo"])
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        f"Error: {study}: segment 'almo' has no counted words in this corpus "
-        "(choose another segment or check its `where`)"]
+        f"Error: {tiny_corpus / 'manifest.yaml'}: segment 'almo': sector 'ALMO' matches nothing in the corpus "
+        "(values of sector: housing association, local authority) (use one of the values listed)"]
+
+
+def test_cli_segment_without_counted_words_is_one_line(tiny_corpus, tmp_path):
+    study = _study(tiny_corpus, tmp_path, extra="  freq: {extra_stop_words: [people, skills, matter, housing]}\n")
+    result = CliRunner().invoke(app, ["cloud", "--study", str(study), "--segment", "la"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "Error: segment 'la' has no counted words in this corpus (alphabetic tokens of at least 3 letters, "
+        "spaCy English stop words + interview fillers, exact grouping) (choose another segment, or "
+        "--stop-words none)"]

@@ -171,7 +171,13 @@ def test_cli_code(excerpts, tmp_path):
 def test_cli_code_errors(excerpts, tmp_path):
     result = CliRunner().invoke(app, ["code", str(excerpts)])
     assert result.exit_code == 1
-    assert result.output == "Error: no codebook given (pass --codebook FILE or --study FILE)\n"
+    assert result.output == "Error: no codebook given (pass --codebook FILE, or --study FILE declaring one)\n"
+    result = CliRunner().invoke(app, ["code", str(excerpts), "--codebook", str(excerpts.parent / "codebook.yaml"),
+                                      "--by", "region", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1
+    assert result.output == (f"Error: {excerpts / 'manifest.yaml'}: unknown attribute 'region' (declared: sector, "
+                             "source_type, role_label, section) (name a declared attribute with --by)\n")
+    assert not (tmp_path / "o").exists()
     missing = tmp_path / "nope.yaml"
     result = CliRunner().invoke(app, ["code", str(excerpts), "--codebook", str(missing)])
     assert result.exit_code == 1

@@ -56,11 +56,23 @@ tables:
 
 def test_summary_by_attribute(tiny_corpus):
     df = corpus_summary(load_corpus(tiny_corpus), "sector")
+    # words: alphabetic tokens of 3+ letters ("What skills?" 2, "Yes." 1, "Housing too." 2)
+    assert list(df.columns) == ["sector", "documents", "participants", "segments", "words",
+                                "participant_words", "interviewer_words", "unlabelled_words"]
     assert df.values.tolist() == [
-        ["(none)", 2, 0, 2, 4],
-        ["housing association", 2, 3, 5, 9],
-        ["local authority", 1, 1, 1, 5],
+        ["(none)", 2, 0, 2, 4, 0, 4, 0],
+        ["housing association", 2, 3, 5, 9, 8, 1, 0],
+        ["local authority", 1, 1, 1, 5, 5, 0, 0],
     ]
+
+
+def test_summary_by_role_and_speaker(tiny_corpus):
+    c = load_corpus(tiny_corpus)
+    by_role = corpus_summary(c, "role")
+    assert by_role[["role", "documents", "segments", "words"]].values.tolist() == [
+        ["interviewer", 3, 3, 5], ["participant", 3, 5, 13]]
+    by_speaker = corpus_summary(c, "speaker").set_index("speaker")["words"].to_dict()
+    assert by_speaker == {"A": 3, "Interviewer": 2, "Moderator": 1, "P1": 2, "P2": 2, "P3": 1, "Q": 2, "R": 5}
 
 
 def _manifest(tmp_path, text):
@@ -95,7 +107,7 @@ documents:
     with pytest.raises(SchemaError) as exc:
         load_corpus(tmp_path)
     assert exc.value.problems == [("colour", 2, "unknown key (known keys: attributes, description, "
-                                   "documents, name, participants, settings, source, speakers, tables)")]
+                                   "documents, language, name, participants, settings, source, speakers, tables)")]
     _manifest(tmp_path, (tmp_path / "manifest.yaml").read_text().replace("colour: red\n", ""))
     with pytest.raises(SchemaError) as exc:
         load_corpus(tmp_path)

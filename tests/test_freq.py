@@ -14,7 +14,7 @@ from freq_corpus import make_study
 from hcrisis.cli import app
 from hcrisis.ingest.corpus import load_corpus
 from hcrisis.errors import InputError
-from hcrisis.text.freq import FREQ_COLUMNS, FreqCounter, FreqSettings, settings_from, stop_entries, write_frequencies
+from hcrisis.text.freq import FREQ_COLUMNS, FreqCounter, FreqSettings, stop_entries, write_frequencies
 from hcrisis.ingest.segments import ALL
 from hcrisis.study.model import load_study
 from hcrisis.text.tokens import build_pipeline, tokenize_segments
@@ -40,7 +40,7 @@ def counter_for(segments, **kw):
 def tiny(tmp_path):
     study = load_study(make_study(tmp_path))
     c = load_corpus(study.corpus_path)
-    return study, FreqCounter(tokenize_segments(c.segments), c.segments, settings_from(study))
+    return study, FreqCounter(tokenize_segments(c.segments), c.segments, FreqSettings.from_mapping(study.settings('freq')))
 
 
 def as_pairs(table):
@@ -65,7 +65,7 @@ def test_exact_table_is_literal(tiny):
 
 def test_stemmed_groups_but_keeps_housing_apart(tiny):
     study, counter = tiny
-    stemmed = FreqCounter(counter.tokens, counter.segments, settings_from(study, grouping="stemmed"))
+    stemmed = FreqCounter(counter.tokens, counter.segments, FreqSettings.from_mapping(study.settings('freq'), grouping="stemmed"))
     table = stemmed.table(ALL)
     assert as_pairs(table)[:4] == [("manage", 4), ("tenants", 4), ("housing", 2), ("people", 2)]
     assert table["members"].iloc[0] == "manage (1), managed (1), managers (1), managing (1)"
@@ -125,11 +125,11 @@ corpus: corpus
 settings:
   freq: {min_length: 4, grouping: stemmed, fillers: [erm], extra_stop_words: [tenants]}
 """))
-    s = settings_from(study, min_length=None, top=5)
+    s = FreqSettings.from_mapping(study.settings('freq'), min_length=None, top=5)
     assert (s.min_length, s.grouping, s.fillers, s.extra_stop_words, s.top) == (4, "stemmed", ("erm",), ("tenants",), 5)
     assert ("yeah",) not in stop_entries(s) and ("erm",) in stop_entries(s)
     with pytest.raises(InputError, match="unknown grouping 'fuzzy'"):
-        settings_from(study, grouping="fuzzy")
+        FreqSettings.from_mapping(study.settings('freq'), grouping="fuzzy")
 
 
 def test_interviewer_turns_are_excluded():
@@ -205,31 +205,64 @@ def test_cli_freq_unknown_segment(tmp_path):
     result = runner.invoke(app, ["freq", "--study", str(study), "--segment", "zz", "--out", str(tmp_path)])
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines()[-1] == \
-        f"Error: {study}:5: segments: no segment 'zz' (known: la, ha, almo)"
+        f"Error: {study}: no segment 'zz' in the study (use one of all, la, ha, almo)"
 
 
 def test_cli_freq_segment_needs_study(tmp_path):
     make_study(tmp_path)
     result = runner.invoke(app, ["freq", str(tmp_path / "corpus"), "--segment", "la"])
     assert result.exit_code == 1
-    assert result.stderr.strip().splitlines()[-1] == ("Error: no segment 'la' without a study file "
-                                                      "(pass --study FILE declaring the segment, or leave out --segment)")
+    assert result.stderr.strip().splitlines()[-1] == (
+        "Error: no segment 'la' without a study file (pass --study FILE declaring it, "
+        "or select with --where ATTR=VALUE or --by ATTR)")
 
 
 def test_cli_compare(tmp_path):
     study = make_study(tmp_path)
     out = tmp_path / "t"
-    result = runner.invoke(app, ["compare", "la", "ha", "--study", str(study), "--out", str(out)])
+    result = runner.invoke(app, ["compare", "--study", str(study), "--segment", "la", "--segment", "ha",
+                                 "--out", str(out)])
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out / "keyness_la_vs_ha.csv")
     assert table.iloc[0]["item"] == "people" and table.iloc[0]["favours"] == "la"
-    result = runner.invoke(app, ["compare", "ha", "--rest", "--study", str(study), "--out", str(out)])
+    result = runner.invoke(app, ["compare", "--study", str(study), "--segment", "ha", "--out", str(out)])
     assert result.exit_code == 0 and (out / "keyness_ha_vs_rest.csv").exists()
 
 
-def test_cli_compare_needs_b_or_rest(tmp_path):
+def test_cli_compare_without_study_same_table(tmp_path):
+    """--where gives the same segments as the study's `where:`: the same keyness table."""
     study = make_study(tmp_path)
-    result = runner.invoke(app, ["compare", "la", "ha", "--rest", "--study", str(study)])
+    runner.invoke(app, ["compare", "--study", str(study), "--segment", "la", "--segment", "ha",
+                        "--out", str(tmp_path / "s")])
+    result = runner.invoke(app, ["compare", str(tmp_path / "corpus"), "--where", "sector=local authority",
+                                 "--where", "sector=housing association", "--out", str(tmp_path / "w")])
+    assert result.exit_code == 0, result.output
+    with_study = pd.read_csv(tmp_path / "s" / "keyness_la_vs_ha.csv")
+    with_where = pd.read_csv(tmp_path / "w" / "keyness_sector-local-authority_vs_sector-housing-association.csv")
+    assert with_where.drop(columns="favours").equals(with_study.drop(columns="favours"))
+    assert with_where["favours"].replace({"sector-local-authority": "la", "sector-housing-association": "ha"}
+                                         ).equals(with_study["favours"])
+
+
+def test_cli_compare_by_each_value_against_rest(tmp_path):
+    make_study(tmp_path)
+    out = tmp_path / "t"
+    result = runner.invoke(app, ["compare", str(tmp_path / "corpus"), "--by", "source_type", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.glob("*.csv")) == [
+        "keyness_source-type-focus-group_vs_rest.csv", "keyness_source-type-national-interview_vs_rest.csv"]
+    # the ALMO interview has words, but none counted (fillers only): named in the error
+    result = runner.invoke(app, ["compare", str(tmp_path / "corpus"), "--by", "sector", "--out", str(out)])
+    assert result.stderr.strip().splitlines()[-1] == (
+        "Error: cannot compare: segment 'sector-almo' has no counted words (alphabetic tokens of at least 3 "
+        "letters, spaCy English stop words + interview fillers, exact grouping) (choose segments that both "
+        "have counted words, or --stop-words none)")
+
+
+def test_cli_compare_needs_one_or_two(tmp_path):
+    make_study(tmp_path)
+    result = runner.invoke(app, ["compare", str(tmp_path / "corpus")])
     assert result.exit_code == 1
-    assert result.stderr.strip().splitlines()[-1] == \
-        "Error: give either segment B or --rest (e.g. hcrisis compare la ha, or hcrisis compare la --rest)"
+    assert result.stderr.strip().splitlines()[-1] == (
+        "Error: compare needs one or two segments, not 0 (e.g. --where sector=x --where sector=y, "
+        "--where sector=x (against the rest) or --by sector)")

@@ -90,13 +90,16 @@ documents:
 def test_init_writes_skeleton_that_loads(tmp_path):
     root = mixed_folder(tmp_path / "corpus")
     report = init_corpus(root)
-    assert (report.documents, report.labels) == (4, 9)
+    assert (len(report.documents), report.labels) == (4, 9)
     assert report.bad == [f"{root / 'broken.docx'}: not a .docx file (not a zip archive)"
                           " (give the file its right extension or set 'format' in the manifest)"]
     text = (root / "manifest.yaml").read_text()
     assert text.startswith("# Corpus manifest skeleton written by `hcrisis corpus init`")
     assert f"# not read: {report.bad[0]}\n" in text
-    assert text.split("# not read: ")[1].split("\n", 1)[1] == SKELETON
+    assert "".join(line for line in text.splitlines(True) if not line.startswith("#")) == SKELETON
+    assert ("# check fg-sheffield: roles guessed (no role label): 'Jane Smith' interviewer (asks most "
+            "questions); 'Bob Jones', 'Ann Lee' participant\n") in text
+    assert "# check notes: interviewer words (6) exceed participant words (5)\n" in text
     corpus = load_corpus(root)   # usable as a corpus straight away
     assert corpus.unmapped_speakers == []
     assert corpus.segments.groupby("document_id")["is_interviewer"].sum().to_dict() == {
@@ -108,7 +111,7 @@ def test_init_refuses_to_overwrite(tmp_path):
     runner = CliRunner()
     first = runner.invoke(app, ["corpus", "init", str(root)])
     assert first.exit_code == 0
-    assert f"wrote {root / 'manifest.yaml'}: 4 documents, 9 speaker labels" in first.output
+    assert f"wrote {root / 'manifest.yaml'}: 4 documents, 0 tables, 9 speaker labels" in first.output
     again = runner.invoke(app, ["corpus", "init", str(root)])
     assert again.exit_code == 1
     assert again.output.strip().endswith(f"Error: {root / 'manifest.yaml'}: manifest.yaml already exists"
@@ -176,8 +179,8 @@ def test_focus_group_speakers_by_participant(filled):
     assert corpus.unmapped_speakers == [("fg1", "Ann Lee")]   # listed, not dropped
     by_sector = corpus_summary(corpus, "sector")
     assert by_sector.values.tolist() == [
-        ["(none)", 4, 0, 6, 26], ["housing association", 2, 2, 2, 9],
-        ["local authority", 2, 2, 3, 9]]
+        ["(none)", 4, 0, 6, 25, 1, 24, 0], ["housing association", 2, 2, 2, 8, 8, 0, 0],
+        ["local authority", 2, 2, 3, 9, 9, 0, 0]]
 
 
 def test_corpus_info_prints_unmapped_labels(filled):
@@ -204,12 +207,12 @@ CODEBOOK = Path(__file__).resolve().parents[1] / "codebooks" / "thesis.yaml"
 @pytest.mark.parametrize("command", [
     ["freq", "{corpus}", "--out", "{out}"],
     ["freq", "--study", "{study}", "--segment", "la", "--out", "{out}"],   # the study's corpus
-    ["compare", "la", "ha", "--study", "{study}", "--out", "{out}"],
-    ["kwic", "communication", "{corpus}"],
+    ["compare", "--study", "{study}", "--segment", "la", "--segment", "ha", "--out", "{out}"],
+    ["kwic", "{corpus}", "communication"],
     ["cloud", "--study", "{study}", "--segment", "ha", "--out", "{out}"],
     ["terms", "{corpus}", "--min-freq", "1", "--out", "{out}"],
     ["code", "{corpus}", "--codebook", str(CODEBOOK), "--out", "{out}"],
-    ["agree", "{codings}", "--gold", "{codings}", "--corpus", "{corpus}", "--codebook", str(CODEBOOK),
+    ["agree", "{corpus}", "--codings", "{codings}", "--gold", "{codings}", "--codebook", str(CODEBOOK),
      "--out", "{out}"],
     ["suggest", "{corpus}", "--codings", "{codings}", "--topics", "1", "--out", "{out}"],
 ], ids=lambda c: " ".join(c[:2]))
@@ -328,7 +331,8 @@ def test_end_to_end_init_fill_freq_code_scan(tmp_path):
     root = study_folder(tmp_path / "corpus")
     runner = CliRunner()
     init = runner.invoke(app, ["corpus", "init", str(root)])
-    assert init.output == f"wrote {root / 'manifest.yaml'}: 4 documents, 10 speaker labels; complete it before analysis\n"
+    assert init.output.splitlines()[-1] == (f"wrote {root / 'manifest.yaml'}: 4 documents, 0 tables, "
+                                            "10 speaker labels; check and complete it before analysis")
     skeleton = yaml.safe_load((root / "manifest.yaml").read_text())
     assert {d["id"]: d["speakers"] for d in skeleton["documents"]} == {
         "fg-leeds": {"Jane Smith": "interviewer", "Bob Jones": "P01", "Ann Lee": "P02", "Raj Patel": "P03"},
@@ -395,7 +399,7 @@ def test_example_transcripts_become_a_corpus(tmp_path):
 
     root = Path(shutil.copytree(ROOT / "examples" / "transcripts", tmp_path / "transcripts"))
     report = init_corpus(root)
-    assert (report.documents, report.labels, report.bad) == (4, 10, [])
+    assert (len(report.documents), report.labels, report.bad) == (4, 10, [])
     segments = load_corpus(root).segments
     assert segments.groupby("document_id").size().to_dict() == {
         "fg-sheffield": 4, "int01": 4, "int02": 2, "int03": 4}   # Bob Jones's two cues: one turn

@@ -53,8 +53,10 @@ def test_exact_match_and_paragraph(corpus):
 
 def test_bad_queries(corpus):
     _, tokens, segs = corpus
-    with pytest.raises(InputError, match="cannot search for 'you know'"):
-        kwic(tokens, segs, "you know")
+    with pytest.raises(InputError, match="cannot search for '  '"):
+        kwic(tokens, segs, "  ")
+    with pytest.raises(InputError, match="cannot search for 'a b c d e f g h i'"):
+        kwic(tokens, segs, "a b c d e f g h i")
     with pytest.raises(InputError, match="unknown match 'regex'"):
         kwic(tokens, segs, "tenants", match="regex")
 
@@ -70,3 +72,21 @@ def test_cli_kwic(tmp_path):
     bad = CliRunner().invoke(app, ["kwic", "x", "--study", str(study), "--window", "-1"])
     assert bad.exit_code == 1
     assert bad.stderr.strip().splitlines()[-1] == "Error: window must be 0 or more (pass --window 5, say)"
+
+
+def test_phrase_lemma_and_wildcards(corpus):
+    _, tokens, segs = corpus
+    hits = kwic(tokens, segs, "managing people", window=1)    # the interviewer's turn too (no rows)
+    assert rows(hits) == [("la1", "and", "managing people", "."),
+                          ("la1", "people.", "Managing people", ", managed")]
+    assert rows(kwic(tokens, segs, "manag* budget", window=0)) == [("la1", "", "managed budgets", "")]
+    assert kwic(tokens, segs, "people managing").empty         # order matters
+
+
+def test_centred_lines_never_cut_the_keyword():
+    from hcrisis.text.kwic import centred_lines
+    hits = pd.DataFrame({"segment_id": ["a:0001", "b:0002"], "left": ["x" * 50, "short"],
+                         "match": ["black box", "box"], "right": ["y" * 50, "end"]})
+    lines = centred_lines(hits, 40)
+    assert lines == ["a:0001  …xxxxxxxx  black box  yyyyyyyy…",
+                     "b:0002      short     box     end"]

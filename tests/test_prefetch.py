@@ -49,3 +49,17 @@ def test_errors_in_the_process_reach_the_caller():
     with pytest.raises(TypeError):
         tokeniser.token_arrays([None])
     assert not tokeniser._process.is_alive()
+
+
+def test_other_languages_get_their_own_pipeline():
+    """The early process holds the English pipeline only: a French segment is tokenised in
+    process, by tokenize_segments, with French lemmas."""
+    segments = pd.DataFrame({"segment_id": ["e:1", "f:1"], "language": ["en", "fr"],
+                             "text": ["The homes need repairs.", "Les logements sont anciens."]})
+    tokeniser = start_tokeniser()
+    try:
+        tokens = tokeniser.tokenize_segments(segments)
+    finally:
+        tokeniser.close()
+    assert_same_tokens(tokens, tokenize_segments(segments))
+    assert "logement" in tokens.types["lemma"].tolist()

@@ -207,7 +207,12 @@ def test_cli_document_without_quotations(tmp_path):
 
 @pytest.mark.skipif(not THESIS.exists(), reason="shared thesis text not available")
 def test_committed_corpus_is_what_the_command_writes(tmp_path):
-    result = CliRunner().invoke(app, ["quotes", "extract", str(THESIS), "--out", str(tmp_path)])
+    """The published quotations name a few people as the thesis prints them (a minister,
+    colleagues by first name), so the excerpt corpus is written with --allow-identifiers."""
+    refused = CliRunner().invoke(app, ["quotes", "extract", str(THESIS), "--out", str(tmp_path / "r")])
+    assert refused.exit_code == 1 and "refusing to write: contains name" in refused.output
+    result = CliRunner().invoke(app, ["quotes", "extract", str(THESIS), "--out", str(tmp_path),
+                                      "--allow-identifiers"])
     assert result.exit_code == 0, result.output
     committed = ROOT / "corpora" / "thesis-excerpts"
     for name in ("manifest.yaml", "excerpts.csv", "participants.csv"):

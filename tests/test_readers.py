@@ -56,9 +56,12 @@ def test_vtt_with_bom_and_crlf_reads_the_same(tmp_path):
 def test_zoom_vtt_name_prefixes_and_unlabelled_cue_continues(tmp_path):
     vtt = ("WEBVTT\n\n1\n00:00:00.000 --> 00:00:02.000\nJane Smith: Hello.\n\n"
            "2\n00:00:02.000 --> 00:00:03.000\nstill Jane.\n\n"
-           "3\n00:00:03.000 --> 00:00:04.000\nBob: Hi.\n")
+           "3\n00:00:03.000 --> 00:00:04.000\nBob: Hi.\n\n"
+           "4\n00:00:04.000 --> 00:00:05.000\nJane Smith: Welcome.\n\n"
+           "5\n00:00:05.000 --> 00:00:06.000\nBob: Thanks.\n")
     t = read_transcript(write(tmp_path / "z.vtt", vtt))
-    assert turns(t) == [("Jane Smith", "Hello.\nstill Jane.", 0.0, 3.0), ("Bob", "Hi.", 3.0, 4.0)]
+    assert turns(t) == [("Jane Smith", "Hello.\nstill Jane.", 0.0, 3.0), ("Bob", "Hi.", 3.0, 4.0),
+                        ("Jane Smith", "Welcome.", 4.0, 5.0), ("Bob", "Thanks.", 5.0, 6.0)]
 
 
 def test_vtt_without_speakers_one_turn_per_cue(tmp_path):

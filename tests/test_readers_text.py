@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from hypothesis import given, strategies as st
 
 from hcrisis.errors import InputError
 from hcrisis.ingest.readers import ReaderOptions, read_transcript
-from hcrisis.ingest.readers.text import DEFAULT_PATTERN, paragraph_turns, parse_time, split_turns
+from hcrisis.ingest.readers.text import LabelFinder, paragraph_turns, parse_time, split_turns
 
 from conftest import write
 
-RX = re.compile(DEFAULT_PATTERN, re.MULTILINE)
+RX = LabelFinder()
 
 
 @pytest.mark.parametrize("line,speaker", [
@@ -24,6 +22,10 @@ RX = re.compile(DEFAULT_PATTERN, re.MULTILINE)
     ("P1: hello", "P1"),
     ("Speaker 2: hello", "Speaker 2"),
     ("[00:12:03] Jane Smith: hello", "Jane Smith"),
+    ("interviewer: hello", "interviewer"),
+    ("Interviewer1 : hello", "Interviewer1"),
+    ("INT: hello", "INT"),
+    ("R1: hello", "R1"),
     ("00:12:03 Speaker 1: hello", "Speaker 1"),
     ("**Interviewer:** hello", "Interviewer"),
 ])

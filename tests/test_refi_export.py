@@ -185,7 +185,7 @@ def test_thesis_export_readers_and_import(tmp_path):
     codebook = ROOT / "codebooks" / "thesis.yaml"
     codings = apply_codebook(codebook, corpus.segments)[CODING_COLUMNS]
     out = tmp_path / "thesis.qdpx"
-    done = export_qdpx(corpus, out, codings=codings, codebook=codebook)
+    done = export_qdpx(corpus, out, codings=codings, codebook=codebook, allow_identifiers=True)  # published text
     assert_valid(project_qde(out))
     n = (len(corpus.segments), 68, len(codings))
     assert (done.sources, done.codes, done.codings) == n

@@ -40,7 +40,7 @@ def test_readme_loop(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     commands = section_commands()
     assert [c.split()[1:3] for c in commands] == [["import", "qdpx"], ["codebook", "check"], ["code", "imported"],
-                                                  ["agree", "coded/codings.csv"], ["export", "qdpx"]]
+                                                  ["agree", "imported"], ["export", "qdpx"]]
     runner = CliRunner()
     for command in commands:
         r = runner.invoke(app, shlex.split(command)[1:])

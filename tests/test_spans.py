@@ -39,8 +39,8 @@ def span_case(tmp_path: Path) -> Path:
 
 def test_span_gold(span_case):
     out = span_case / "out"
-    r = runner.invoke(app, ["agree", str(span_case / "pred.csv"), "--gold", str(span_case / "gold.csv"),
-                            "--corpus", str(span_case / "c"), "--codebook", str(span_case / "cb.yaml"),
+    r = runner.invoke(app, ["agree", str(span_case / "c"), "--codings", str(span_case / "pred.csv"),
+                            "--gold", str(span_case / "gold.csv"), "--codebook", str(span_case / "cb.yaml"),
                             "--level", "code", "--out", str(out)])
     assert r.exit_code == 0, r.output
     spans = pd.read_csv(out / "agreement_spans.csv")
@@ -67,8 +67,8 @@ def test_span_gold_by_sentence(span_case):
     write(span_case / "c" / "d1.txt", "Q: Why?\nA: One two. Three four.\n")
     write(span_case / "gold.csv", "document_id,code_id,start,end\nd1,x,20,25\n")      # 'Three'
     write(span_case / "pred.csv", "segment_id,code_id,start,end\nd1:0001,x,0,8\n")    # 'One two.'
-    r = runner.invoke(app, ["agree", str(span_case / "pred.csv"), "--gold", str(span_case / "gold.csv"),
-                            "--corpus", str(span_case / "c"), "--codebook", str(span_case / "cb.yaml"),
+    r = runner.invoke(app, ["agree", str(span_case / "c"), "--codings", str(span_case / "pred.csv"),
+                            "--gold", str(span_case / "gold.csv"), "--codebook", str(span_case / "cb.yaml"),
                             "--level", "code", "--unit", "sentence", "--out", str(span_case / "o")])
     assert r.exit_code == 0, r.output
     per_code = pd.read_csv(span_case / "o" / "agreement_codes.csv")
@@ -86,21 +86,21 @@ def test_span_kappa_cross_checked(span_case):
 
 
 def test_span_gold_needs_the_corpus(span_case):
-    r = runner.invoke(app, ["agree", str(span_case / "pred.csv"), "--gold", str(span_case / "gold.csv"),
+    r = runner.invoke(app, ["agree", "--codings", str(span_case / "pred.csv"), "--gold", str(span_case / "gold.csv"),
                             "--codebook", str(span_case / "cb.yaml"), "--out", str(span_case / "o")])
     assert r.exit_code == 1
     assert r.output == (f"Error: {span_case / 'gold.csv'}: codings placed in documents (document_id, start, end) "
-                        "need the corpus (pass --corpus DIR (the folder 'hcrisis import qdpx' wrote))\n")
+                        "need the corpus (name it: hcrisis agree CORPUS, the folder 'hcrisis import qdpx' wrote)\n")
 
 
 def test_span_gold_unknown_document(span_case):
     write(span_case / "gold.csv", "document_id,code_id,start,end\nd9,x,0,3\n")
-    r = runner.invoke(app, ["agree", str(span_case / "pred.csv"), "--gold", str(span_case / "gold.csv"),
-                            "--corpus", str(span_case / "c"), "--codebook", str(span_case / "cb.yaml"),
+    r = runner.invoke(app, ["agree", str(span_case / "c"), "--codings", str(span_case / "pred.csv"),
+                            "--gold", str(span_case / "gold.csv"), "--codebook", str(span_case / "cb.yaml"),
                             "--out", str(span_case / "o")])
     assert r.exit_code == 1
-    assert r.output == (f"Error: {span_case / 'gold.csv'}: document(s) not in the corpus: d9 (pass the corpus "
-                        "the codings were made on (--corpus DIR))\n")
+    assert r.output == (f"Error: {span_case / 'gold.csv'}: document(s) not in the corpus: d9 (name the corpus "
+                        "the codings were made on: hcrisis agree CORPUS)\n")
 
 
 # ---------------------------------------------------------------- properties

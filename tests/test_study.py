@@ -38,9 +38,11 @@ def test_errors(tmp_path):
     write(p, "study: x\ncorpus: c\nsegments:\n  - {id: a, label: A, where: {sectr: LA}}\n")
     study = load_study(p)
     with pytest.raises(SchemaError) as exc:
-        check_segment_columns(study, pd.DataFrame({"sector": []}))
+        check_segment_columns(study, pd.DataFrame({"sector": [], "text": []}))
     assert exc.value.problems == [("segments[0].where.sectr", 4,
-                                   "unknown attribute (not a column of the corpus's segments table)")]
+                                   "segment 'a': unknown attribute 'sectr' (declared: sector; also document_id, "
+                                   "kind, participant_id, speaker, is_interviewer, speaker_role, language); declare it under 'attributes' "
+                                   "in the corpus manifest, or use a declared one")]
     with pytest.raises(SchemaError, match="no segment 'zz' \\(known: a\\)"):
         study.segment("zz")
 

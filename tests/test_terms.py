@@ -243,9 +243,10 @@ def test_settings_reject_unknown_keys(tmp_path):
     from hcrisis.study.model import load_study
     study = write(tmp_path / "s.yaml", "study: s\ncorpus: c\nsettings:\n  terms: {min_frq: 3}\n")
     with pytest.raises(InputError, match="unknown settings.terms key"):
-        TermSettings.from_study(load_study(study))
+        s = load_study(study)
+        TermSettings.from_mapping(s.settings("terms"), s.path)
     with pytest.raises(InputError, match="at least 1"):
-        TermSettings.from_study(None, min_freq=0)
+        TermSettings.from_mapping({}, min_freq=0)
 
 
 # ---------------------------------------------------------------- CLI and reproduction step
@@ -280,8 +281,10 @@ segments:
 def test_cli_terms_writes_table(tmp_path):
     study = corpus(tmp_path)
     out = tmp_path / "tables"
+    result = CliRunner().invoke(app, ["terms", "--study", str(study), "--out", str(out)])
+    assert result.exit_code == 0, result.output
     result = CliRunner().invoke(app, ["terms", "--study", str(study), "--out", str(out),
-                                      "--compare", "ha", "la"])
+                                      "--segment", "ha", "--segment", "la", "--compare"])
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out / "terms_all.csv")
     assert table[["term", "count", "documents"]].values.tolist() == [
@@ -299,7 +302,11 @@ def test_cli_terms_errors(tmp_path):
     result = CliRunner().invoke(app, ["terms", str(tmp_path / "corpus"), "--segment", "la"])
     assert result.exit_code == 1
     assert result.output == ("Error: no segment 'la' without a study file (pass --study FILE declaring "
-                             "the segment, or leave out --segment)\n")
+                             "it, or select with --where ATTR=VALUE or --by ATTR)\n")
+    result = CliRunner().invoke(app, ["terms", str(tmp_path / "corpus"), "--compare"])
+    assert result.exit_code == 1
+    assert result.output == ("Error: term keyness needs two segments, not 1 (select two, e.g. "
+                             "--where sector=x --where sector=y --compare)\n")
 
 
 def test_cli_terms_uncovered(tmp_path):
@@ -308,8 +315,8 @@ def test_cli_terms_uncovered(tmp_path):
     result = CliRunner().invoke(app, ["terms", "--study", str(study), "--out", str(out),
                                       "--uncovered", str(write(tmp_path / "cb.yaml", CODEBOOK))])
     assert result.exit_code == 0, result.output
-    assert "1 term(s) matched by no code" in result.output
-    assert pd.read_csv(out / "terms_uncovered.csv")["term"].tolist() == ["housing crisis"]
+    assert "all: 1 term(s) matched by no code" in result.output
+    assert pd.read_csv(out / "terms_uncovered_all.csv")["term"].tolist() == ["housing crisis"]
 
 
 SOCIAL_PURPOSE = """\
@@ -371,7 +378,7 @@ def test_cli_freq_and_cloud_count_terms_as_items(tmp_path, command, table):
 
 def test_cli_cloud_terms_draws_no_comparison(tmp_path):
     result = CliRunner().invoke(app, ["cloud", "--study", str(corpus(tmp_path)), "--terms",
-                                      "--compare", "ha", "la"])
+                                      "--segment", "ha", "--segment", "la", "--compare"])
     assert result.exit_code == 1
     assert result.output == ("Error: --terms draws frequency clouds, not comparisons "
                              "(leave out --compare or --terms)\n")

@@ -125,3 +125,17 @@ def test_processes_give_identical_tokens():
         assert_same_tokens(one, many)
         assert sum(seen) == len(texts)
     assert "Zyxwv" in one.types["form"].tolist()
+
+
+@pytest.mark.parametrize("text,forms,lemmas", [
+    ("We're gonna fix it.", ["We", "'re", "gonna", "fix", "it", "."], ["we", "'re", "go", "fix", "it", "."]),
+    ("Gonna be hard, I dunno.", ["Gonna", "be", "hard", ",", "I", "dunno", "."],
+     ["go", "be", "hard", ",", "i", "know", "."]),
+    ("GOTTA go, y'know", ["GOTTA", "go", ",", "y'know"], ["get", "go", ",", "know"]),
+    ("I wanna kinda stop", ["I", "wanna", "kinda", "stop"], ["i", "want", "kind", "stop"]),
+])
+def test_speech_contractions_stay_one_token(text, forms, lemmas):
+    from hcrisis.text.tokens import tokenize
+    t = tokenize([text], ["s"])
+    assert t.column("form").tolist() == forms
+    assert t.column("lemma").tolist() == lemmas

@@ -1,15 +1,43 @@
-"""What the CLI's commands share: options, table printing, opening a corpus."""
+"""What the CLI's commands share: options, table printing, opening a corpus.
+
+Every command that reads a corpus takes it as its first argument, CORPUS;
+without it, the `--study`'s corpus, else (in the thesis project folder, which
+holds studies/thesis.yaml) the thesis's. Segments come from `--segment ID`
+(the study's, and `all`), `--where ATTR=VALUE` and `--by ATTR`. Outputs go
+to `--out`, by default `outputs/<command>/` under the study's outputs folder
+(with `--study`) or under ./outputs: a folder no study step writes, so a
+command never overwrites a study's files unless `--out` says so.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
-DEFAULT_STUDY = Path("studies/thesis.yaml")
-DEFAULT_CORPUS = Path("corpora/thesis-excerpts")
+if TYPE_CHECKING:
+    from hcrisis.ingest.corpus import Corpus
+    from hcrisis.ingest.segments import Segment
+    from hcrisis.study.model import Study
+
+DEFAULT_STUDY = Path("studies/thesis.yaml")   # also the marker of the thesis project folder
+
+CORPUS = typer.Argument(None, show_default=False, help="Corpus folder (default: the --study's corpus; "
+                        "in the thesis project folder, the thesis's).")
+STUDY = typer.Option(None, "--study", help="Study file: its segment ids, settings and outputs folder.")
+SEGMENT = typer.Option(None, "--segment", help="Segment id of the --study, or all (every participant "
+                       "turn); repeatable.")
+WHERE = typer.Option(None, "--where", help="A segment by attribute values: ATTR=VALUE, ATTR=V1,V2 (either), "
+                     "conditions joined by ';' (all); repeatable, one segment each.")
+BY = typer.Option(None, "--by", help="One segment per value of this attribute.")
+OUT = typer.Option(None, "--out", help="Output folder (default: outputs/<command>/ under the study's "
+                   "outputs with --study, else under ./outputs).")
 SKIP_BAD = typer.Option(False, "--skip-bad", help="List unreadable files on stderr and analyse the "
                         "rest (default: stop at the first bad file).")
+ALLOW_IDENTIFIERS = typer.Option(False, "--allow-identifiers", help="Show and write text even if it "
+                                 "holds identifiers (see hcrisis privacy scan).")
 
 
 def console():
@@ -29,6 +57,23 @@ def print_table(df, title: str | None = None) -> None:
     console().print(table)
 
 
+FORMATS = ("table", "csv", "json")
+
+
+def emit_table(df, fmt: str, title: str | None = None) -> None:
+    """A table for people (`table`, rich) or for scripts (`csv`, `json` records) on stdout."""
+    from hcrisis.errors import InputError
+
+    if fmt == "table":
+        print_table(df, title=title)
+    elif fmt == "csv":
+        typer.echo(df.to_csv(index=False, lineterminator="\n"), nl=False)
+    elif fmt == "json":
+        typer.echo(df.to_json(orient="records", force_ascii=False))
+    else:
+        raise InputError(f"unknown format '{fmt}'", fix=f"use --format {' or '.join(FORMATS)}")
+
+
 def report_skipped(corpus) -> None:
     """List the files `--skip-bad` left out (one error line each) on stderr."""
     for line in corpus.skipped:
@@ -44,12 +89,61 @@ def open_corpus(path: Path, skip_bad: bool):
     return c
 
 
-def corpus_for(corpus: Path | None, study: Path | None, skip_bad: bool):
-    """The corpus argument for a library call: a path (the library loads it), or with
-    --skip-bad the corpus loaded here (the study's, else the default) with its skipped files listed."""
-    if not skip_bad:
-        return corpus
-    if corpus is None:
-        from hcrisis.study.model import load_study
-        corpus = load_study(study).corpus_path if study is not None else DEFAULT_CORPUS
-    return open_corpus(corpus, True)
+@dataclass
+class Inputs:
+    """What a command works on: the corpus, the study (or None) and the output folder."""
+
+    corpus: Corpus | None    # None only where a command can do without (agree)
+    study: Study | None
+    command: str
+    given_out: Path | None = None
+
+    @property
+    def out(self) -> Path:
+        """--out, else outputs/<command>/ under the study's outputs folder or ./outputs."""
+        base = self.study.outputs if self.study is not None else Path("outputs")
+        return self.given_out or base / self.command
+
+    def settings(self, stage: str) -> dict[str, Any]:
+        """The study's `settings.<stage>` (empty without a study)."""
+        return self.study.settings(stage) if self.study is not None else {}
+
+    def segments(self, ids: Optional[list[str]] = None, where: Optional[list[str]] = None,
+                 by: Optional[str] = None, default_all: bool = True) -> list[Segment]:
+        """The selected segments (`hcrisis.ingest.segments.select`), checked on the corpus."""
+        from hcrisis.ingest.segments import select
+
+        declared = self.study.segments if self.study is not None else ()
+        return select(self.corpus.segments, declared, ids=ids or (), where=where or (), by=by,
+                      default_all=default_all, path=self.corpus.manifest_path,
+                      study_path=self.study and self.study.path)
+
+
+def open_inputs(command: str, corpus: Optional[Path], study: Optional[Path], out: Optional[Path],
+                skip_bad: bool, required: bool = True) -> Inputs:
+    """Load the study (if given) and the corpus (given, the study's, else the thesis's in
+    its project folder; if not `required`, none) and choose the output folder."""
+    from hcrisis.study.model import load_study
+
+    s = load_study(study) if study is not None else None
+    path = corpus or (s.corpus_path if s is not None else thesis_corpus(command, required))
+    c = open_corpus(path, skip_bad) if path is not None else None
+    return Inputs(c, s, command, out)
+
+
+def thesis_corpus(command: str, required: bool = True) -> Path | None:
+    """The thesis's corpus when the current folder is its project; else say how to name
+    one (or, for a command that can do without a corpus, None)."""
+    from hcrisis.errors import InputError
+    from hcrisis.study.model import load_study
+
+    if not required:
+        return None
+    if DEFAULT_STUDY.is_file():
+        return load_study(DEFAULT_STUDY).corpus_path
+    raise InputError("no corpus given", fix=f"name a corpus folder: hcrisis {command} CORPUS, or pass --study FILE")
+
+
+def wrote(paths: list[Path]) -> str:
+    """`wrote N files: a, b` naming each figure or table once (without its suffixes)."""
+    return f"wrote {len(paths)} files: " + ", ".join(sorted({str(p.with_suffix('')) for p in paths}))

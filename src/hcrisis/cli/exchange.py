@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from hcrisis.cli import app
-from hcrisis.cli.common import SKIP_BAD, corpus_for
+from hcrisis.cli.common import SKIP_BAD, open_corpus
 
 export_app = typer.Typer(no_args_is_help=True, help="Write REFI-QDA files for NVivo, ATLAS.ti, MAXQDA, "
                                                    "QualCoder.")
@@ -42,7 +42,7 @@ def export_qdpx(
     """
     from hcrisis.exchange.refi_export import export_qdpx as run
 
-    done = run(corpus_for(corpus, None, skip_bad), out, codings=codings, codebook=codebook, coder=coder,
+    done = run(open_corpus(corpus, skip_bad), out, codings=codings, codebook=codebook, coder=coder,
                positions=positions, allow_identifiers=allow_identifiers)
     typer.echo(f"wrote {done.path}: {done.sources} source(s), {done.codes} code(s), {done.codings} coding(s) "
                f"by {done.users} user(s), {done.cases} case(s); positions in "

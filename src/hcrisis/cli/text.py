@@ -2,201 +2,223 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from hcrisis.cli import app
-from hcrisis.cli.common import SKIP_BAD, DEFAULT_CORPUS, DEFAULT_STUDY, corpus_for, print_table
+from hcrisis.cli.common import (ALLOW_IDENTIFIERS, BY, CORPUS, OUT, SEGMENT, SKIP_BAD, STUDY, WHERE,
+                                open_inputs, print_table, wrote)
+
+MIN_LENGTH = typer.Option(None, "--min-length", help="Shortest word counted (default 3).")
+STOP_WORDS = typer.Option(None, "--stop-words", help="default, none or a stop-list FILE.")
+GROUPING = typer.Option(None, "--grouping", help="exact or stemmed.")
+TERMS = typer.Option(False, "--terms", help="Count multi-word terms as single items (the study's "
+                     "settings.terms.accepted, else the top extracted terms).")
+
+
+def _freq_settings(inputs, **overrides):
+    from hcrisis.text.freq import FreqSettings
+    return FreqSettings.from_mapping(inputs.settings("freq"), **overrides)
+
+
+def _term_settings(inputs, **overrides):
+    from hcrisis.text.terms import TermSettings
+    return TermSettings.from_mapping(inputs.settings("terms"), inputs.study and inputs.study.path, **overrides)
 
 
 @app.command()
 def freq(
-    corpus: Optional[Path] = typer.Argument(None, help="Corpus folder (default: the study's, "
-                                            "else corpora/thesis-excerpts)."),
-    study: Optional[Path] = typer.Option(None, "--study", help="Study file declaring segments and settings.freq."),
-    segment: str = typer.Option("all", "--segment", help="Segment id of the study; all: every "
-                                "participant turn (the study's own 'all' segment if it declares one)."),
-    min_length: Optional[int] = typer.Option(None, "--min-length", help="Shortest word counted (default 3)."),
-    stop_words: Optional[str] = typer.Option(None, "--stop-words", help="default, none or a stop-list FILE."),
-    grouping: Optional[str] = typer.Option(None, "--grouping", help="exact or stemmed."),
+    corpus: Optional[Path] = CORPUS,
+    study: Optional[Path] = STUDY,
+    segment: Optional[list[str]] = SEGMENT,
+    where: Optional[list[str]] = WHERE,
+    by: Optional[str] = BY,
+    min_length: Optional[int] = MIN_LENGTH,
+    stop_words: Optional[str] = STOP_WORDS,
+    grouping: Optional[str] = GROUPING,
     top: Optional[int] = typer.Option(None, "--top", help="Rows kept (default 1000)."),
-    terms: bool = typer.Option(False, "--terms", help="Count multi-word terms as single items "
-                               "(the study's settings.terms.accepted, else the top extracted terms)."),
-    out: Path = typer.Option(Path("outputs/tables"), "--out", help="Folder for freq_<segment>.csv/.md."),
+    terms: bool = TERMS,
+    out: Optional[Path] = OUT,
+    allow_identifiers: bool = ALLOW_IDENTIFIERS,
     skip_bad: bool = SKIP_BAD,
 ) -> None:
-    """Word frequencies of a segment (NVivo's Word Frequency Query, arithmetic documented).
+    """Word frequencies of each segment (NVivo's Word Frequency Query, arithmetic documented).
 
-    Example: hcrisis freq --study studies/thesis.yaml --segment la --grouping stemmed
+    Without a segment: all participant speech.
+    Example: hcrisis freq corpora/thesis-excerpts --by sector --grouping stemmed
     """
-    from hcrisis.text.freq import open_counter, resolve_segment, write_frequencies
+    from hcrisis.text.runs import run_freq
 
-    counter, s = open_counter(corpus_for(corpus, study, skip_bad), study, DEFAULT_CORPUS, min_length=min_length,
-                              stop_words=stop_words, grouping=grouping, top=top)
-    seg = resolve_segment(s, segment)
-    if terms:
-        from hcrisis.text.terms import TermSettings, accepted_terms, merged_frequency_table
-        accepted = accepted_terms(counter.tokens, counter.segments, TermSettings.from_study(s))
-        table = merged_frequency_table(counter, seg, accepted, top=counter.settings.top)
-    else:
-        table = counter.table(seg, top=counter.settings.top)
-    written = write_frequencies(table, out, seg, counter.settings)
-    print_table(table.head(20).drop(columns="members"),
-                title=f"{seg.id}: {table.attrs['denominator']:,} counted words "
-                      f"({counter.settings.describe()})")
-    typer.echo(f"wrote {written[0]}")
+    inputs = open_inputs("freq", corpus, study, out, skip_bad)
+    settings = _freq_settings(inputs, min_length=min_length, stop_words=stop_words, grouping=grouping, top=top)
+    run = run_freq(inputs.corpus, inputs.segments(segment, where, by), inputs.out, settings=settings,
+                   terms=_term_settings(inputs) if terms else None, allow_identifiers=allow_identifiers)
+    for seg_id, table in run.tables.items():
+        print_table(table.head(20).drop(columns="members"),
+                    title=f"{seg_id}: {table.attrs['denominator']:,} counted words ({settings.describe()})")
+    typer.echo(wrote(run.written))
 
 
 @app.command()
 def compare(
-    a: str = typer.Argument(..., help="Segment id (side A)."),
-    b: Optional[str] = typer.Argument(None, help="Segment id (side B); or --rest."),
-    rest: bool = typer.Option(False, "--rest", help="Compare A with every other turn."),
-    study: Path = typer.Option(DEFAULT_STUDY, "--study", help="Study file declaring the segments."),
-    corpus: Optional[Path] = typer.Option(None, "--corpus", help="Corpus folder (default: the study's)."),
+    corpus: Optional[Path] = CORPUS,
+    study: Optional[Path] = STUDY,
+    segment: Optional[list[str]] = SEGMENT,
+    where: Optional[list[str]] = WHERE,
+    by: Optional[str] = typer.Option(None, "--by", help="Each value of this attribute against the rest."),
     correction: str = typer.Option("fdr_bh", "--correction", help="fdr_bh, bonferroni or none."),
     top: int = typer.Option(20, "--top", help="Rows printed."),
-    out: Path = typer.Option(Path("outputs/tables"), "--out", help="Folder for keyness_<A>_vs_<B>.csv/.md."),
+    out: Optional[Path] = OUT,
     skip_bad: bool = SKIP_BAD,
 ) -> None:
     """Keyness of every word of segment A against B (G², p, log ratio, %DIFF).
 
-    Example: hcrisis compare la ha --study studies/thesis.yaml
+    Two segments: A against B; one: A against every other participant turn;
+    --by ATTR: each value against the rest.
+    Example: hcrisis compare corpora/thesis-excerpts --where 'sector=local authority' --where 'sector=housing association'
     """
     from hcrisis.errors import InputError
-    from hcrisis.text.freq import open_counter, resolve_segment
-    from hcrisis.tables import write_table
+    from hcrisis.text.runs import run_compare
 
-    if (b is None) == (not rest):
-        raise InputError("give either segment B or --rest", fix="e.g. hcrisis compare la ha, or hcrisis compare la --rest")
-    counter, s = open_counter(corpus_for(corpus, study, skip_bad), study, DEFAULT_CORPUS)
-    seg_a = resolve_segment(s, a)
-    scope_b = resolve_segment(s, b) if b else counter.rest(seg_a)
-    name_b = b or "rest"
-    table = counter.keyness(seg_a, scope_b, labels=(a, name_b), correction=correction)
-    written = write_table(table, out / f"keyness_{a}_vs_{name_b}",
-                          title=f"Keyness {a} vs {name_b}: {table.attrs['tests']} words tested, "
-                                f"p adjusted ({correction})")
+    inputs = open_inputs("compare", corpus, study, out, skip_bad)
+    sides = inputs.segments(segment, where, by, default_all=False)
+    if by:
+        pairs = [(s, None) for s in sides]
+    elif len(sides) in (1, 2):
+        pairs = [(sides[0], sides[1] if len(sides) == 2 else None)]
+    else:
+        raise InputError(f"compare needs one or two segments, not {len(sides)}",
+                         fix="e.g. --where sector=x --where sector=y, --where sector=x (against the rest) "
+                             "or --by sector")
+    run = run_compare(inputs.corpus, pairs, inputs.out, settings=_freq_settings(inputs), correction=correction)
     shown = ["item", "count_a", "count_b", "g2", "p_adjusted", "log_ratio", "favours"]
-    print_table(table[shown].head(top), title=f"{a} vs {name_b}: {table.attrs['tests']} words tested")
-    typer.echo(f"wrote {written[0]}")
+    for (a, b), table in run.tables.items():
+        print_table(table[shown].head(top), title=f"{a} vs {b}: {table.attrs['tests']} words tested")
+    typer.echo(wrote(run.written))
 
 
 @app.command()
 def kwic(
-    word: str = typer.Argument(..., help="Word to find: lemma, exact form, or wildcard (manag*)."),
-    corpus: Optional[Path] = typer.Argument(None, help="Corpus folder (default: the study's, "
-                                            "else corpora/thesis-excerpts)."),
-    study: Optional[Path] = typer.Option(None, "--study", help="Study file declaring the segments."),
-    segment: str = typer.Option("all", "--segment", help="Search only this segment of the study; all: "
-                                "every participant turn (the study's own 'all' if declared)."),
+    corpus_word: list[str] = typer.Argument(..., metavar="[CORPUS] WORD", show_default=False,
+                                            help="Corpus folder (as for every command), then the word: "
+                                                 "lemma, exact form, or wildcard (manag*)."),
+    study: Optional[Path] = STUDY,
+    segment: Optional[list[str]] = SEGMENT,
+    where: Optional[list[str]] = WHERE,
     window: int = typer.Option(5, "--window", help="Words shown either side."),
     paragraph: bool = typer.Option(False, "--paragraph", help="Show the whole turn instead of the window."),
     match: str = typer.Option("lemma", "--match", help="lemma or exact."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Write the hits to FILE (.csv, with a .md twin)."),
-    allow_identifiers: bool = typer.Option(False, "--allow-identifiers", help="Show and write hits with "
-                                           "their identifiers (see hcrisis privacy scan)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the hits to FILE (.csv, with a .md "
+                                       "twin); nothing is written without it."),
+    allow_identifiers: bool = ALLOW_IDENTIFIERS,
     skip_bad: bool = SKIP_BAD,
 ) -> None:
     """Keyword in context, grouped by document, with each speaker's attribution.
 
-    Only the window (or, with --paragraph, the turn) is shown; identifiers in
-    it are shown as [EMAIL], [NAME], ... unless --allow-identifiers.
-    Example: hcrisis kwic 'manag*' --study studies/thesis.yaml --segment la --window 5
+    Searches one segment (default: all participant speech). Only the window
+    (or, with --paragraph, the turn) is shown; identifiers in it are shown as
+    [EMAIL], [NAME], ... unless --allow-identifiers.
+    Example: hcrisis kwic corpora/thesis-excerpts 'manag*' --where 'sector=local authority' --window 5
     """
-    from hcrisis.text.freq import open_tokens, resolve_segment
-    from hcrisis.text.kwic import kwic as find
-    from hcrisis.ingest.privacy import Scanner, guard_masked
-    from hcrisis.tables import write_table
+    from hcrisis.errors import InputError
+    from hcrisis.text.kwic import centred_lines, run_kwic
 
-    tokens, loaded, s = open_tokens(corpus_for(corpus, study, skip_bad), study, DEFAULT_CORPUS)
-    segments = loaded.segments
-    rows = resolve_segment(s, segment).mask(segments)
-    scanner = None if allow_identifiers else Scanner.from_corpus(loaded)
-    hits = find(tokens, segments, word, window=window, paragraph=paragraph, rows=rows, match=match,
-                scanner=scanner)
+    if len(corpus_word) > 2:
+        raise InputError(f"too many arguments: {' '.join(corpus_word)}",
+                         fix="give the corpus folder, then one word: hcrisis kwic CORPUS WORD")
+    corpus, word = (None, *corpus_word) if len(corpus_word) == 1 else (Path(corpus_word[0]), corpus_word[1])
+    inputs = open_inputs("kwic", corpus, study, None, skip_bad)
+    chosen = inputs.segments(segment, where)
+    if len(chosen) > 1:
+        raise InputError(f"kwic searches one segment, not {len(chosen)}", fix="select one segment")
+    hits, written = run_kwic(inputs.corpus, word, chosen[0], out, window=window, paragraph=paragraph,
+                             match=match, allow_identifiers=allow_identifiers)
     for doc, part in hits.groupby("document_id", sort=False):
-        where = ", ".join(sorted({str(v) for c in ("sector", "source_type") if c in part for v in part[c] if v}))
-        print_table(part.drop(columns=["document_id", "sector", "source_type"], errors="ignore"),
-                    title=f"{doc} ({where}): {len(part)} hit(s)" if where else f"{doc}: {len(part)} hit(s)")
+        shown = ", ".join(sorted({str(v) for c in ("sector", "source_type") if c in part for v in part[c] if v}))
+        typer.echo(f"{doc} ({shown}): {len(part)} hit(s)" if shown else f"{doc}: {len(part)} hit(s)")
+        for line in centred_lines(part, shutil.get_terminal_size().columns):
+            typer.echo(line)
     typer.echo(f"{len(hits)} hit(s) of '{word}' in {hits['document_id'].nunique()} document(s)")
     hidden = hits.attrs["identifiers"]
     if hidden:
         typer.echo(f"identifiers masked in {len({seg for seg, _ in hidden})} segment(s): "
                    f"{', '.join(sorted({kind for _, kind in hidden}))} (see hcrisis privacy scan)", err=True)
-    if out is not None:
-        guard_masked(hits, out)
-        written = write_table(hits, out.with_suffix(""))
+    if written:
         typer.echo(f"wrote {written[0]}")
 
 
 @app.command()
 def cloud(
-    corpus: Optional[Path] = typer.Argument(None, help="Corpus folder (default: the study's)."),
-    segment: Optional[list[str]] = typer.Option(None, "--segment", help="Segment id of the study "
-                                                "(repeatable; default: every segment with a figure)."),
-    compare: Optional[tuple[str, str]] = typer.Option(None, "--compare", help="Two segment ids: "
-                                                      "a keyness cloud coloured by the segment each word favours."),
-    study: Path = typer.Option(DEFAULT_STUDY, "--study", help="Study file declaring the segments."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: the study's outputs/figures)."),
+    corpus: Optional[Path] = CORPUS,
+    study: Optional[Path] = STUDY,
+    segment: Optional[list[str]] = SEGMENT,
+    where: Optional[list[str]] = WHERE,
+    by: Optional[str] = BY,
+    compare: bool = typer.Option(False, "--compare", help="One comparison cloud of the two segments: words "
+                                 "sized by keyness, coloured by the segment each favours."),
     measure: str = typer.Option("g2", "--measure", help="Comparison word size: g2 or log_ratio."),
     terms: bool = typer.Option(False, "--terms", help="Count multi-word terms as single items, a cloud of "
                                "used terms (the study's settings.terms.accepted, else the top extracted terms)."),
+    out: Optional[Path] = OUT,
+    allow_identifiers: bool = ALLOW_IDENTIFIERS,
     skip_bad: bool = SKIP_BAD,
 ) -> None:
-    """Word clouds of study segments (PNG 300 dpi, SVG and the frequency table beside them).
+    """Word clouds of segments (PNG 300 dpi, SVG and the frequency table beside them).
 
-    Example: hcrisis cloud corpora/thesis-excerpts --segment la --compare la ha --out outputs/figures
+    Without a segment: all participant speech.
+    Example: hcrisis cloud corpora/thesis-excerpts --where 'sector=local authority' --where 'sector=housing association' --compare
     """
-    from hcrisis.text.cloud import run_cloud
-    from hcrisis.errors import InputError
+    from hcrisis.text.cloud import CloudStyle, run_cloud
 
-    pair = tuple(compare) if compare and all(compare) else None
-    corpus = corpus_for(corpus, study, skip_bad)
-    if terms:
-        from hcrisis.text.terms import run_terms_cloud
-        if pair:
-            raise InputError("--terms draws frequency clouds, not comparisons", fix="leave out --compare or --terms")
-        written = run_terms_cloud(study, corpus, segment, out)
-    else:
-        written = run_cloud(study, corpus, segment, pair, out, measure)
-    typer.echo(f"wrote {len(written)} files: " + ", ".join(sorted({str(p.with_suffix('')) for p in written})))
+    inputs = open_inputs("cloud", corpus, study, out, skip_bad)
+    style = CloudStyle.from_settings(inputs.settings("clouds"), inputs.study and inputs.study.path)
+    written = run_cloud(inputs.corpus, inputs.segments(segment, where, by), inputs.out,
+                        settings=_freq_settings(inputs), style=style, compare=compare, measure=measure,
+                        terms=_term_settings(inputs) if terms else None, allow_identifiers=allow_identifiers)
+    typer.echo(wrote(written))
 
 
 @app.command()
 def terms(
-    corpus: Optional[Path] = typer.Argument(None, help="Corpus folder (default: the study's, "
-                                            "else corpora/thesis-excerpts)."),
-    study: Optional[Path] = typer.Option(None, "--study", help="Study file declaring segments and settings.terms."),
-    segment: Optional[str] = typer.Option(None, "--segment", help="Segment id of the study (default all)."),
+    corpus: Optional[Path] = CORPUS,
+    study: Optional[Path] = STUDY,
+    segment: Optional[list[str]] = SEGMENT,
+    where: Optional[list[str]] = WHERE,
+    by: Optional[str] = BY,
     min_freq: Optional[int] = typer.Option(None, "--min-freq", help="Fewest occurrences of a term (default 2)."),
     min_docs: Optional[int] = typer.Option(None, "--min-docs", help="Fewest documents with the term (default 1)."),
     top: Optional[int] = typer.Option(None, "--top", help="Rows kept (default 500)."),
     model: Optional[str] = typer.Option(None, "--model", help="Installed trained spaCy pipeline with a "
                                         "parser: noun chunks become candidates too."),
-    compare: Optional[tuple[str, str]] = typer.Option(None, "--compare", help="Two segment ids: keyness of their terms."),
+    compare: bool = typer.Option(False, "--compare", help="Keyness of the terms of the two segments."),
     uncovered: Optional[Path] = typer.Option(None, "--uncovered", help="Codebook (YAML): frequent terms no "
                                              "code matches, and the terms each code covers."),
-    out: Path = typer.Option(Path("outputs/tables"), "--out", help="Folder for terms_<segment>.csv/.md."),
+    out: Optional[Path] = OUT,
+    allow_identifiers: bool = ALLOW_IDENTIFIERS,
     skip_bad: bool = SKIP_BAD,
 ) -> None:
     """Multi-word terms (2-4 tokens) ranked by C-value, with G2 and PMI of their parts.
 
-    Example: hcrisis terms --study studies/thesis.yaml --segment ha --compare ha la
+    Without a segment: all participant speech.
+    Example: hcrisis terms corpora/thesis-excerpts --where 'sector=housing association' --where 'sector=local authority' --compare
     """
     from hcrisis.text.terms import run_terms
 
-    pair = tuple(compare) if compare and all(compare) else None
-    run = run_terms(corpus_for(corpus, study, skip_bad), study, DEFAULT_CORPUS, segment=segment, out=out, model=model,
-                    compare=pair, uncovered=uncovered, min_freq=min_freq, min_docs=min_docs, top=top)
+    inputs = open_inputs("terms", corpus, study, out, skip_bad)
+    run = run_terms(inputs.corpus, inputs.segments(segment, where, by), inputs.out,
+                    settings=_term_settings(inputs, min_freq=min_freq, min_docs=min_docs, top=top),
+                    model=model, compare=compare, uncovered=uncovered,
+                    allow_identifiers=allow_identifiers)
     for seg_id, table in run.tables.items():
         print_table(table[["rank", "term", "count", "documents", "c_value", "g2", "pmi"]].head(20),
                     title=f"{seg_id}: {len(table)} terms in {table.attrs['words']:,} words")
     if run.keyness is not None:
+        a, b = run.tables
         print_table(run.keyness[["item", "count_a", "count_b", "g2", "p_adjusted", "favours"]].head(20),
-                    title=f"term keyness {pair[0]} vs {pair[1]}")
-    if run.uncovered is not None:
-        typer.echo(f"{len(run.uncovered)} term(s) matched by no code")
-    typer.echo(f"wrote {len(run.written)} files: " + ", ".join(str(p) for p in run.written if p.suffix == ".csv"))
+                    title=f"term keyness {a} vs {b}")
+    for seg_id, table in run.uncovered.items():
+        typer.echo(f"{seg_id}: {len(table)} term(s) matched by no code")
+    typer.echo(wrote(run.written))

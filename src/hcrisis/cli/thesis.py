@@ -22,7 +22,7 @@ def quotes_extract(
 ) -> None:
     """Extract the attributed participant quotations of a thesis into a table corpus.
 
-    Example: hcrisis quotes extract ../shared/seeds/thesis-housing-professional.txt --out corpora/thesis-excerpts
+    Example: hcrisis quotes extract ../shared/seeds/thesis-housing-professional.txt --out corpora/thesis-excerpts --allow-identifiers
     """
     from hcrisis.ingest.privacy import guard_export
     from hcrisis.thesis.quotes import extract_file, summary_lines, write_excerpt_corpus

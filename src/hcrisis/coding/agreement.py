@@ -525,7 +525,7 @@ def run_agree(codings_path: str | Path, gold: str, *, corpus: str | Path | Corpu
         segments = c.segments[~c.segments["is_interviewer"].astype(bool)].reset_index(drop=True)
     if gold == "thesis-sections":
         if segments is None:
-            raise InputError("--gold thesis-sections needs the excerpt corpus", fix="pass --corpus DIR")
+            raise InputError("--gold thesis-sections needs the excerpt corpus", fix="name it: hcrisis agree CORPUS ...")
         gold_df = section_gold(segments, tree)
     else:
         gold_df, gold_spans = load_any_codings(gold, c)
@@ -548,7 +548,7 @@ def compare_on_corpus(pred: pd.DataFrame, gold: pd.DataFrame, tree: CodeTree, se
     levels = [level] if level else list(LEVELS)
     if segments is None:
         if unit == "sentence":
-            raise InputError("--unit sentence needs the corpus", fix="pass --corpus DIR")
+            raise InputError("--unit sentence needs the corpus", fix="name it: hcrisis agree CORPUS ...")
         units = sorted(set(pred["segment_id"].astype(str)) | set(gold["segment_id"].astype(str)))
         result = agreement(pred, gold, tree, units=units, levels=levels, unit=unit)
     else:

@@ -26,7 +26,7 @@ theme's count is that of the units coded by it or any code beneath it, each
 unit once):
 
 - matrix_<attribute>.csv (NVivo's matrix coding query), per code and value
-  of each attribute the corpus declares (or those asked for): references (coded units), segments,
+  of each attribute the corpus declares (or those asked for, `hcrisis code --by ATTR`): references (coded units), segments,
   participants and words coded; `row_pct` = references / the code's
   references over all values × 100; `col_pct` = coded segments / the
   value's (non-interviewer) segments × 100.
@@ -56,6 +56,7 @@ import pandas as pd
 
 from hcrisis.coding.codebook import Codebook, load_codebook
 from hcrisis.coding.matcher import compile_codebook
+from hcrisis.errors import InputError
 from hcrisis.files import atomic_path, write_atomic
 from hcrisis.coding.similarity import score_by_description
 from hcrisis.tables import write_table
@@ -338,18 +339,24 @@ class CodeRun:
 
 
 def run_code(corpus: str | Path | Corpus, codebook: str | Path, out: str | Path, *,
-             allow_identifiers: bool = False) -> CodeRun:
-    """`hcrisis code`: load, tokenise once, code, check the quotations, write every output."""
+             allow_identifiers: bool = False, attributes: Sequence[str] | None = None) -> CodeRun:
+    """`hcrisis code`: load, tokenise once, code, check the quotations, write every output;
+    matrix coding by `attributes` (default: every declared attribute)."""
     from hcrisis.ingest.corpus import as_corpus
+    from hcrisis.ingest.segments import SELECTABLE, attributes_of
     from hcrisis.text.tokens import tokenize_segments
 
     book = load_codebook(codebook)
     loaded = as_corpus(corpus)
     segments = loaded.segments
+    unknown = [a for a in attributes or () if a not in attributes_of(segments) and a not in SELECTABLE]
+    if unknown:
+        raise InputError(f"unknown attribute '{unknown[0]}' (declared: {', '.join(loaded.attributes) or 'none'})",
+                         path=loaded.manifest_path, fix="name a declared attribute with --by")
     codings = apply_codebook(book, segments, tokenize_segments(segments))
     guard_quotes(codings, segments, Path(out), allow_identifiers, loaded)
-    return CodeRun(book, codings, len(segments),
-                   write_outputs(codings, book, segments, Path(out), loaded.attributes))
+    by = list(attributes) if attributes else loaded.attributes
+    return CodeRun(book, codings, len(segments), write_outputs(codings, book, segments, Path(out), by))
 
 
 def theme_summary(codings: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:

@@ -79,7 +79,7 @@ def coding_spans(codings: pd.DataFrame, corpus: Corpus, *, coder: str = "hcrisis
         unknown = sorted(set(spans["source_id"]) - set(sources["source_id"]))
         if unknown:
             raise InputError(f"document(s) not in the corpus: {', '.join(unknown[:5])}", path=where,
-                             fix="pass the corpus the codings were made on (--corpus DIR)")
+                             fix="name the corpus the codings were made on: hcrisis agree CORPUS")
         return spans[SPAN_COLUMNS]
     if "segment_id" not in codings.columns:
         raise InputError("codings table has neither segment_id nor document_id, start, end", path=where,
@@ -89,7 +89,7 @@ def coding_spans(codings: pd.DataFrame, corpus: Corpus, *, coder: str = "hcrisis
     missing = merged.loc[merged["source_id"].isna(), "segment_id"]
     if len(missing):
         raise InputError(f"segment(s) not in the corpus: {', '.join(sorted(set(missing))[:5])}", path=where,
-                         fix="pass the corpus the codings were made on (--corpus DIR)")
+                         fix="name the corpus the codings were made on: hcrisis agree CORPUS")
     has = {"start", "end"} <= set(codings.columns)
     start = pd.to_numeric(merged["start"], errors="coerce") if has else pd.Series(np.nan, index=merged.index)
     end = pd.to_numeric(merged["end"], errors="coerce") if has else pd.Series(np.nan, index=merged.index)
@@ -112,7 +112,7 @@ def load_any_codings(path: str | Path, corpus: Corpus | None) -> tuple[pd.DataFr
         return checked_codings(table, path), None
     if corpus is None:
         raise InputError("codings placed in documents (document_id, start, end) need the corpus", path=path,
-                         fix="pass --corpus DIR (the folder 'hcrisis import qdpx' wrote)")
+                         fix="name it: hcrisis agree CORPUS, the folder 'hcrisis import qdpx' wrote")
     if "code_id" not in table.columns:
         raise InputError("codings table lacks column code_id", path=path,
                          fix="give a CSV with document_id, code_id, start and end columns")

@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from hcrisis.errors import CorpusError, HcrisisError, InputError, SchemaError
 from hcrisis.files import read_bytes
 from hcrisis.ingest.readers import ReaderOptions, Transcript, read_transcript
 from hcrisis.ingest.readers.decode import decode_text
+from hcrisis.ingest.roles import INTERVIEWER, PARTICIPANT, UNLABELLED, label_role
 from hcrisis.yamlspec import Field, Lines, load_validated
 
 MANIFEST = "manifest.yaml"
@@ -29,15 +31,14 @@ DOCUMENT_KINDS = (
     "national interview", "case-study interview", "interview", "focus group",
     "policy document", "published excerpt", "survey response", "other",
 )
-INTERVIEWER = "interviewer"
-DEFAULT_INTERVIEWER_LABELS = ("Interviewer", "Q", "I", "Int", "Moderator", "Facilitator",
-                              "Researcher")
+DEFAULT_LANGUAGE = "en"
 
 # Fixed leading columns of every segments table; attribute columns follow in
-# the manifest's declaration order.
+# the manifest's declaration order. `speaker_role` is interviewer, participant
+# or unlabelled (text of a labelled document that no label covers).
 SEGMENT_COLUMNS = [
     "segment_id", "document_id", "kind", "position", "speaker", "participant_id",
-    "is_interviewer", "start", "end", "time_start", "time_end", "text",
+    "is_interviewer", "speaker_role", "language", "start", "end", "time_start", "time_end", "text",
 ]
 
 
@@ -49,6 +50,13 @@ def _regex_ok(value: str) -> str | None:
     return None
 
 
+def _language_ok(value: str) -> str | None:
+    if not re.fullmatch(r"[a-z]{2,3}|xx", value):
+        return "expected an ISO 639 language code such as en, fr or de"
+    return None
+
+
+_LANGUAGE = Field("str", check=_language_ok)
 _ATTR = Field("map", keys={"description": Field("str"), "values": Field("list", items=Field("any"))})
 _SPEAKERS = Field("map", keys={
     "pattern": Field("str", check=_regex_ok),
@@ -64,6 +72,7 @@ _DOC = Field("map", keys={
     "participants": Field("list", items=Field("str")),
     "speakers": Field("dict", values=Field("str")),
     "interviewer": Field("list", items=Field("str")),
+    "language": _LANGUAGE,
 })
 _TABLE = Field("map", keys={
     "id": Field("str", required=True),
@@ -74,10 +83,12 @@ _TABLE = Field("map", keys={
     "participant_column": Field("str"),
     "attribute_columns": Field("list", items=Field("str")),
     "attributes": Field("dict", values=Field("any")),
+    "language": _LANGUAGE,
 })
 MANIFEST_SPEC = Field("map", keys={
     "name": Field("str", required=True),
     "description": Field("str"),
+    "language": _LANGUAGE,
     "source": Field("dict", values=Field("any")),
     "attributes": Field("dict", values=_ATTR),
     "speakers": _SPEAKERS,
@@ -156,7 +167,9 @@ def as_corpus(corpus: str | Path | Corpus) -> Corpus:
 
 
 def _check_attribute_names(manifest: dict, lines: Lines, path: Path, declared: list[str]) -> None:
-    problems = []
+    problems = [(f"attributes.{a}", lines.get(f"attributes.{a}"),
+                 f"'{a}' is a column of every segments table (rename the attribute)")
+                for a in declared if a in SEGMENT_COLUMNS]
     for kind in ("documents", "tables"):
         for i, doc in enumerate(manifest.get(kind, [])):
             for key in doc.get("attributes", {}):
@@ -239,7 +252,8 @@ class _SegmentBuilder:
         self.skipped: list[str] = []
         speakers = manifest.get("speakers", {})
         self.pattern = speakers.get("pattern")
-        self.interviewer = tuple(speakers.get("interviewer", DEFAULT_INTERVIEWER_LABELS))
+        self.interviewer = tuple(speakers.get("interviewer", ()))
+        self.language = manifest.get("language", DEFAULT_LANGUAGE)
 
     def build(self) -> pd.DataFrame:
         rows: list[dict] = []
@@ -268,34 +282,38 @@ class _SegmentBuilder:
                               path=self.root / MANIFEST, fix="fix its 'file' entry or add the file")
         # Policy documents have no speakers: label-like lines ("Note:") must not split them.
         by = doc.get("segment_by", "paragraphs" if doc["kind"] == "policy document" else "turns")
-        options = ReaderOptions(speaker_pattern=self.pattern, paragraphs_only=by == "paragraphs")
+        speakers = SpeakerMap(doc.get("speakers", {}), [*self.interviewer, *doc.get("interviewer", [])])
+        options = ReaderOptions(speaker_pattern=self.pattern, paragraphs_only=by == "paragraphs",
+                                declared=speakers.declared())
         transcript = read_transcript(path, options, doc.get("format"))
         self.transcripts[doc["id"]] = transcript
-        speakers: dict[str, str] = doc.get("speakers", {})
-        interviewer = set(doc.get("interviewer", self.interviewer))
         sole = doc.get("participants", [])
+        labelled = any(t.speaker for t in transcript.turns)
+        language = doc.get("language", self.language)
         rows = []
         for pos, turn in enumerate(transcript.turns):
-            is_int = turn.speaker in interviewer or speakers.get(turn.speaker or "") == INTERVIEWER
-            pid = self._turn_participant(doc, turn.speaker, speakers, sole, is_int)
+            is_int = speakers.is_interviewer(turn.speaker)
+            pid = None if is_int or (labelled and not turn.speaker) else \
+                self._turn_participant(doc, turn.speaker, speakers, sole)
+            role = INTERVIEWER if is_int else PARTICIPANT if (turn.speaker or pid) else UNLABELLED
             attrs = {a: "" for a in self.attributes}
             attrs.update({k: _text(v) for k, v in doc.get("attributes", {}).items()})
             attrs.update(self._participant_attrs(pid))
             rows.append({
                 "segment_id": f"{doc['id']}:{pos:04d}", "document_id": doc["id"], "kind": doc["kind"],
                 "position": pos, "speaker": turn.speaker or "", "participant_id": pid or "",
-                "is_interviewer": is_int, "start": turn.start, "end": turn.end,
+                "is_interviewer": is_int, "speaker_role": role, "language": language,
+                "start": turn.start, "end": turn.end,
                 "time_start": turn.time_start, "time_end": turn.time_end,
                 "text": transcript.text[turn.start:turn.end], **attrs,
             })
         return rows
 
-    def _turn_participant(self, doc: dict, speaker: str | None, speakers: dict[str, str],
-                          sole: list[str], is_int: bool) -> str | None:
-        if is_int:
-            return None
-        if speaker and speaker in speakers:
-            return speakers[speaker]
+    def _turn_participant(self, doc: dict, speaker: str | None, speakers: "SpeakerMap",
+                          sole: list[str]) -> str | None:
+        target = speakers.target(speaker)
+        if target is not None:
+            return target
         if len(sole) == 1:
             return sole[0]
         if speaker and (doc["id"], speaker) not in self.unmapped:
@@ -328,28 +346,81 @@ class _SegmentBuilder:
                 "segment_id": rec[id_col] if id_col else f"{table['id']}:{pos:04d}",
                 "document_id": table["id"], "kind": table["kind"], "position": pos,
                 "speaker": pid, "participant_id": pid, "is_interviewer": False,
-                "start": 0, "end": len(text), "time_start": None, "time_end": None,
+                "speaker_role": PARTICIPANT,      # a response is a participant's text
+                "language": table.get("language", self.language), "start": 0, "end": len(text), "time_start": None, "time_end": None,
                 "text": text, **attrs,
             })
         return rows
+
+
+class SpeakerMap:
+    """A document's `speakers` mapping and interviewer labels, matched in any case.
+
+    A label mapped to `interviewer`, listed as an interviewer, or written as an
+    interviewer role (`Interviewer 2`, `Q`, see `hcrisis.ingest.roles`) and not
+    mapped to a participant is an interviewer; each keeps its own label.
+    """
+
+    def __init__(self, mapping: dict[str, str], interviewer: list[str]):
+        self.mapping = {str(k).casefold(): str(v) for k, v in mapping.items()}
+        self.interviewer = {str(x).casefold() for x in interviewer}
+        self.labels = [*mapping, *interviewer]
+
+    def declared(self) -> tuple[str, ...]:
+        return tuple(str(x) for x in self.labels)
+
+    def target(self, speaker: str | None) -> str | None:
+        """The participant id a label is mapped to (None: not mapped, or an interviewer)."""
+        value = self.mapping.get((speaker or "").casefold())
+        return None if value in (None, INTERVIEWER) else value
+
+    def is_interviewer(self, speaker: str | None) -> bool:
+        if not speaker:
+            return False
+        key = speaker.casefold()
+        if key in self.mapping:
+            return self.mapping[key] == INTERVIEWER
+        return key in self.interviewer or label_role(speaker) == INTERVIEWER
 
 
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def corpus_summary(corpus: Corpus, by: str | None = None) -> pd.DataFrame:
-    """Documents, participants, segments and words, overall or by an attribute."""
+# `corpus info --by` also groups by these segments-table columns.
+BY_COLUMNS = {"document": "document_id", "speaker": "speaker", "participant": "participant_id",
+              "role": "speaker_role", "language": "language"}
+SUMMARY_COLUMNS = ["documents", "participants", "segments", "words", "participant_words",
+                   "interviewer_words", "unlabelled_words"]
+
+
+def corpus_summary(corpus: Corpus, by: str | None = None, min_length: int = 3) -> pd.DataFrame:
+    """Documents, participants, segments and words, overall or per value of `by`.
+
+    `by` is a declared attribute (it wins over a built-in of the same name) or
+    one of `BY_COLUMNS` (document, speaker, participant, role, language).
+    `words` are counted as the frequency tables count them before stop words
+    are removed: alphabetic tokens of at least `min_length` letters; they are
+    split into participant, interviewer and unlabelled words by speaker role.
+    """
+    from hcrisis.text.tokens import counted_words, tokenize_segments
+
     seg = corpus.segments
-    if by is not None and by not in seg.columns:
+    column = by if by in corpus.attributes else BY_COLUMNS.get(by, by) if by else None
+    if column is not None and column not in seg.columns:
+        names = [*corpus.attributes, *BY_COLUMNS]
         raise CorpusError(f"unknown attribute '{by}'", path=corpus.manifest_path,
-                          fix=f"use one of {', '.join(corpus.attributes) or '(none declared)'}")
-    words = seg["text"].str.split().str.len()
-    frame = seg.assign(words=words, group=seg[by].replace("", "(none)") if by else "all")
+                          fix=f"use one of {', '.join(names)}")
+    words = counted_words(tokenize_segments(seg), min_length)
+    role = seg["speaker_role"].to_numpy()
+    frame = seg.assign(words=words, group=seg[column].replace("", "(none)") if column else "all",
+                       participant_words=np.where(role == PARTICIPANT, words, 0),
+                       interviewer_words=np.where(role == INTERVIEWER, words, 0),
+                       unlabelled_words=np.where(role == UNLABELLED, words, 0))
     out = frame.groupby("group", sort=True).agg(
         documents=("document_id", "nunique"),
         participants=("participant_id", lambda s: s[s != ""].nunique()),
         segments=("segment_id", "count"),
-        words=("words", "sum"),
+        **{c: (c, "sum") for c in SUMMARY_COLUMNS[3:]},
     ).reset_index().rename(columns={"group": by or "corpus"})
     return out

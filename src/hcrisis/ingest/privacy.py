@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import copy
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, NoReturn
+from typing import Any, Callable, Iterable, NoReturn
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -30,28 +31,34 @@ import yaml
 from hcrisis.ingest.corpus import MANIFEST, Corpus, as_corpus, read_csv_table
 from hcrisis.errors import PrivacyError
 from hcrisis.files import write_atomic
+from hcrisis.ingest.names import TITLES, find_names
 from hcrisis.ingest.readers.text import DEFAULT_PATTERN
+from hcrisis.ingest.roles import is_role_label
 from hcrisis.tables import table_to_csv
 
 # Earlier kinds win when two findings overlap (an e-mail holds a name).
-KINDS = ("email", "url", "phone", "postcode", "organisation", "name")
+KINDS = ("email", "url", "phone", "postcode", "ni_number", "organisation", "name")
 _PATTERNS = {
     "email": re.compile(r"(?<![\w.%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"),
     "url": re.compile(r"(?:https?://|www\.)[^\s<>\"'()\[\]]+", re.IGNORECASE),
     # 0 or +44 (optionally "(0)") then 9-10 digits, spaces/hyphens/brackets between.
     "phone": re.compile(r"(?<![\w+])(?:\+44[ -]?(?:\(0\)[ -]?)?|\(?0)(?:\d\)?[ -]?){8,9}\d(?!\d)"),
     "postcode": re.compile(r"\b(?:[A-Z]{1,2}\d[A-Z\d]?|GIR) ?\d[A-Z]{2}\b"),
+    # National Insurance number: two prefix letters (not D F I Q U V, second not O,
+    # not BG GB KN NK NT TN ZZ), six digits, suffix A-D; spaces optional.
+    "ni_number": re.compile(r"\b(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
+                            r" ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b"),
 }
 _SOCIAL_HOSTS = ("linkedin.com", "facebook.com", "twitter.com", "x.com", "instagram.com",
                  "tiktok.com", "threads.net", "github.com", "youtube.com", "bsky.app")
 _PERSONAL_PATH = re.compile(r"/(?:~|@|in/|users?/|people/|profiles?/|staff/|members?/|author/)",
                             re.IGNORECASE)
-# Labels that name a role or a code, not a person.
-_GENERIC_LABEL = re.compile(
-    r"(?:(?-i:[A-Z]{1,3}\d{0,3})|(?:speaker|participant|respondent|interviewee|person|guest|unknown|"
-    r"attendee|member|voice)(?:[ -]?\d+)?|interviewer|moderator|facilitator|researcher|int|chair|"
-    r"note-?taker)", re.IGNORECASE)
-_TITLES = {"Dr", "Mr", "Mrs", "Ms", "Miss", "Mx", "Prof", "Professor", "Sir", "Dame", "Cllr"}
+# Labels that name a code, not a person (roles: `hcrisis.ingest.roles`).
+_GENERIC_LABEL = re.compile(r"(?:[A-Z]{1,3}\d{0,3}|id\d{1,4}|(?i:chair|note-?taker))")
+# What meeting software adds to a display name: bracketed notes, pronouns, devices.
+_LABEL_EXTRAS = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|['’]s\s+(?:i(?:pad|phone|mac)|mac(?:book)?|"
+                           r"galaxy|pixel|android|laptop|pc|computer|phone|tablet|surface)\b.*$",
+                           re.IGNORECASE)
 _DEFAULT_LABEL = re.compile(DEFAULT_PATTERN, re.MULTILINE)
 _FIX = "re-run with --allow-identifiers or redact the corpus first"
 
@@ -73,7 +80,13 @@ def mask(value: str, kind: str) -> str:
 
 
 def is_generic_label(label: str) -> bool:
-    return bool(_GENERIC_LABEL.fullmatch(label.strip()))
+    """A role (`Interviewer 2`, `Speaker 1`) or a code (`P1`, `id3`): not a name."""
+    return is_role_label(label) or bool(_GENERIC_LABEL.fullmatch(label.strip()))
+
+
+def label_name(label: str) -> str:
+    """The person's name in a display label: `Ann Lee (SL)` -> `Ann Lee`, `Bob’s iPad` -> `Bob`."""
+    return " ".join(_LABEL_EXTRAS.sub(" ", label).split())
 
 
 def _personal_url(url: str) -> bool:
@@ -107,6 +120,7 @@ class Scanner:
 
     names: dict[str, str] = field(default_factory=dict)
     organisations: list[str] = field(default_factory=list)
+    detect_names: bool = True     # also names in free text (`hcrisis.ingest.names`)
 
     def __post_init__(self) -> None:
         self._names = _alternation(self.names)
@@ -123,12 +137,25 @@ class Scanner:
         for kind, rx in (("organisation", self._orgs), ("name", self._names)):
             if rx is not None:
                 found += [Finding(kind, m.start(), m.end(), m.group()) for m in rx.finditer(text)]
+        if self.detect_names:
+            found += [Finding("name", a, b, text[a:b]) for a, b in find_names(text)]
         found.sort(key=lambda f: (f.start, -(f.end - f.start), KINDS.index(f.kind)))
         kept: list[Finding] = []
         for f in found:
             if not kept or f.start >= kept[-1].end:
                 kept.append(f)
         return kept
+
+    def person_of(self, name: str) -> str | None:
+        """The known person a found name stands for (`Mr Jones` as `Jones`), if any."""
+        words = _norm(name).split()
+        while words:
+            if " ".join(words) in self.names:
+                return self.names[" ".join(words)]
+            if words[0].rstrip(".").lower() not in TITLES:
+                return None
+            words = words[1:]
+        return None
 
     @classmethod
     def from_corpus(cls, corpus: Corpus | str | Path) -> "Scanner":
@@ -140,7 +167,8 @@ class Scanner:
                 _add_name(names, name, pid)
         for label, person in sorted(speaker_people(corpus).items()):
             if label != person and not is_generic_label(label):
-                _add_name(names, label, person)
+                names.setdefault(_norm(label), person)
+                _add_name(names, label_name(label), person)
         privacy = corpus.manifest.get("settings", {}).get("privacy", {})
         orgs = privacy.get("organisations", []) if isinstance(privacy, dict) else []
         return cls(names, [str(o) for o in orgs] if isinstance(orgs, list) else [])
@@ -156,10 +184,12 @@ def _add_name(names: dict[str, str], name: str, person: str) -> None:
     if not name:
         return
     names.setdefault(name, person)
+    if name.isupper():      # a label in capitals (GRETA VANCE) is written Greta Vance in turns
+        _add_name(names, name.title(), person)
     parts = [p.strip(".,") for p in name.split()]
     if len(parts) > 1:
         for part in parts:
-            if len(part) > 2 and part not in _TITLES:
+            if len(part) > 2 and part.lower() not in TITLES:
                 names.setdefault(part, person)
 
 
@@ -271,6 +301,41 @@ def guard_export(texts_or_segments: Any, destination: str | Path, allow_identifi
             refuse(found[0].kind, seg, destination)
 
 
+def item_identifier(item: str, scanner: Scanner) -> str | None:
+    """The kind of identifier a table item (a word, a term) is, if any.
+
+    The scanner's findings over the item, and also a word of a known name in
+    any case, since frequency tables and clouds show words lower-cased
+    ("saurabh", "kupor").
+    """
+    found = scanner.find(item)
+    if found:
+        return found[0].kind
+    words = {w.casefold() for w in scanner.names for w in w.split()}
+    return "name" if any(w.casefold() in words for w in item.split()) else None
+
+
+def guard_items(items: Iterable[str], destination: str | Path, allow_identifiers: bool,
+                scanner: Scanner) -> None:
+    """Refuse to write a frequency table, cloud or term list holding an identifier item."""
+    if allow_identifiers:
+        return
+    for rank, item in enumerate(items, 1):
+        kind = item_identifier(str(item), scanner)
+        if kind is not None:
+            raise PrivacyError(f"refusing to write: item {rank} is a {kind} ({mask(str(item), kind)})",
+                               path=destination, fix=_FIX)
+
+
+def item_guard(corpus: Corpus, allow_identifiers: bool) -> Callable[[Iterable[str], Path], None]:
+    """`guard(items, destination)`: `guard_items` with the corpus's scanner, built once
+    (nothing is checked with `allow_identifiers`)."""
+    if allow_identifiers:
+        return lambda items, destination: None
+    scanner = Scanner.from_corpus(corpus)
+    return lambda items, destination: guard_items(items, destination, False, scanner)
+
+
 def guard_corpus(corpus: Corpus | str | Path, destination: str | Path, allow_identifiers: bool) -> None:
     """Guard an export that may quote any participant turn of `corpus` (interviewers are not quoted)."""
     if allow_identifiers:
@@ -289,10 +354,16 @@ class Pseudonymiser:
         self.person = {p: f"PARTICIPANT-{i:0{width}d}" for i, p in enumerate(persons, 1)}
         self.key: set[tuple[str, str, str]] = set()
         self.other_labels: dict[str, str] = {}
+        self.other_names: dict[str, str] = {}
+        self.counts: Counter = Counter()     # replacements made, by kind
 
     def replacement(self, f: Finding) -> str:
-        if f.kind == "name":
-            token = f"[{self.person[self.scanner.names[_norm(f.value)]]}]"
+        self.counts[f.kind] += 1
+        person = self.scanner.person_of(f.value)
+        if f.kind == "name" and person is not None:
+            token = f"[{self.person[person]}]"
+        elif f.kind == "name":     # found in free text, not a known participant
+            token = self.other_names.setdefault(_norm(f.value), f"[NAME-{len(self.other_names) + 1}]")
         elif f.kind == "organisation":
             orgs = [_norm(o).lower() for o in self.scanner.organisations]
             token = f"[ORG-{orgs.index(_norm(f.value).lower()) + 1}]"
@@ -318,6 +389,16 @@ class Pseudonymiser:
         self.key.add((token, "label", label))
         return token
 
+    def document_id(self, doc_id: str, n: int) -> str:
+        """`doc-<n>` for an id holding a name (`int-jane-smith`), else the id itself."""
+        words = [w for w in re.split(r"[^A-Za-z]+", doc_id) if len(w) > 2]
+        known = {p.casefold() for p in self.scanner.names}
+        if not any(w.casefold() in known for w in words) and not find_names(" , ".join(w.title() for w in words)):
+            return doc_id
+        self.counts["document id"] += 1
+        self.key.add((f"doc-{n:02d}", "document id", doc_id))
+        return f"doc-{n:02d}"
+
 
 def check_key_path(key: Path, out: Path) -> None:
     """The key re-identifies participants: never beside the copy or the outputs."""
@@ -331,8 +412,17 @@ def check_key_path(key: Path, out: Path) -> None:
                            fix="write the key outside the redacted copy and outputs/")
 
 
-def redact(corpus: Corpus, out: str | Path, key: str | Path) -> dict[str, int]:
-    """Write a pseudonymised copy of `corpus` to `out` and its key to `key`."""
+def redact(corpus: Corpus, out: str | Path, key: str | Path) -> dict[str, Any]:
+    """Write a pseudonymised copy of `corpus` to `out` and its key to `key`.
+
+    Only what was redacted is copied: transcripts re-rendered from their
+    turns with every name (registry, speaker labels, names found in free
+    text), e-mail, phone, postcode, NI number, personal URL and organisation
+    replaced; a table's id, participant, text and declared attribute columns
+    (every one scanned; other columns are left out); the registry without
+    names and with free-text notes replaced; document ids that hold a name
+    renamed. Returns the counts, with `replaced` by kind.
+    """
     out, key = Path(out), Path(key)
     check_key_path(key, out)
     if out.resolve() == corpus.root.resolve() or (out.exists() and any(out.iterdir())):
@@ -344,8 +434,11 @@ def redact(corpus: Corpus, out: str | Path, key: str | Path) -> dict[str, int]:
     for kind in ("documents", "tables"):
         if kind in manifest:
             manifest[kind] = [entry for entry in manifest[kind] if entry["id"] in read]
+    entries = [*manifest.get("documents", []), *manifest.get("tables", [])]
+    new_ids = {e["id"]: pseudo.document_id(e["id"], n) for n, e in enumerate(entries, 1)}
     for doc in manifest.get("documents", []):
         rows = corpus.segments[corpus.segments["document_id"] == doc["id"]]
+        doc["id"] = new_ids[doc["id"]]
         write_atomic(out / "documents" / f"{doc['id']}.txt", _render(rows, pseudo))
         doc["file"] = f"documents/{doc['id']}.txt"
         doc.pop("format", None)
@@ -355,22 +448,35 @@ def redact(corpus: Corpus, out: str | Path, key: str | Path) -> dict[str, int]:
         if "interviewer" in doc:
             doc["interviewer"] = [pseudo.label(x) for x in doc["interviewer"]]
     for table in manifest.get("tables", []):
-        df = read_csv_table(corpus.root / table["file"])
-        df[table["text_column"]] = df[table["text_column"]].map(pseudo.text)
+        df = _redact_table(read_csv_table(corpus.root / table["file"]), table, pseudo)
+        table["id"] = new_ids[table["id"]]
         write_atomic(out / "tables" / f"{table['id']}.csv", table_to_csv(df))
         table["file"] = f"tables/{table['id']}.csv"
     _redact_manifest(manifest, corpus, out, pseudo)
     key_df = pd.DataFrame(sorted(pseudo.key), columns=["replacement", "kind", "original"])
     write_atomic(key, table_to_csv(key_df))
     return {"documents": len(manifest.get("documents", [])), "tables": len(manifest.get("tables", [])),
-            "replacements": len(key_df)}
+            "replacements": len(key_df), "replaced": dict(sorted(pseudo.counts.items()))}
+
+
+def _redact_table(df: pd.DataFrame, table: dict, pseudo: Pseudonymiser) -> pd.DataFrame:
+    """The columns the manifest names (id, participant, text, attributes), every one scanned."""
+    named = [table.get("id_column"), table.get("participant_column"), table["text_column"],
+             *table.get("attribute_columns", [])]
+    columns = [c for c in dict.fromkeys(named) if c]
+    if "attribute_columns" in table:
+        table["attribute_columns"] = [c for c in table["attribute_columns"] if c in columns]
+    return df[columns].apply(lambda col: col.map(pseudo.text))
 
 
 def _render(rows: pd.DataFrame, pseudo: Pseudonymiser) -> str:
     """Turns as `[hh:mm:ss] Label: text` paragraphs, which the .txt reader reads back."""
     parts = []
     for row in rows.sort_values("position").itertuples(index=False):
-        head = f"{pseudo.label(row.speaker)}: " if row.speaker else ""
+        label = pseudo.label(row.speaker) if row.speaker else ""
+        if label != row.speaker:
+            pseudo.counts["speaker label"] += 1
+        head = f"{label}: " if label else ""
         if head and pd.notna(row.time_start):
             t = int(row.time_start)
             head = f"[{t // 3600:02d}:{t // 60 % 60:02d}:{t % 60:02d}] " + head
@@ -389,6 +495,8 @@ def _redact_manifest(manifest: dict, corpus: Corpus, out: Path, pseudo: Pseudony
     if "description" in manifest:
         manifest["description"] = pseudo.text(manifest["description"])
     reg = corpus.participants.drop(columns=["name"], errors="ignore")
+    reg = reg.apply(lambda col: col.map(lambda v: "[NOTES]" if v else v) if col.name == "notes"
+                    else col.map(pseudo.text))
     if "participants" in manifest:
         write_atomic(out / "participants.csv", table_to_csv(reg))
         manifest["participants"] = "participants.csv"

@@ -31,7 +31,7 @@ from typing import Any
 import pandas as pd
 
 from hcrisis.errors import SchemaError
-from hcrisis.ingest.segments import Segment
+from hcrisis.ingest.segments import Segment, segment_problems
 from hcrisis.yamlspec import Field, Lines, load_validated
 
 DEFAULT_STUDY = Path("studies/thesis.yaml")
@@ -154,13 +154,12 @@ def load_study(path: str | Path) -> Study:
 
 
 def check_segment_columns(study: Study, segments: pd.DataFrame) -> None:
-    """Every `where` key must name a column of the corpus's segments table."""
+    """Every segment must select words of the corpus (`hcrisis.ingest.segments.segment_problems`:
+    declared attributes, values that exist, not empty); every problem with its line."""
     problems = []
     for i, seg in enumerate(study.segments):
-        for column in seg.where:
-            if column not in segments.columns:
-                path = f"segments[{i}].where.{column}"
-                problems.append((path, study.lines.get(path),
-                                 "unknown attribute (not a column of the corpus's segments table)"))
+        for attribute, message, fix in segment_problems(seg, segments):
+            path = f"segments[{i}]" + (f".where.{attribute}" if attribute else "")
+            problems.append((path, study.lines.get(path), f"{message}; {fix}"))
     if problems:
         raise SchemaError(study.path, problems)

@@ -81,9 +81,12 @@ class Tokeniser:
         return value
 
     def tokenize_segments(self, segments: pd.DataFrame) -> Tokens:
-        """`hcrisis.text.tokens.tokenize_segments` with the blank pipeline, done by the process."""
+        """`hcrisis.text.tokens.tokenize_segments` with the blank English pipeline, done by the
+        process; a corpus with other languages is tokenised here, a pipeline per language."""
         from hcrisis.text.tokens import tokenize_segments
 
+        if "language" in segments and set(segments["language"]) != {"en"}:
+            return tokenize_segments(segments)
         arrays = self.token_arrays(segments["text"].tolist())
         if arrays is None:
             return tokenize_segments(segments)

@@ -27,18 +27,19 @@ from dataclasses import dataclass, fields
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import pandas as pd
 
 from hcrisis.errors import InputError
 from hcrisis.files import write_atomic
 from hcrisis.ingest.segments import Segment
-from hcrisis.study.model import Study
 from hcrisis.tables import write_table
+from hcrisis.text.freq import FreqSettings
 
 if TYPE_CHECKING:
     from hcrisis.ingest.corpus import Corpus
+    from hcrisis.text.terms import TermSettings
 
 FONT = "data/fonts/DejaVuSans-Bold.ttf"
 BASE_FONT = "data/fonts/DejaVuSans-Bold-base.woff"   # FONT's subset for BASE_CHARS
@@ -369,49 +370,83 @@ def compare_stem(folder: Path, pair: tuple[str, str]) -> Path:
     return Path(folder) / f"compare_{pair[0]}_{pair[1]}"
 
 
-def study_style(study: Study) -> tuple[CloudStyle, tuple[str, ...]]:
-    """Drawing settings and the comparison pair (default la, ha) of `settings.clouds`."""
-    settings = study.settings("clouds")
-    compare = tuple(str(s) for s in settings.pop("compare", ["la", "ha"]))
-    return CloudStyle.from_settings(settings, study.path), compare
-
-
-def run_cloud(study_path: str | Path, corpus: str | Path | Corpus | None = None,
-              segments: list[str] | None = None, compare: tuple[str, str] | None = None,
-              out: str | Path | None = None, measure: str = "g2") -> list[Path]:
-    """`hcrisis cloud`: clouds of the named segments (default: those with a figure)."""
-    from hcrisis.text.freq import open_counter
-    from hcrisis.study.model import load_study
+def run_cloud(corpus: str | Path | Corpus, segments: Sequence[Segment], out: str | Path, *,
+              settings: FreqSettings = FreqSettings(), style: CloudStyle = CloudStyle(),
+              compare: bool = False, measure: str = "g2", terms: TermSettings | None = None,
+              allow_identifiers: bool = False) -> list[Path]:
+    """`hcrisis cloud`: a cloud of each segment (`cloud_<segment>`, or the study's figure
+    name), or with `compare` one comparison cloud of the two segments sized by keyness;
+    with `terms`, clouds of used terms (multi-word terms counted as single items). A cloud
+    whose words include an identifier is refused unless `allow_identifiers`."""
+    from hcrisis.ingest.corpus import as_corpus
+    from hcrisis.ingest.privacy import item_guard
+    from hcrisis.text.freq import count_words
 
     check_measure(measure)
-    study = load_study(study_path)
-    style, _ = study_style(study)
-    chosen = [study.segment(s) for s in segments] if segments else (
-        [] if compare else [s for s in study.segments if s.figure])
-    pair = tuple(compare or ())
-    for seg_id in pair:
-        study.segment(seg_id)
-    counter, _ = open_counter(corpus, Path(study_path), study.corpus_path)
-    folder = Path(out) if out else study.outputs / "figures"
+    if compare and len(segments) != 2:
+        raise InputError(f"a comparison cloud needs two segments, not {len(segments)}",
+                         fix="select two, e.g. --where sector=x --where sector=y --compare")
+    if compare and terms is not None:
+        raise InputError("--terms draws frequency clouds, not comparisons", fix="leave out --compare or --terms")
+    c = as_corpus(corpus)
+    guard = item_guard(c, allow_identifiers)
+    counter = count_words(c, settings, segments)
+    folder = Path(out)
+    if terms is not None:
+        return terms_clouds(counter, segments, folder, style, terms, guard)
+    if compare:
+        pair = (segments[0].id, segments[1].id)
+        table = counter.keyness(*segments, labels=pair)
+        guard(comparison_table(table, pair, measure, style.max_words)["word"], compare_stem(folder, pair))
+        return write_figures([(compare_stem(folder, pair),
+                               comparison_job(table, pair, measure, style, **comparison_text(*segments)))])
     jobs = []
-    for seg in chosen:
-        table = counter.table(seg, top=counter.settings.top)
-        if table.empty:
-            raise InputError(f"segment '{seg.id}' has no counted words in this corpus",
-                             path=study.path, fix="choose another segment or check its `where`")
+    for seg in segments:
+        table = counted(counter.table(seg, top=settings.top), seg, settings)
+        guard(top_words(table, "count", style.max_words)["word"], figure_stem(folder, seg))
         jobs.append((figure_stem(folder, seg), cloud_job(table, style, title=_title(seg))))
-    if pair:
-        table = counter.keyness(*map(study.segment, pair), labels=pair)
-        jobs.append((compare_stem(folder, pair), comparison_job(table, pair, measure, style,
-                                                                **_compare_text(study, pair))))
     return write_figures(jobs)
+
+
+def counted(table: pd.DataFrame, seg: Segment, settings: FreqSettings) -> pd.DataFrame:
+    """A segment's frequency table if it has counted words, else an error naming the segment."""
+    if table.empty:
+        raise InputError(f"segment '{seg.id}' has no counted words in this corpus ({settings.describe()})",
+                         fix="choose another segment, or --stop-words none")
+    return table
 
 
 def _title(seg: Segment) -> str:
     return f"Figure {seg.figure}: {seg.label}" if seg.figure else seg.label
 
 
-def _compare_text(study: Study, pair: tuple[str, str]) -> dict[str, object]:
+def comparison_text(first: Segment, second: Segment) -> dict[str, object]:
     """Title and legend names of a comparison cloud: the segments' labels, not their ids."""
-    names = tuple(study.segment(s).label for s in pair)
+    names = (first.label, second.label)
     return {"title": f"Keyness: {names[0]} versus {names[1]}", "names": names}
+
+
+def terms_cloud(table: pd.DataFrame, seg: Segment, folder: Path, style) -> list[Path]:
+    """A cloud of used terms from a `merged_frequency_table`: `<figure stem>_terms.png/.svg/.csv`.
+
+    Drawn like the word clouds (`plot_cloud`), so "social
+    purpose" is one item where the word cloud shows "social" and "purpose".
+    """
+    stem = figure_stem(folder, seg)
+    title = (f"Figure {seg.figure}, terms as single items: {seg.label}" if seg.figure
+             else f"{seg.label}: terms as single items")
+    return plot_cloud(table, stem.with_name(f"{stem.name}_terms"), style, title=title)
+
+
+def terms_clouds(counter, segments: Sequence[Segment], folder: Path, style, settings: TermSettings,
+                 guard: Callable[[Sequence[str], Path], None]) -> list[Path]:
+    """`hcrisis cloud --terms`: a used-terms cloud of each segment (`terms_cloud`), each
+    table's items shown to `guard` first."""
+    from hcrisis.text.terms import accepted_terms, merged_frequency_table
+
+    accepted = accepted_terms(counter.tokens, counter.segments, settings)
+    tables = [counted(merged_frequency_table(counter, seg, accepted, top=counter.settings.top), seg,
+                      counter.settings) for seg in segments]
+    for seg, table in zip(segments, tables):
+        guard(top_words(table, "count", style.max_words)["word"], figure_stem(folder, seg))
+    return [p for seg, table in zip(segments, tables) for p in terms_cloud(table, seg, folder, style)]

@@ -31,14 +31,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from hcrisis.errors import InputError
-from hcrisis.ingest.segments import ALL, Segment
-from hcrisis.study.model import Study
+from hcrisis.ingest.segments import ALL, Segment, check_segments
 from hcrisis.tables import write_table
 from hcrisis.text.tokens import Tokens
 
@@ -67,6 +66,7 @@ class FreqSettings:
     fillers: tuple[str, ...] | None = None    # None: the packaged list
     extra_stop_words: tuple[str, ...] = ()
     protected: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    languages: str = "separate"          # separate | together (a scope may mix languages)
 
     def describe(self) -> str:
         stop = {"default": "spaCy English stop words + interview fillers",
@@ -74,27 +74,27 @@ class FreqSettings:
         return (f"alphabetic tokens of at least {self.min_length} letters, {stop}, "
                 f"{self.grouping} grouping")
 
-
-def settings_from(study: Study | None, **overrides: Any) -> FreqSettings:
-    """Study `settings.freq` (if any), then non-None overrides (CLI options)."""
-    return freq_settings(study.settings("freq") if study is not None else {}, **overrides)
-
-
-def freq_settings(raw: dict[str, Any], **overrides: Any) -> FreqSettings:
-    """Settings from plain values (a study's `settings.freq`), then non-None overrides."""
-    kwargs: dict[str, Any] = {k: raw[k] for k in ("min_length", "stop_words", "grouping", "top")
-                              if k in raw}
-    if "fillers" in raw:
-        kwargs["fillers"] = tuple(str(w) for w in raw["fillers"])
-    kwargs["extra_stop_words"] = tuple(str(w) for w in raw.get("extra_stop_words", []))
-    kwargs["protected"] = tuple(sorted((str(k), str(v)) for k, v in raw.get("protected", {}).items()))
-    kwargs.update({k: v for k, v in overrides.items() if v is not None})
-    s = FreqSettings(**kwargs)
-    if s.grouping not in GROUPINGS:
-        raise InputError(f"unknown grouping '{s.grouping}'", fix="use exact or stemmed")
-    if s.min_length < 1 or s.top < 1:
-        raise InputError("min_length and top must be at least 1", fix="pass positive values")
-    return s
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any] | None = None, **overrides: Any) -> "FreqSettings":
+        """Settings from plain values (a study's `settings.freq`), then the
+        non-None `overrides` (command-line options)."""
+        raw = dict(raw or {})
+        kwargs: dict[str, Any] = {k: raw[k] for k in ("min_length", "stop_words", "grouping", "top",
+                                                                "languages")
+                                  if k in raw}
+        if "fillers" in raw:
+            kwargs["fillers"] = tuple(str(w) for w in raw["fillers"])
+        kwargs["extra_stop_words"] = tuple(str(w) for w in raw.get("extra_stop_words", []))
+        kwargs["protected"] = tuple(sorted((str(k), str(v)) for k, v in raw.get("protected", {}).items()))
+        kwargs.update({k: v for k, v in overrides.items() if v is not None})
+        s = cls(**kwargs)
+        if s.grouping not in GROUPINGS:
+            raise InputError(f"unknown grouping '{s.grouping}'", fix="use exact or stemmed")
+        if s.languages not in ("separate", "together"):
+            raise InputError(f"unknown settings.freq.languages '{s.languages}'", fix="use separate or together")
+        if s.min_length < 1 or s.top < 1:
+            raise InputError("min_length and top must be at least 1", fix="pass positive values")
+        return s
 
 
 def stop_entries(s: FreqSettings) -> list[tuple[str, ...]]:
@@ -121,6 +121,17 @@ def _read_stop_file(path: Path) -> list[str]:
     return [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
 
 
+def _stop_types(tokens: Tokens, single: set[str], settings: FreqSettings) -> np.ndarray:
+    """Stop word per word type: the default list (English) for English types and each
+    other language's spaCy stop list for its types; a user's list for every type."""
+    lower = tokens.types["lower"].to_numpy(dtype=object)
+    listed = np.array([f in single for f in lower], dtype=bool)
+    if settings.stop_words != "default" or "language" not in tokens.types:
+        return listed
+    english = (tokens.types["language"] == "en").to_numpy()
+    return np.where(english, listed, tokens.types["is_stop"].to_numpy(dtype=bool))
+
+
 class FreqCounter:
     """Counts of word groups over any scope of one tokenised corpus."""
 
@@ -132,10 +143,9 @@ class FreqCounter:
         self.form_id = form_of_type[tokens.type_id]
         entries = stop_entries(settings)
         single = {e[0] for e in entries if len(e) == 1}
-        keep_form = np.array([f.isalpha() and len(f) >= settings.min_length and f not in single
-                              for f in self.forms], dtype=bool)
+        keep_form = np.array([f.isalpha() and len(f) >= settings.min_length for f in self.forms], dtype=bool)
         alpha_type = tokens.types["is_alpha"].to_numpy(dtype=bool)
-        self.counted = keep_form[self.form_id] & alpha_type[tokens.type_id]
+        self.counted = keep_form[self.form_id] & alpha_type[tokens.type_id] & ~_stop_types(tokens, single, settings)[tokens.type_id]
         self.counted &= ~self._sequence_mask([e for e in entries if len(e) > 1])
         self.group_of_form = self._groups()
         keys, self.group_index = np.unique(self.group_of_form, return_inverse=True)
@@ -171,8 +181,20 @@ class FreqCounter:
                          for f, s in zip(self.forms, stems)], dtype=object)
 
     def rows(self, scope: Segment | np.ndarray) -> np.ndarray:
-        """Row mask of the segments table for a study segment or a ready mask."""
-        return scope.mask(self.segments) if isinstance(scope, Segment) else np.asarray(scope, bool)
+        """Row mask of the segments table for a study segment or a ready mask.
+
+        A scope spanning two languages is an error unless the study's
+        `settings.freq.languages` is `together`: English stop words and lemmas
+        must not decide a French interview's counts silently."""
+        mask = scope.mask(self.segments) if isinstance(scope, Segment) else np.asarray(scope, bool)
+        if self.settings.languages == "separate" and "language" in self.segments:
+            found = sorted(set(self.segments["language"].to_numpy()[mask]))
+            if len(found) > 1:
+                name = scope.id if isinstance(scope, Segment) else "the selection"
+                raise InputError(f"segment '{name}' spans languages {', '.join(found)}",
+                                 fix="select one language (where: {language: en}) or set "
+                                     "settings.freq.languages: together in the study")
+        return mask
 
     def rest(self, segment: Segment) -> np.ndarray:
         """Row mask of every non-interviewer turn outside `segment`."""
@@ -271,31 +293,12 @@ def tokenize_with_progress(segments: pd.DataFrame) -> Tokens:
         return tokenize_segments(segments, progress=lambda n: bar.advance(task, n))
 
 
-def open_tokens(corpus: Path | Corpus | None, study_path: Path | None,
-                default_corpus: Path) -> tuple[Tokens, Corpus, Study | None]:
-    """Load the corpus (given, else the study's, else the default) and tokenise it once."""
+def count_words(corpus: str | Path | Corpus, settings: FreqSettings = FreqSettings(),
+                segments: Sequence[Segment] = ()) -> FreqCounter:
+    """A word counter over a corpus (a folder, or one loaded), tokenised once with a
+    progress bar; `segments` are checked against it first (`check_segments`)."""
     from hcrisis.ingest.corpus import as_corpus
-    from hcrisis.study.model import check_segment_columns, load_study
 
-    study = load_study(study_path) if study_path is not None else None
-    c = as_corpus(corpus or (study.corpus_path if study else default_corpus))
-    if study is not None:
-        check_segment_columns(study, c.segments)
-    return tokenize_with_progress(c.segments), c, study
-
-
-def open_counter(corpus: Path | None, study_path: Path | None, default_corpus: Path,
-                 **overrides: Any) -> tuple[FreqCounter, Study | None]:
-    """`open_tokens`, then a counter with the study's settings and the overrides."""
-    tokens, c, study = open_tokens(corpus, study_path, default_corpus)
-    return FreqCounter(tokens, c.segments, settings_from(study, **overrides)), study
-
-
-def resolve_segment(study: Study | None, seg_id: str | None) -> Segment:
-    """A study segment by id; `all` (or none) is every non-interviewer turn."""
-    if seg_id in (None, ALL.id) and (study is None or ALL.id not in {s.id for s in study.segments}):
-        return ALL
-    if study is None:
-        raise InputError(f"no segment '{seg_id}' without a study file",
-                         fix="pass --study FILE declaring the segment, or leave out --segment")
-    return study.segment(seg_id)
+    c = as_corpus(corpus)
+    check_segments(segments, c.segments, c.manifest_path)
+    return FreqCounter(tokenize_with_progress(c.segments), c.segments, settings)

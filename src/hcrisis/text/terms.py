@@ -54,16 +54,15 @@ clouds count "social purpose" as one item instead of "social" and "purpose"
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from hcrisis.errors import InputError
-from hcrisis.ingest.segments import ALL, Segment
-from hcrisis.study.model import Study
+from hcrisis.ingest.segments import ALL, Segment, check_segments
 from hcrisis.tables import write_table
 from hcrisis.text.tokens import Tokens, lemmatize_form
 
@@ -93,13 +92,11 @@ class TermSettings:
     accepted: tuple[str, ...] | None = None
 
     @classmethod
-    def from_study(cls, study: Study | None, **overrides: Any) -> "TermSettings":
-        return cls.from_mapping(study.settings("terms") if study is not None else {},
-                                study.path if study is not None else None, **overrides)
-
-    @classmethod
-    def from_mapping(cls, raw: dict[str, Any], path: Path | None = None, **overrides: Any) -> "TermSettings":
-        """Settings from plain values (a study's `settings.terms`, read from `path`), then overrides."""
+    def from_mapping(cls, raw: Mapping[str, Any] | None = None, path: str | Path | None = None,
+                     **overrides: Any) -> "TermSettings":
+        """Settings from plain values (a study's `settings.terms`, read from `path`),
+        then the non-None `overrides` (command-line options)."""
+        raw = dict(raw or {})
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(raw) - known)
         if unknown:
@@ -548,7 +545,7 @@ class TermsRun:
     tables: dict[str, pd.DataFrame]
     written: list[Path]
     keyness: pd.DataFrame | None = None
-    uncovered: pd.DataFrame | None = None
+    uncovered: dict[str, pd.DataFrame] = field(default_factory=dict)   # by segment id
 
 
 def table_title(seg: Segment, table: pd.DataFrame, settings: TermSettings) -> str:
@@ -563,38 +560,48 @@ def write_terms(table: pd.DataFrame, out: Path, seg: Segment, settings: TermSett
                        title=table_title(seg, table, settings))
 
 
-def run_terms(corpus: Path | Corpus | None, study_path: Path | None, default_corpus: Path, *,
-              segment: str | None = None, out: Path = Path("outputs/tables"),
-              model: str | None = None, compare: tuple[str, str] | None = None,
-              uncovered: Path | None = None, **overrides: Any) -> TermsRun:
-    """`hcrisis terms`: the term table of a segment, keyness of two, codebook coverage."""
-    from hcrisis.text.freq import open_tokens, resolve_segment
-    from hcrisis.study.model import load_study
+def run_terms(corpus: str | Path | Corpus, segments: Sequence[Segment], out: str | Path, *,
+              settings: TermSettings = TermSettings(), model: str | None = None, compare: bool = False,
+              uncovered: str | Path | None = None, allow_identifiers: bool = False) -> TermsRun:
+    """`hcrisis terms`: the term table of each segment (terms_<segment>.csv/.md); with
+    `compare`, term keyness of the two segments; with `uncovered` (a codebook), the
+    terms of each segment no code matches and the terms each code covers. A table
+    holding an identifier term is refused unless `allow_identifiers`."""
+    from hcrisis.ingest.corpus import as_corpus
+    from hcrisis.ingest.privacy import item_guard
+    from hcrisis.text.freq import tokenize_with_progress
     from hcrisis.text.tokens import build_pipeline
 
-    # options are checked before the slow part (tokenising)
-    study = load_study(study_path) if study_path is not None else None
-    settings = TermSettings.from_study(study, **overrides)
-    seg = resolve_segment(study, segment or ALL.id)
-    pair = [resolve_segment(study, s) for s in compare or ()]
-    nlp = build_pipeline(model) if model else None
-    tokens, loaded, _ = open_tokens(corpus, study_path, default_corpus)
-    segments = loaded.segments
-    chunks = noun_chunk_spans(tokens, nlp) if nlp is not None else None
-    index = TermIndex(tokens, segments, chunks=chunks)
-    table = index.table(seg, settings.min_freq, settings.min_docs, settings.top)
-    run = TermsRun({seg.id: table}, write_terms(table, out, seg, settings))
-    if pair:
-        a, b = pair
+    if compare and len(segments) != 2:
+        raise InputError(f"term keyness needs two segments, not {len(segments)}",
+                         fix="select two, e.g. --where sector=x --where sector=y --compare")
+    c = as_corpus(corpus)
+    check_segments(segments, c.segments, c.manifest_path)
+    guard = item_guard(c, allow_identifiers)
+    nlp = build_pipeline(model) if model else None       # checked before the slow part (tokenising)
+    tokens = tokenize_with_progress(c.segments)
+    index = TermIndex(tokens, c.segments, chunks=noun_chunk_spans(tokens, nlp) if nlp is not None else None)
+    run = TermsRun({seg.id: index.table(seg, settings.min_freq, settings.min_docs, settings.top)
+                    for seg in segments}, [])
+    if compare:
+        a, b = segments
         run.keyness = term_keyness(index, a, b, settings, labels=(a.id, b.id))
+        guard(run.keyness["item"], Path(out) / f"terms_keyness_{a.id}_vs_{b.id}.csv")
+    for seg in segments:       # every table checked before any is written
+        guard(run.tables[seg.id]["term"], Path(out) / f"terms_{seg.id}.csv")
+    for seg in segments:
+        table = run.tables[seg.id]
+        run.written += write_terms(table, out, seg, settings)
+        if uncovered is not None:
+            run.uncovered[seg.id], per_code = coverage(table, uncovered)
+            name = Path(uncovered).name
+            run.written += write_table(run.uncovered[seg.id], Path(out) / f"terms_uncovered_{seg.id}",
+                                       title=f"Terms of {seg.id} that no code of {name} matches")
+            run.written += write_table(per_code, Path(out) / f"terms_codebook_coverage_{seg.id}",
+                                       title=f"Terms of {seg.id} each code of {name} covers")
+    if compare:
         run.written += write_table(run.keyness, Path(out) / f"terms_keyness_{a.id}_vs_{b.id}",
                                    title=f"Term keyness {a.id} vs {b.id}: {len(run.keyness)} terms tested")
-    if uncovered is not None:
-        run.uncovered, per_code = coverage(table, uncovered)
-        run.written += write_table(run.uncovered, Path(out) / "terms_uncovered",
-                                   title=f"Terms of {seg.id} that no code of {Path(uncovered).name} matches")
-        run.written += write_table(per_code, Path(out) / "terms_codebook_coverage",
-                                   title=f"Terms of {seg.id} each code of {Path(uncovered).name} covers")
     return run
 
 
@@ -607,41 +614,3 @@ def accepted_terms(tokens: Tokens, segments: pd.DataFrame, settings: TermSetting
         return list(settings.accepted)
     table = (index or TermIndex(tokens, segments)).table(ALL, settings.min_freq, settings.min_docs)
     return table.loc[table["g2"] >= settings.min_g2, "term"].head(settings.merge_top).tolist()
-
-
-def terms_cloud(table: pd.DataFrame, seg: Segment, folder: Path, style) -> list[Path]:
-    """A cloud of used terms from a `merged_frequency_table`: `<figure stem>_terms.png/.svg/.csv`.
-
-    Drawn like the word clouds (`hcrisis.text.cloud.plot_cloud`), so "social
-    purpose" is one item where the word cloud shows "social" and "purpose".
-    """
-    from hcrisis.text.cloud import figure_stem, plot_cloud
-
-    stem = figure_stem(folder, seg)
-    title = (f"Figure {seg.figure}, terms as single items: {seg.label}" if seg.figure
-             else f"{seg.label}: terms as single items")
-    return plot_cloud(table, stem.with_name(f"{stem.name}_terms"), style, title=title)
-
-
-def run_terms_cloud(study_path: str | Path, corpus: Path | Corpus | None = None, segments: list[str] | None = None,
-                    out: Path | None = None) -> list[Path]:
-    """`hcrisis cloud --terms`: used-terms clouds of the named segments (default: those with a figure)."""
-    from hcrisis.text.cloud import study_style
-    from hcrisis.text.freq import open_counter
-    from hcrisis.study.model import load_study
-
-    study = load_study(study_path)                     # options are checked before tokenising
-    style, _ = study_style(study)
-    chosen = [study.segment(s) for s in segments] if segments else [s for s in study.segments if s.figure]
-    settings = TermSettings.from_study(study)
-    counter, _ = open_counter(corpus, Path(study_path), study.corpus_path)
-    accepted = accepted_terms(counter.tokens, counter.segments, settings)
-    folder = Path(out) if out else study.outputs / "figures"
-    written = []
-    for seg in chosen:
-        table = merged_frequency_table(counter, seg, accepted, top=counter.settings.top)
-        if table.empty:
-            raise InputError(f"segment '{seg.id}' has no counted words in this corpus",
-                             path=study.path, fix="choose another segment or check its `where`")
-        written += terms_cloud(table, seg, folder, style)
-    return written

@@ -1,7 +1,9 @@
 """Tokens, once: the toolkit's one spaCy pipeline and the token table.
 
 `build_pipeline()` gives `spacy.blank("en")` with spaCy's rule-based
-sentencizer and `hcrisis_lemmatizer`, a registered component that looks
+sentencizer, speech contractions (gonna, wanna, gotta, kinda, dunno,
+y'know, ... in `data/contractions.yaml`) kept as one token each, and
+`hcrisis_lemmatizer`, a registered component that looks
 lemmas up once per word type in spacy-lookups-data's English table, with
 the overrides in `data/lemma_overrides.yaml` (so "housing" is never merged
 with "house"). A trained pipeline is used only when the user names one.
@@ -32,16 +34,33 @@ if TYPE_CHECKING:
 SENTENCE_PUNCT = (".", "!", "?", "…")
 
 
-@lru_cache(maxsize=1)
-def lemma_overrides() -> dict[str, str]:
+def _data_map(name: str) -> dict[str, str]:
     from hcrisis.yamlspec import parse_yaml
-    text = resources.files("hcrisis").joinpath("data/lemma_overrides.yaml").read_text("utf-8")
+    text = resources.files("hcrisis").joinpath(f"data/{name}").read_text("utf-8")
     return {str(k): str(v) for k, v in (parse_yaml(text) or {}).items()}
 
 
 @lru_cache(maxsize=1)
+def speech_contractions() -> dict[str, str]:
+    """Contractions of speech kept as one token -> lemma (`data/contractions.yaml`)."""
+    return _data_map("contractions.yaml")
+
+
+@lru_cache(maxsize=1)
+def lemma_overrides() -> dict[str, str]:
+    """`data/lemma_overrides.yaml` and the lemmas of speech contractions."""
+    return {**speech_contractions(), **_data_map("lemma_overrides.yaml")}
+
+
+@lru_cache(maxsize=1)
 def english_stop_words() -> frozenset[str]:
-    """spaCy's English stop list (`spacy.lang.en.stop_words.STOP_WORDS`).
+    """spaCy's English stop list (`spacy.lang.en.stop_words.STOP_WORDS`)."""
+    return stop_words("en")
+
+
+@lru_cache(maxsize=None)
+def stop_words(language: str) -> frozenset[str]:
+    """spaCy's stop list of a language (`spacy.lang.<code>.stop_words.STOP_WORDS`; empty if none).
 
     Its module is executed from spaCy's files without importing the `spacy`
     package (over a second), so counting words never needs spaCy itself;
@@ -50,14 +69,19 @@ def english_stop_words() -> frozenset[str]:
     import importlib.util
 
     spec = importlib.util.find_spec("spacy")          # finds, does not import, the package
-    path = Path(spec.origin).parent / "lang" / "en" / "stop_words.py"
-    module = importlib.util.module_from_spec(importlib.util.spec_from_file_location("_hcrisis_stop_words", path))
+    path = Path(spec.origin).parent / "lang" / language / "stop_words.py"
+    if not path.is_file():
+        return frozenset()
+    module = importlib.util.module_from_spec(
+        importlib.util.spec_from_file_location(f"_hcrisis_stop_words_{language}", path))
     module.__spec__.loader.exec_module(module)
     return frozenset(module.STOP_WORDS)
 
 
-def lemmatize_form(form: str) -> str:
-    """Lemma of one lower-cased word form."""
+def lemmatize_form(form: str, language: str = "en") -> str:
+    """Lemma of one lower-cased word form (the form itself where a language has no lookup table)."""
+    if language != "en":
+        return _lookup_table(language).get(form, form)
     over = lemma_overrides()
     if form in over:
         return over[form]
@@ -66,16 +90,25 @@ def lemmatize_form(form: str) -> str:
 
 @lru_cache(maxsize=None)
 def _lookup(form: str) -> str:
-    return _lookup_table().get(form, form)
+    return _lookup_table("en").get(form, form)
 
 
-@lru_cache(maxsize=1)
-def _lookup_table() -> dict[str, str]:
-    """spaCy's English lookup lemmas (spacy-lookups-data `en_lemma_lookup`), read
+@lru_cache(maxsize=None)
+def _lookup_table(language: str) -> dict[str, str]:
+    """spaCy's lookup lemmas of a language (spacy-lookups-data `<code>_lemma_lookup`), read
     as spaCy reads them but kept as a dict: a spaCy `Table` hashes every one of
-    its keys into the string store first (a fifth of a second per run)."""
+    its keys into the string store first (a fifth of a second per run); {} when
+    spacy-lookups-data has no lookup table for the language."""
     from spacy.util import load_language_data, registry
-    return load_language_data(registry.lookups.get("en")["lemma_lookup"])
+    try:
+        tables = registry.lookups.get(language)
+    except Exception:  # noqa: BLE001 - catalogue raises its own RegistryError for unknown languages
+        return {}
+    if "lemma_lookup" not in tables:
+        return {}
+    data = load_language_data(tables["lemma_lookup"])
+    # some languages (French) list candidate lemmas; the first is the lookup lemma
+    return {k: v[0] if isinstance(v, list) else v for k, v in data.items()} if language != "en" else data
 
 
 def _register_components() -> None:
@@ -88,13 +121,22 @@ def _register_components() -> None:
     def make_lemmatizer(nlp, name):  # noqa: ARG001 - spaCy factory signature
         def lemmatize(doc):
             for token in doc:
-                token.lemma_ = lemmatize_form(token.lower_)
+                token.lemma_ = lemmatize_form(token.lower_, nlp.lang)
             return doc
         return lemmatize
 
 
-def build_pipeline(model: str | None = None):
-    """The toolkit's spaCy pipeline: blank English, or a named installed model."""
+def add_speech_contractions(nlp) -> None:
+    """Keep each speech contraction one token (tokenizer special cases), in three casings."""
+    from spacy.symbols import ORTH
+
+    for form in speech_contractions():
+        for variant in {form, form.capitalize(), form.upper()}:
+            nlp.tokenizer.add_special_case(variant, [{ORTH: variant}])
+
+
+def build_pipeline(model: str | None = None, language: str = "en"):
+    """The toolkit's spaCy pipeline: blank for `language` (ISO code), or a named installed model."""
     import spacy
 
     _register_components()
@@ -105,7 +147,14 @@ def build_pipeline(model: str | None = None):
             raise HcrisisError(f"spaCy pipeline '{model}' is not installed",
                                fix="install it or leave out --model to use the blank English pipeline") from None
     else:
-        nlp = spacy.blank("en")
+        try:
+            nlp = spacy.blank(language)
+        except (ImportError, KeyError, ValueError):
+            raise HcrisisError(f"unknown language '{language}'",
+                               fix="set `language` in the manifest to an ISO code spaCy supports "
+                                   "(en, fr, de, es, cy, ...)") from None
+    if nlp.lang == "en":
+        add_speech_contractions(nlp)
     if not nlp.has_pipe("sentencizer") and not nlp.has_pipe("parser") and not nlp.has_pipe("senter"):
         nlp.add_pipe("sentencizer")
     if not nlp.has_pipe("lemmatizer"):
@@ -113,12 +162,12 @@ def build_pipeline(model: str | None = None):
     return nlp
 
 
-@lru_cache(maxsize=2)
-def shared_pipeline(model: str | None = None):
-    """`build_pipeline(model)`, built once per process (~0.2 s each) and shared by the
+@lru_cache(maxsize=4)
+def shared_pipeline(model: str | None = None, language: str = "en"):
+    """`build_pipeline(model, language)`, built once per process (~0.2 s each) and shared by the
     stages that only tokenise with it and add strings to its vocabulary: tokenising
     a corpus, compiling codebooks, splitting terms."""
-    return build_pipeline(model)
+    return build_pipeline(model, language)
 
 
 @dataclass
@@ -241,6 +290,7 @@ class TokenArrays:
     is_alpha: list[bool]
     like_num: list[bool]
     model: str | None = None
+    language: str = "en"
 
     def to_tokens(self, segment_ids: list[str]) -> Tokens:
         return Tokens(segment_ids=list(segment_ids), bounds=self.bounds, type_id=self.type_id,
@@ -251,12 +301,13 @@ class TokenArrays:
         """One row per word type."""
         import pandas as pd
 
-        stop_words = english_stop_words()
+        stop = stop_words(self.language)
         lowers = [f.lower() for f in self.forms]
         return pd.DataFrame({
             "form": self.forms, "lower": lowers, "lemma": self.lemmas,
-            "is_stop": [lw in stop_words for lw in lowers],
+            "is_stop": [lw in stop for lw in lowers],
             "is_punct": self.is_punct, "is_alpha": self.is_alpha, "like_num": self.like_num,
+            "language": self.language,
         })
 
 
@@ -294,9 +345,10 @@ def token_arrays(texts: list[str], nlp=None, *, model: str | None = None, progre
     forms = [lx.orth_ for lx in lexemes]
     return TokenArrays(
         bounds=bounds, type_id=type_id.astype(np.int64, copy=False), start=idx.astype(np.int64, copy=False),
-        sent_start=sent, space=space, forms=forms, lemmas=[lemmatize_form(f.lower()) for f in forms],
+        sent_start=sent, space=space, forms=forms, lemmas=[lemmatize_form(f.lower(), nlp.lang) for f in forms],
         is_punct=[lx.is_punct or not any(ch.isalnum() for ch in lx.text) for lx in lexemes],
         is_alpha=[lx.is_alpha for lx in lexemes], like_num=[lx.like_num for lx in lexemes], model=model,
+        language=nlp.lang,
     )
 
 
@@ -402,8 +454,64 @@ def _tokenize_parallel(nlp, texts: list[str], processes: int, progress):
             np.concatenate([p[2] for p in parts]), [n for p in parts for n in p[3]])
 
 
+def counted_words(tokens: Tokens, min_length: int = 3) -> np.ndarray:
+    """Per segment, the tokens the frequency tables count before stop words are
+    removed: alphabetic, at least `min_length` characters."""
+    long_alpha = (tokens.types["is_alpha"].to_numpy(dtype=bool)
+                  & (tokens.types["form"].str.len().to_numpy() >= min_length))
+    cumulative = np.concatenate([[0], np.cumsum(long_alpha[tokens.type_id])])
+    return cumulative[tokens.bounds[1:]] - cumulative[tokens.bounds[:-1]]
+
+
 def tokenize_segments(segments: pd.DataFrame, nlp=None, *, model: str | None = None,
                       progress=None, processes: int | None = None) -> Tokens:
-    """Tokenise the `text` column of a segments table."""
-    return tokenize(segments["text"].tolist(), segments["segment_id"].tolist(), nlp,
-                    model=model, progress=progress, processes=processes)
+    """Tokenise the `text` column of a segments table.
+
+    Each language of the `language` column (default `en`) is tokenised with
+    its own blank pipeline, stop words and lemmas; word types are kept apart
+    by language (the same form may be a type of two languages), and tokens
+    stay in the segments' order.
+    """
+    languages = segments["language"] if "language" in segments else None
+    if nlp is not None or model or languages is None or languages.nunique() <= 1:
+        language = str(languages.iloc[0]) if languages is not None and len(languages) else "en"
+        nlp = nlp or shared_pipeline(model, language)
+        return tokenize(segments["text"].tolist(), segments["segment_id"].tolist(), nlp,
+                        model=model, progress=progress, processes=processes)
+    parts = {}
+    for language, rows in sorted(segments.groupby("language", sort=True).indices.items()):
+        texts = segments["text"].to_numpy()[rows].tolist()
+        parts[language] = (rows, token_arrays(texts, shared_pipeline(None, language), progress=progress,
+                                               processes=processes))
+    return merge_languages(parts, segments["segment_id"].tolist())
+
+
+def merge_languages(parts: dict[str, tuple[np.ndarray, TokenArrays]], segment_ids: list[str]) -> Tokens:
+    """One `Tokens` from per-language token arrays of segment rows, in segment order,
+    the type tables stacked (type ids of each language offset past the previous ones)."""
+    import pandas as pd
+
+    n = len(segment_ids)
+    lengths = np.zeros(n, dtype=np.int64)
+    pieces: list[tuple[int, int, int, TokenArrays]] = []    # (row, first token, type offset, arrays)
+    offset = 0
+    for rows, arrays in parts.values():
+        for k, row in enumerate(rows):
+            lengths[row] = arrays.bounds[k + 1] - arrays.bounds[k]
+            pieces.append((int(row), int(arrays.bounds[k]), offset, arrays))
+        offset += len(arrays.forms)
+    pieces.sort(key=lambda p: p[0])
+    take = [(np.arange(first, first + lengths[row]), type_offset, arrays)
+            for row, first, type_offset, arrays in pieces]
+    types = pd.concat([arrays._type_table() for _, arrays in parts.values()], ignore_index=True)
+    return Tokens(segment_ids=list(segment_ids), bounds=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+                  type_id=_gather(take, "type_id", shift=True).astype(np.int64),
+                  start=_gather(take, "start").astype(np.int64),
+                  sent_start=_gather(take, "sent_start").astype(bool),
+                  space=_gather(take, "space").astype(bool), types=types)
+
+
+def _gather(take: list, column: str, shift: bool = False) -> np.ndarray:
+    """A per-token array of `TokenArrays` pieces (token indices, type offset, arrays), concatenated."""
+    parts = [getattr(arrays, column)[idx] + (offset if shift else 0) for idx, offset, arrays in take]
+    return np.concatenate(parts) if parts else np.array([], dtype=np.int64)

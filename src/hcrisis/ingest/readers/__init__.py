@@ -50,10 +50,13 @@ class ReaderOptions:
     `speaker_pattern` is a regular expression with a named group `speaker`,
     matched at the start of a line; None uses the reader's default.
     `paragraphs_only` turns speaker detection off (policy documents).
+    `declared` labels (the manifest's speaker mappings) count even when they
+    occur once or are written unusually.
     """
 
     speaker_pattern: str | None = None
     paragraphs_only: bool = False
+    declared: tuple[str, ...] = ()
     max_bytes: int = 50 * 1024 * 1024
     extra: dict = field(default_factory=dict)
 
@@ -80,6 +83,9 @@ def read_transcript(path: str | Path, options: ReaderOptions | None = None,
     """Read a transcript in any supported format."""
     p = Path(path)
     fmt = (fmt or detect_format(p)).lower()
+    if fmt == "doc":
+        raise InputError("old Word .doc files cannot be read", path=p,
+                         fix="open it in Word or LibreOffice and save it as .docx")
     formats = supported_formats()
     if fmt not in formats:
         raise InputError(f"unsupported transcript format '.{fmt}'", path=p,

@@ -5,7 +5,8 @@ cues — and `assemble` writes them one per paragraph, separated by a blank
 line, so the canonical text reads like a .txt transcript and paragraph-only
 documents split exactly as text files do. A block with an explicit speaker
 (bold label, table cell, voice tag) starts a turn; other blocks are scanned
-for speaker-label lines with the .txt pattern, and a block without a label
+for speaker-label lines as .txt files are (a label must recur in the
+document, be a role label or be declared), and a block without a label
 continues the current turn.
 """
 
@@ -20,7 +21,7 @@ from typing import Iterable, Iterator
 from hcrisis.errors import HcrisisError, InputError
 from hcrisis.ingest.readers import ReaderOptions, Transcript
 from hcrisis.ingest.readers.decode import normalise_newlines
-from hcrisis.ingest.readers.text import Label, compile_pattern, find_labels, paragraph_turns, parse_time, turns_from_labels
+from hcrisis.ingest.readers.text import Label, finder_for, paragraph_turns, parse_time, turns_from_labels
 
 # A speaker label in a bold run or table cell: a short name on one line.
 MAX_LABEL_CHARS = 60
@@ -77,7 +78,7 @@ def row_block(cells: Iterable[str]) -> Block | None:
 def assemble(path: Path, fmt: str, blocks: Iterable[Block | None],
              options: ReaderOptions) -> Transcript:
     """Lay blocks out as canonical text and split it into turns."""
-    rx = None if options.paragraphs_only else compile_pattern(options.speaker_pattern, path)
+    finder = finder_for(options, path)
     parts: list[str] = []
     labels: list[Label] = []
     pos = 0
@@ -90,12 +91,12 @@ def assemble(path: Path, fmt: str, blocks: Iterable[Block | None],
         if block.explicit:
             labels.append(Label(pos, pos + block.body, block.speaker, block.time_start,
                                 block.time_end))
-        elif rx is not None:
-            labels += [Label(lab.start + pos, lab.body + pos, lab.speaker, lab.time_start)
-                       for lab in find_labels(block.text, rx)]
+        elif finder is not None:
+            labels += [Label(lab.start + pos, lab.body + pos, lab.speaker, lab.time_start, None, lab.form)
+                       for lab in finder.candidates(block.text)]
         pos += len(block.text)
     text = "\n\n".join(parts)
-    turns = paragraph_turns(text) if rx is None else turns_from_labels(text, labels)
+    turns = paragraph_turns(text) if finder is None else turns_from_labels(text, finder.keep(labels))
     if not turns:
         raise InputError("transcript is empty", path=path, fix="check that the file has text")
     return Transcript(str(path), fmt, text, turns)

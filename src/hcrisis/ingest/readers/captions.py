@@ -1,7 +1,8 @@
 """Caption files (.vtt, .srt) as speaker turns with times.
 
 Teams WebVTT marks speakers with voice tags (`<v Jane Smith>`), Zoom and
-most .srt exports with a `Name:` prefix (the .txt label pattern). Each cue's
+most .srt exports with a `Name:` prefix (found as in .txt files, display
+names with brackets, apostrophes and device names included). Each cue's
 speaker is resolved, a cue naming nobody continues the previous speaker,
 and consecutive cues of one speaker are merged into one turn that runs from
 the first cue's start to the last cue's end.
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from hcrisis.errors import InputError
@@ -19,7 +20,7 @@ from hcrisis.files import read_bytes
 from hcrisis.ingest.readers import ReaderOptions, Transcript, register
 from hcrisis.ingest.readers.blocks import Block, assemble, parsing
 from hcrisis.ingest.readers.decode import decode_text
-from hcrisis.ingest.readers.text import compile_pattern, parse_time
+from hcrisis.ingest.readers.text import Label, finder_for, parse_time
 
 _TAG = re.compile(r"</?[A-Za-z][^>]*>|\{\\[^}]*\}")  # leftover markup: <i>, <c.x>, {\an8}
 
@@ -61,21 +62,34 @@ def read_srt(path: Path, options: ReaderOptions) -> Transcript:
 
 
 def cue_transcript(path: Path, fmt: str, cues: list[Cue], options: ReaderOptions) -> Transcript:
-    """Resolve speakers, merge consecutive cues of one speaker, assemble the turns."""
-    rx = None if options.paragraphs_only else compile_pattern(options.speaker_pattern, path)
-    merged: list[Cue] = []
+    """Resolve speakers, merge consecutive cues of one speaker, assemble the turns.
+
+    A `Name:` prefix counts as in .txt files (it recurs in the file, is a role
+    label or is declared); a cue without one continues the previous speaker,
+    as Zoom writes a long turn over several cues.
+    """
+    finder = finder_for(options, path)
+    bodies: list[str] = []
+    found: list[Label] = []
     for cue in cues:
         if cue.end < cue.start:
             raise InputError(f"cue {cue.where} ends before it starts", path=path,
                              fix="fix the cue's timing line")
         body = html.unescape(_TAG.sub("", cue.text)).strip()
+        if finder is not None and not (cue.speaker or "").strip():
+            # numbered by cue (start = cue index) so the kept ones can be told apart
+            label = finder.match(body.split("\n", 1)[0])
+            found += [replace(label, start=len(bodies))] if label else []
+        bodies.append(body)
+    kept = {lab.start: lab for lab in finder.keep(found)} if finder is not None else {}
+    merged: list[Cue] = []
+    for i, (cue, body) in enumerate(zip(cues, bodies)):
         speaker = (cue.speaker or "").strip() or None
-        match = rx.match(body) if rx is not None and speaker is None else None
-        if match:
-            speaker, body = match.group("speaker").strip() or None, body[match.end():].strip()
+        if i in kept:
+            speaker, body = kept[i].speaker, body[kept[i].body:].strip()
         if not body:
             continue
-        if speaker is None and rx is not None and merged:
+        if speaker is None and finder is not None and merged:
             speaker = merged[-1].speaker
         if merged and speaker is not None and merged[-1].speaker == speaker:
             last = merged[-1]

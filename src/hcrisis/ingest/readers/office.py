@@ -6,7 +6,8 @@ of a paragraph (`**Jane Smith:** text`, or bold `Jane Smith` then a tab or
 colon) or a `Name:` prefix as in .txt files; a table row `speaker | text`
 (optionally with a time cell) is one turn. .odt: paragraphs, headings and
 table rows the same way, without bold detection. .pdf: the text layer of
-each page, with .txt label detection.
+each page without the headers and footers repeated on most pages, with
+.txt label detection.
 
 Office files are zip archives: their entry count and uncompressed size are
 checked against the compressed size *before* parsing, so a zip bomb is
@@ -16,7 +17,9 @@ rejected without being expanded.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
+from collections import Counter
 from pathlib import Path
 
 from hcrisis.errors import InputError
@@ -24,6 +27,7 @@ from hcrisis.files import read_bytes
 from hcrisis.ingest.readers import ReaderOptions, Transcript, register
 from hcrisis.ingest.readers.blocks import Block, assemble, is_label, parsing, row_block
 from hcrisis.ingest.readers.decode import normalise_newlines, sniff
+from hcrisis.ingest.roles import is_role_label
 
 MAX_ZIP_ENTRIES = 2000
 MAX_ZIP_RATIO = 100          # uncompressed / compressed; Word files are ~5-20
@@ -174,4 +178,44 @@ def read_pdf(path: Path, options: ReaderOptions) -> Transcript:
     if not any(p.strip() for p in pages):
         raise InputError("PDF has no text layer (a scanned image?)", path=path,
                          fix="run OCR on it, or export the transcript as .txt")
-    return assemble(path, "pdf", [Block(p) for p in pages], options)
+    return assemble(path, "pdf", [Block(p) for p in strip_running_lines(pages)], options)
+
+
+def _line_key(line: str) -> str:
+    """A header/footer line with its page number (any digits) blanked."""
+    return re.sub(r"\d+", "#", " ".join(line.split())).casefold()
+
+
+def strip_running_lines(pages: list[str], edge: int = 2) -> list[str]:
+    """Pages without the headers and footers repeated on most of them.
+
+    A running line is one of the first or last `edge` lines of a page that
+    recurs at the same place (n-th from the top, or from the bottom) on more
+    than half of the pages, at least two, digits ignored (so "Page 3 of 9"
+    matches "Page 4 of 9"), and is not a speaker role label. Print exports of
+    QDA tools and word processors repeat the file name, a URL, the date and
+    the page number on every page.
+    """
+    if len(pages) < 2:
+        return pages
+    split = [p.split("\n") for p in pages]
+    seen: Counter = Counter()
+    for lines in split:
+        seen.update(set(_edge_keys(lines, edge).values()))
+    running = {k for k, n in seen.items() if n >= 2 and n * 2 > len(pages)}
+    out = []
+    for lines in split:
+        drop = {i for i, key in _edge_keys(lines, edge).items() if key in running
+                and not is_role_label(lines[i].strip().rstrip(":"))}
+        out.append("\n".join(x for i, x in enumerate(lines) if i not in drop).strip())
+    return out
+
+
+def _edge_keys(lines: list[str], edge: int) -> dict[int, tuple[str, int, str]]:
+    """Line index -> (top or bottom, place from that end, line key) for the edge lines."""
+    keys = {}
+    for place in range(min(edge, len(lines))):
+        for side, i in (("top", place), ("bottom", len(lines) - 1 - place)):
+            if lines[i].strip():
+                keys.setdefault(i, (side, place, _line_key(lines[i])))
+    return keys

@@ -1,32 +1,67 @@
 """Plain-text and Markdown transcripts with speaker-turn lines.
 
-Recognised by default at the start of a line: `Interviewer:`, `Q:`/`A:`,
-`R:`, `P1:`, `Speaker 2:`, `Dr Jane Smith:`, `[00:12:03] Name:`,
-`00:12:03 Speaker 1:` (or `00:12:03 Speaker 1` alone on its line). Lines
-without a label continue the current turn; a file with no labels at all
-becomes one turn per paragraph.
+Speaker labels are found the way real exports write them, at the start of a
+line and in any case:
+
+- `Interviewer: ...`, `interviewer 1:`, `Interviewer1 :`, `Int:`, `Q:`/`A:`,
+  `R1:`, `Dr Jane Smith:`; Zoom/Teams display names with brackets, apostrophes
+  (straight or curly), hyphens and digits (`Ann Lee (SL):`, `Bob’s iPad:`);
+- a time before or after the label: `[00:12:03] Name:`, `00:12:03 Speaker 1`
+  alone on its line, `Speaker 1  0:03` or `Speaker 1 (00:00:05):` above the turn;
+- a label alone on its line with the turn below it (`Interviewer:` or a bare
+  `Interviewer` line, as QDA tools print transcripts);
+- QualCoder-style `[id1]` labels in square brackets;
+- in a line over `LONG_LINE` characters (a transcript saved on one long line)
+  also labels after a sentence's end (`... thanks. Respondent: ...`).
+
+A label counts only if it recurs in the document, is a role label
+(`Interviewer`, `Q`, `R2`, `Speaker 3`, see `hcrisis.ingest.roles`) or is
+declared in the manifest, so a one-off `Note:` in prose is not a speaker; a
+bare label line must recur (or be a role or declared label). Lines without a
+label continue the current turn; text before the first label has no speaker;
+a file with no labels at all becomes one turn per paragraph.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Iterable
 
 from hcrisis.errors import InputError
 from hcrisis.files import read_bytes
 from hcrisis.ingest.readers import ReaderOptions, Transcript, Turn, register
 from hcrisis.ingest.readers.decode import decode_text
+from hcrisis.ingest.roles import is_role_label
 
-_TIME = r"(?:\[?(?P<time>\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?)\]?\s+)?"
-# A label is one to four capitalised words or a short code such as P1 or Q
-# on one line, followed by a colon; markdown bold (**Name:**) is tolerated.
-_LABEL = (r"(?P<speaker>(?:[A-Z][\w'’.\-]*|[A-Z]{1,3}\d{0,3})"
-          r"(?:[ \t](?:[A-Z][\w'’.\-]*|\d{1,3})){0,3})")
-# After a timestamp the colon is optional when the label ends the line
-# (`00:12:03 Speaker 1` above the turn's text).
-DEFAULT_PATTERN = (rf"^[ \t]*(?:\*\*)?{_TIME}{_LABEL}"
-                   r"(?:[ \t]*(?:\*\*)?:(?:\*\*)?[ \t]*|(?(time)[ \t]*$|(?!)))")
+_TIMEVAL = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
+_TIME = rf"[\[(]?(?P<time>{_TIMEVAL})[\])]?"
+# One word of a label: letters, digits, apostrophes, dots, hyphens (no spaces),
+# or a short bracketed part such as "(SL)"; a label has at most six of them.
+_WORD = r"(?:[^\W_][\w'’.\-]{0,30}|\([^()\n:]{1,20}\))"
+_LABEL = rf"(?P<speaker>{_WORD}(?:[ \t]{{1,3}}{_WORD}){{0,5}})"
+_BOLD = r"(?:\*\*)?"
+_COLON = rf"[ \t]*{_BOLD}:{_BOLD}(?![/\d])[ \t]*"
+_LEAD = rf"^[ \t]*{_BOLD}"
+# Each form of label line; `bare` forms (no colon, no time) need more evidence.
+_FORMS = (
+    ("time", re.compile(rf"{_LEAD}{_TIME}[ \t]+(?:-[ \t]+)?{_LABEL}(?:{_COLON}|[ \t]*$)")),
+    ("bracket", re.compile(r"^[ \t]*\[(?P<speaker>[^\W\d_][\w .'’\-]{0,39})\](?:[ \t]*:)?[ \t]*")),
+    ("colon", re.compile(rf"{_LEAD}{_LABEL}{_COLON}")),
+    ("after", re.compile(rf"{_LEAD}{_LABEL}[ \t]+{_TIME}(?:[ \t]*:[ \t]*|[ \t]*$)")),
+    ("bare", re.compile(rf"{_LEAD}(?P<speaker>[^\W_][\w'’\-]{{0,30}}(?:[ \t][^\W_][\w'’\-]{{0,30}}){{0,3}})"
+                        rf"[ \t]*{_BOLD}[ \t]*$")),
+)
+# Bracketed words that annotate the recording, not speakers.
+_ANNOTATIONS = {"inaudible", "laughter", "laughs", "crosstalk", "pause", "silence", "music",
+                "applause", "overlapping", "unclear", "redacted", "name", "coughs", "noise"}
+LONG_LINE = 400
+_INLINE = re.compile(rf"(?<=[.?!…\"”)\]])[ \t]+(?P<speaker>[A-Z][\w'’\-]{{0,30}}(?:[ \t][A-Z0-9][\w'’\-]{{0,30}}){{0,2}}"
+                     rf"){_COLON}")
+# Kept for the default label form a redacted copy writes (`Label: text`).
+DEFAULT_PATTERN = _FORMS[2][1].pattern
 
 
 def parse_time(value: str | None) -> float | None:
@@ -39,10 +74,113 @@ def parse_time(value: str | None) -> float | None:
     return seconds
 
 
-def compile_pattern(pattern: str | None, path: Path) -> re.Pattern[str]:
-    source = pattern or DEFAULT_PATTERN
+@dataclass(frozen=True)
+class Label:
+    """A speaker label at `start`; the turn's text begins at `body`.
+
+    Structured readers (docx tables, caption cues) build labels directly;
+    `speaker` may be None for a turn boundary without a speaker. `form` says
+    how a found label was written (see `_FORMS`; `explicit` for structured ones).
+    """
+
+    start: int
+    body: int
+    speaker: str | None
+    time_start: float | None = None
+    time_end: float | None = None
+    form: str = "explicit"
+
+
+class LabelFinder:
+    """Finds speaker-label candidates in text; `keep` applies the recurrence rule.
+
+    A manifest's `pattern` (a regex with a named group `speaker`) replaces the
+    default forms and every match counts; `declared` labels (the manifest's
+    `speakers` keys and interviewer lists) are found in any form, even
+    written unusually, and count even once.
+    """
+
+    def __init__(self, pattern: str | None = None, declared: Iterable[str] = (),
+                 path: str | Path = "") -> None:
+        self.custom = compile_pattern(pattern, Path(path)) if pattern else None
+        self.declared = {d.strip().casefold() for d in declared if d and d.strip()}
+        names = sorted(self.declared, key=len, reverse=True)
+        self.declared_rx = (re.compile(rf"{_LEAD}(?P<speaker>{'|'.join(map(re.escape, names))})"
+                                       rf"(?:{_COLON}|[ \t]*$)", re.IGNORECASE) if names else None)
+
+    def match(self, line: str, offset: int = 0) -> Label | None:
+        """The label at the start of one line (no newline inside), if any."""
+        forms = [("custom", self.custom)] if self.custom else \
+            [("declared", self.declared_rx)] * bool(self.declared_rx) + list(_FORMS)
+        for form, rx in forms:
+            m = rx.match(line)
+            if m is None or not m.group("speaker").strip():
+                continue
+            speaker = m.group("speaker").strip()
+            if form == "bracket" and speaker.lower() in _ANNOTATIONS:
+                return None
+            time = m.groupdict().get("time")
+            return Label(offset + m.start(), offset + m.end(), speaker, parse_time(time), None, form)
+        return None
+
+    def candidates(self, text: str) -> list[Label]:
+        """Every label candidate at a line start (and inline in long lines), in text order."""
+        if self.custom is not None:
+            return [Label(m.start(), m.end(), m.group("speaker").strip() or None,
+                          parse_time(m.groupdict().get("time")), None, "custom")
+                    for m in self.custom.finditer(text)
+                    if m.start() == 0 or text[m.start() - 1] == "\n"]
+        found: list[Label] = []
+        pos = 0
+        for line in text.split("\n"):
+            label = self.match(line, pos)
+            if label is not None:
+                found.append(label)
+            if len(line) > LONG_LINE:
+                found += [Label(pos + m.start("speaker"), pos + m.end(), m.group("speaker"), form="inline")
+                          for m in _INLINE.finditer(line)]
+            pos += len(line) + 1
+        return found
+
+    def keep(self, labels: list[Label]) -> list[Label]:
+        """The candidates that count as labels in this document.
+
+        Explicit, custom and declared labels always count, and so do capitalised
+        ones with a time (`00:12:03 Speaker 1`); a role label counts at a line
+        start (alone on its line only capitalised and longer than a letter:
+        `Interviewer`); any other label must occur twice (a bare one: two
+        different bare labels must each occur twice, as in a dialogue).
+        """
+        counts = Counter((lab.speaker, lab.form == "bare") for lab in labels)
+        bare = {s for (s, is_bare), n in counts.items() if is_bare and n > 1 and _capitalised(s)}
+        if len(bare) < 2:
+            bare = set()
+        kept, spelling = [], {}
+        for lab in labels:
+            speaker = lab.speaker or ""
+            if (lab.form in ("explicit", "custom", "declared")
+                    or (lab.form in ("time", "after") and _capitalised(speaker))
+                    or speaker.casefold() in self.declared
+                    or (lab.form not in ("inline", "bare") and is_role_label(speaker))
+                    or (lab.form == "bare" and is_role_label(speaker) and len(speaker) > 1
+                        and _capitalised(speaker))
+                    or (speaker in bare if lab.form == "bare" else counts[(lab.speaker, False)] > 1)):
+                # `INT:` and `int:` in one document are one speaker, as first written
+                first = spelling.setdefault(speaker.casefold(), lab.speaker) if lab.speaker else None
+                kept.append(replace(lab, speaker=first))
+        return kept
+
+    def find(self, text: str) -> list[Label]:
+        return self.keep(self.candidates(text))
+
+
+def _capitalised(label: str) -> bool:
+    return all(w[:1].isupper() or w[:1].isdigit() for w in label.split())
+
+
+def compile_pattern(pattern: str, path: Path) -> re.Pattern[str]:
     try:
-        rx = re.compile(source, re.MULTILINE)
+        rx = re.compile(pattern, re.MULTILINE)
     except re.error as exc:
         raise InputError(f"invalid speaker pattern: {exc}", path=path,
                          fix="fix speakers.pattern in the manifest") from None
@@ -52,34 +190,19 @@ def compile_pattern(pattern: str | None, path: Path) -> re.Pattern[str]:
     return rx
 
 
+def finder_for(options: ReaderOptions, path: Path) -> LabelFinder | None:
+    """The label finder a reader uses, or None for paragraph-only documents."""
+    if options.paragraphs_only:
+        return None
+    return LabelFinder(options.speaker_pattern, options.declared, path)
+
+
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1
     return start, end
-
-
-@dataclass(frozen=True)
-class Label:
-    """A speaker label at `start`; the turn's text begins at `body`.
-
-    Structured readers (docx tables, caption cues) build labels directly;
-    `speaker` may be None for a turn boundary without a speaker.
-    """
-
-    start: int
-    body: int
-    speaker: str | None
-    time_start: float | None = None
-    time_end: float | None = None
-
-
-def find_labels(text: str, rx: re.Pattern[str]) -> list[Label]:
-    """Speaker labels matched by `rx` at the start of a line."""
-    return [Label(m.start(), m.end(), m.group("speaker").strip() or None,
-                  parse_time(m.groupdict().get("time")))
-            for m in rx.finditer(text) if m.start() == 0 or text[m.start() - 1] == "\n"]
 
 
 def turns_from_labels(text: str, labels: list[Label]) -> list[Turn]:
@@ -96,9 +219,9 @@ def turns_from_labels(text: str, labels: list[Label]) -> list[Turn]:
     return turns
 
 
-def split_turns(text: str, rx: re.Pattern[str]) -> list[Turn]:
-    """Split canonical text into turns at speaker-label lines."""
-    return turns_from_labels(text, find_labels(text, rx))
+def split_turns(text: str, finder: LabelFinder | None = None) -> list[Turn]:
+    """Split canonical text into turns at the labels that count."""
+    return turns_from_labels(text, (finder or LabelFinder()).find(text))
 
 
 def paragraph_turns(text: str, offset: int = 0) -> list[Turn]:
@@ -114,10 +237,8 @@ def paragraph_turns(text: str, offset: int = 0) -> list[Turn]:
 @register("txt", "md", "text")
 def read_text(path: Path, options: ReaderOptions) -> Transcript:
     text = decode_text(read_bytes(path, options.max_bytes), path)
-    if options.paragraphs_only:
-        turns = paragraph_turns(text)
-    else:
-        turns = split_turns(text, compile_pattern(options.speaker_pattern, path))
+    finder = finder_for(options, path)
+    turns = paragraph_turns(text) if finder is None else split_turns(text, finder)
     if not turns:
         raise InputError("transcript is empty", path=path, fix="check that the file has text")
     return Transcript(str(path), path.suffix.lower().lstrip("."), text, turns)

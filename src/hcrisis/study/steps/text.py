@@ -13,7 +13,7 @@ from hcrisis.errors import InputError
 from hcrisis.ingest.segments import ALL, Segment
 from hcrisis.study.runner import NOT_COMPUTABLE, NOT_TESTABLE, StepContext
 from hcrisis.tables import table_to_markdown, write_table
-from hcrisis.text.freq import FreqCounter, freq_settings, write_frequencies
+from hcrisis.text.freq import FreqCounter, FreqSettings, write_frequencies
 
 REPORT_TOP = 30
 
@@ -24,7 +24,7 @@ def word_counter(ctx: StepContext) -> FreqCounter:
     raw = ctx.study.settings("freq")
     if raw.get("stop_words", "default") not in ("default", "none"):
         raw["stop_words"] = str(ctx.read(ctx.study.path_setting(raw["stop_words"])))
-    settings = freq_settings(raw)
+    settings = FreqSettings.from_mapping(raw)
     return ctx.memo("counter", lambda: FreqCounter(ctx.tokens(), ctx.corpus.segments, settings))
 
 
@@ -93,8 +93,8 @@ def clouds(ctx: StepContext) -> None:
     """A cloud per segment (`segments`, default all) and a comparison cloud per `compare`
     pair, drawn by worker processes while the next steps run. A segment with a published
     `figure` gets a check row (the figure is an image: compared by eye)."""
-    from hcrisis.text.cloud import (cloud_job, compare_stem, comparison_job, figure_stem, start_figures,
-                                    top_words)
+    from hcrisis.text.cloud import (cloud_job, compare_stem, comparison_job, comparison_text, figure_stem,
+                                    start_figures, top_words)
 
     style, tables = cloud_style(ctx), freq_tables(ctx)
     jobs, empty = [], []
@@ -118,10 +118,9 @@ def clouds(ctx: StepContext) -> None:
     for a, b in (tuple(p) for p in ctx.settings.get("compare", [])):
         if _known(ctx, known, a) and _known(ctx, known, b) and not tables[a].empty and not tables[b].empty:
             table = counter.keyness(known[a], known[b], labels=(a, b))
-            names = (known[a].label, known[b].label)   # the legend names segments by their labels
             jobs.append((compare_stem(ctx.out, (a, b)),
                          comparison_job(table, (a, b), ctx.settings.get("measure", "g2"), style,
-                                        title=f"Keyness: {names[0]} versus {names[1]}", names=names)))
+                                        **comparison_text(known[a], known[b]))))
     if empty:
         ctx.add_section("Word clouds", f"No cloud for segment(s) without counted words: {', '.join(empty)}.")
     ctx.defer(start_figures(jobs))
@@ -134,8 +133,8 @@ def _title(seg: Segment) -> str:
 def terms(ctx: StepContext) -> None:
     """terms_<segment>.csv/.md of every segment, a report section with the top terms of
     `report` (default: all) and the used-terms cloud of `all`."""
-    from hcrisis.text.terms import (TermIndex, TermSettings, accepted_terms, merged_frequency_table,
-                                    terms_cloud, write_terms)
+    from hcrisis.text.cloud import terms_cloud
+    from hcrisis.text.terms import TermIndex, TermSettings, accepted_terms, merged_frequency_table, write_terms
 
     settings = TermSettings.from_mapping(ctx.study.settings("terms"), ctx.study.path)
     index = TermIndex(ctx.tokens(), ctx.corpus.segments)
