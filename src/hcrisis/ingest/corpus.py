@@ -138,6 +138,12 @@ class Corpus:
                       for i, d in enumerate(self.manifest.get(kind, []))]
         return files
 
+    def categorical_attributes(self) -> list[str]:
+        """Attributes the manifest declares with a list of values (sector, role...), in its order:
+        the ones worth tabulating by, unlike free text such as a section title."""
+        declared = self.manifest.get("attributes", {})
+        return [a for a in self.attributes if isinstance(declared.get(a), dict) and declared[a].get("values")]
+
 
 def data_path(root: Path, manifest: dict, name: str, key: str) -> Path:
     """A file the manifest names (relative to the corpus folder), refused outside the

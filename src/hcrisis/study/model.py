@@ -79,6 +79,8 @@ DEFAULT_STEPS = [
     {"id": "matrix", "type": "matrix"},
     {"id": "cooccurrence", "type": "cooccurrence"},
     {"id": "report", "type": "report"},
+    {"id": "html", "type": "html"},
+    {"id": "workbook", "type": "workbook"},
 ]
 
 
