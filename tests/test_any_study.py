@@ -96,9 +96,10 @@ def _files(folder):
 
 
 def _reproduce(*args):
+    """The command's result line (stdout; the step progress lines go to stderr)."""
     result = runner.invoke(app, ["reproduce", *map(str, args)])
     assert result.exit_code == 0, result.output
-    return result.output
+    return result.stdout
 
 
 def test_study_init_never_overwrites(study):
@@ -159,7 +160,7 @@ def test_unknown_step_is_one_line(study):
     assert result.exit_code == 1
     assert result.output == (f"Error: {study}: unknown step 'agreemnt' (name one of the study's steps: "
                              "describe, frequencies, keyness, clouds, terms, coding, matrix, cooccurrence, "
-                             "agreement, published, report)\n")
+                             "agreement, published, report, html, workbook)\n")
 
 
 def test_a_run_without_checks_writes_no_checks_section(study):

@@ -149,6 +149,7 @@ def test_comparison_cloud_colours_by_favoured_segment(tmp_path):
 def _study(tiny_corpus, tmp_path, clouds="", extra="", almo=False):
     return write(tmp_path / "study" / "s.yaml", f"""\
 study: tiny
+base_folder: /
 corpus: {tiny_corpus}
 outputs: {tmp_path / 'out'}
 segments:

@@ -64,10 +64,10 @@ def test_every_schema_problem_is_reported_at_once(tmp_path):
         ("codes[1].rules.colours", 17, "unknown key (known keys: exclude, keywords, near, patterns, "
                                        "phrases, regex)"),
         ("codes[2]", 18, "missing required key 'id'"),
-        ("codes[2].rules.near[0].within", 19, "must be at least 1"),
+        ("codes[2].rules.near[0].within", 19, "must be between 1 and 1000"),
         ("similarity.fallback", 20, "fallback must be in (0, 1]"),
         ("similarity.floor", 20, "unknown key (known keys: fallback, weight)"),
-        ("similarity.weight", 20, "weight must be above 0"),
+        ("similarity.weight", 20, "weight must be above 0 and at most 100.0"),
     ]
 
 

@@ -106,7 +106,7 @@ documents:
     write(tmp_path / "d1.txt", "Q: hi\n")
     with pytest.raises(SchemaError) as exc:
         load_corpus(tmp_path)
-    assert exc.value.problems == [("colour", 2, "unknown key (known keys: attributes, description, "
+    assert exc.value.problems == [("colour", 2, "unknown key (known keys: attributes, base_folder, description, "
                                    "documents, language, name, participants, settings, source, speakers, tables)")]
     _manifest(tmp_path, (tmp_path / "manifest.yaml").read_text().replace("colour: red\n", ""))
     with pytest.raises(SchemaError) as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,98 @@ def test_manifest_loader(tmp_path, pieces, raw):
         load_corpus(folder)
     except HcrisisError as exc:
         assert "\n" not in exc.one_line()
+
+
+# ---------------------------------------------------------------- YAML structure
+def _yaml_tree():
+    """YAML text of nested flow collections `depth` deep, some anchored and aliased."""
+    leaf = st.sampled_from(["x", "1", "'q'", "null", "*a", "&a y"])
+    return st.recursive(leaf, lambda inner: st.one_of(
+        st.lists(inner, max_size=3).map(lambda xs: "[" + ", ".join(xs) + "]"),
+        st.lists(st.tuples(st.sampled_from(["k", "m", "n"]), inner), max_size=3).map(
+            lambda kv: "{" + ", ".join(f"{k}{i}: {v}" for i, (k, v) in enumerate(kv)) + "}"),
+        inner.map(lambda x: "&b " + x),
+    ), max_leaves=12)
+
+
+@FUZZ
+@given(tree=_yaml_tree(), depth=st.integers(0, 160))
+def test_yaml_aliases_and_nesting(tmp_path, tree, depth):
+    """A tree nested `depth` more levels loads as yaml.safe_load does, unless it holds an
+    anchor or alias or is nested past the cap: then a one-line error naming a line."""
+    import yaml
+
+    from hcrisis.yamlspec import MAX_DEPTH, load_yaml
+    text = "top: " + "[" * depth + tree + "]" * depth + "\n"
+    p = _file(tmp_path, "yaml", text.encode())
+    try:
+        data, lines = load_yaml(p)
+    except HcrisisError as exc:
+        assert "\n" not in exc.one_line() and exc.line == 1
+        assert "&" in text or "*" in text or "nested deeper" in exc.message or "duplicate" in exc.message
+        return
+    assert "&" not in text and "*" not in text
+    assert data == yaml.safe_load(text) and lines["top"] == 1
+    assert depth < MAX_DEPTH
+
+
+# ---------------------------------------------------------------- paths named in a manifest
+@FUZZ
+@given(parts=st.lists(st.sampled_from(["..", ".", "a", "b", "out", "inner", "/", "/etc", "a/../.."]),
+                      min_size=1, max_size=6))
+def test_named_paths_stay_inside(tmp_path, parts):
+    from hcrisis.errors import InputError
+    from hcrisis.files import contained
+    root = tmp_path / "corpus"
+    (root / "a" / "b").mkdir(parents=True, exist_ok=True)
+    if not (root / "out").exists():
+        (root / "out").symlink_to(tmp_path)          # leads out
+        (root / "inner").symlink_to(root / "a")      # stays in
+    name = "/".join(parts)
+    try:
+        target = contained(root, name, named_in=root / "manifest.yaml", key="documents[0].file")
+    except InputError as exc:
+        assert exc.one_line().startswith(f"{root / 'manifest.yaml'}: documents[0].file: '{name}' is outside")
+        assert not Path(os.path.realpath(root / name)).is_relative_to(root.resolve())
+        return
+    assert target == Path(os.path.realpath(root / name)) and target.is_relative_to(root.resolve())
+
+
+# ---------------------------------------------------------------- user regexes
+_atom = st.sampled_from(["a", "b", "ab", ".", "[ab]", "[^a]", r"\.", "(?:a|b)", "(?:a|aa)", "x?"])
+
+
+def _regex():
+    return st.recursive(_atom, lambda inner: st.one_of(
+        st.tuples(inner, inner).map("".join),
+        st.tuples(inner, inner).map(lambda ab: f"(?:{ab[0]}|{ab[1]})"),
+        st.tuples(inner, st.sampled_from(["+", "*", "?", "{1,3}", "+?", "{2}"])).map(
+            lambda ir: f"(?:{ir[0]}){ir[1]}"),
+        inner.map(lambda x: f"({x})"),
+    ), max_leaves=6)
+
+
+@FUZZ
+@given(pattern=_regex(), anchor=st.sampled_from(["", "^", "(?m)^", "(?i)", "(?s)"]),
+       texts=st.lists(st.text(alphabet="abAB.\n x", max_size=12), min_size=1, max_size=4))
+def test_re2_means_what_python_means(pattern, anchor, texts):
+    """Where RE2 runs a pattern, its matches are Python's (cross-check of two engines)."""
+    from hcrisis.saferegex import UserRegex, _Expired, cpu_budget
+    rx = UserRegex(anchor + pattern, "fuzz")
+    for text in texts:
+        got = [(m.start(), m.end(), m.groups()) for m in rx.finditer(text)]
+        try:
+            with cpu_budget(1.0):
+                want = [(m.start(), m.end(), m.groups()) for m in rx.python.finditer(text)]
+        except _Expired:
+            continue
+        assert got == want, (rx.engine, anchor + pattern, text)
+
+
+@FUZZ
+@given(pattern=_regex())
+def test_adversarial_probe_ends(pattern):
+    """The probe of any pattern ends (its own budget) with a message or None."""
+    from hcrisis.saferegex import slow_problem
+    result = slow_problem(pattern)
+    assert result is None or result.startswith("too slow: over 0.25 s")

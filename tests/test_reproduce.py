@@ -13,6 +13,7 @@ def _study(tiny_corpus, tmp_path):
     return write(tmp_path / "study" / "s.yaml", f"""\
 study: tiny
 title: Tiny
+base_folder: /
 corpus: {tiny_corpus}
 design: {ROOT / 'corpora' / 'study-design'}
 outputs: {tmp_path / 'out'}

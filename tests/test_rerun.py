@@ -208,6 +208,7 @@ def test_word_counts_are_not_in_step_records_and_a_step_reruns_without_them(tiny
 def test_a_stop_word_file_is_read_beside_the_study_hashed_and_rerun(tiny_corpus, tmp_path, monkeypatch):
     study = write(tmp_path / "project" / "s.yaml", f"""\
 study: tiny
+base_folder: ..
 corpus: {tiny_corpus}
 outputs: out
 settings: {{freq: {{stop_words: stops.txt}}}}

@@ -76,4 +76,4 @@ def test_steps_run_after_the_steps_they_read(tmp_path):
     assert [s.decl.id for s in steps] == ["c", "m", "d", "r"]
     assert [s.decl.id for s in select(steps, ["m"], study)] == ["c", "m", "r"]
     assert [s.id for s in load_study(write(tmp_path / "t.yaml", "study: x\ncorpus: c\n")).steps] == [
-        "describe", "frequencies", "keyness", "clouds", "terms", "report"]   # no codebook: no coding steps
+        "describe", "frequencies", "keyness", "clouds", "terms", "report", "html", "workbook"]   # no codebook: no coding steps

@@ -267,6 +267,7 @@ participants: [{participant_id: P1}, {participant_id: P2}, {participant_id: P3}]
     write(root / "i3.txt", "Interviewer: Values?\nR: Social purpose and housing crisis matter here too.\n")
     study = write(tmp_path / "study.yaml", f"""\
 study: t
+base_folder: /
 corpus: {root}
 outputs: {tmp_path / 'outputs'}
 segments:

@@ -2,12 +2,21 @@
 
 Every table hcrisis writes goes through `write_table`, so CSVs share one
 float format and line ending, and each has a Markdown twin for reports.
+
+Transcript text reaches CSV cells (segment ids, matched terms, quotations,
+redacted tables), and a spreadsheet runs a cell that starts with `=`, `+`,
+`-` or `@` as a formula (tab and carriage return can hide such a start). So
+every text cell of a CSV passes `guard_cell` (OWASP, "CSV Injection"): it
+gets a leading `'`, which spreadsheets show as text and hide; numbers, and
+numbers written as text (`-3`, `+1.5e3`), are left alone. `unguard_cell`
+undoes it for hcrisis's own readers; the XLSX writer reuses `guard_cell`.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 from typing import Callable
 
@@ -24,13 +33,37 @@ def _kind(series: pd.Series) -> str:
 
 NUMERIC = ("f", "i", "u", "b")   # dtype kinds whose text needs no escaping
 
+FORMULA_START = frozenset("=+-@\t\r")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def _formula_like(text: str) -> bool:
+    """Starts (after any leading quotes) with a formula character and is not a number."""
+    return text.lstrip("'")[:1] in FORMULA_START and not _NUMBER.fullmatch(text)
+
+
+def guard_cell(text: str) -> str:
+    """A text cell a spreadsheet will show as text, never run as a formula: `'` prefixed
+    to one starting with `=`, `+`, `-`, `@`, tab or CR (or quotes then one of them,
+    so that `unguard_cell` can tell the prefix from the text)."""
+    return "'" + text if text[:1] in _GUARDED_START and _formula_like(text) else text
+
+
+def unguard_cell(text: str) -> str:
+    """The text `guard_cell` was given (any other text unchanged)."""
+    return text[1:] if text[:1] == "'" and _formula_like(text[1:]) else text
+
+
+_GUARDED_START = FORMULA_START | {"'"}
+
 
 def _missing(v: object) -> bool:
     return v is None or v is pd.NA or (isinstance(v, float) and v != v)
 
 
-def _cells(col: pd.Series, fmt: Callable[[float], str]) -> list[str]:
-    """A column's values as text: floats with `fmt`, missing values empty, the rest str."""
+def _cells(col: pd.Series, fmt: Callable[[float], str], guard: bool = False) -> list[str]:
+    """A column's values as text: floats with `fmt`, missing values empty, the rest str;
+    with `guard`, text values through `guard_cell`."""
     # tolist(): iterating a pandas string column element by element is slow
     kind = _kind(col)
     if kind == "f":
@@ -39,8 +72,10 @@ def _cells(col: pd.Series, fmt: Callable[[float], str]) -> list[str]:
     if kind in NUMERIC:
         return list(map(str, values))
     if pd.api.types.infer_dtype(values, skipna=False) == "string":   # all str: the common case
-        return values
-    return ["" if _missing(v) else fmt(v) if isinstance(v, float) else str(v) for v in values]
+        return [guard_cell(v) for v in values] if guard else values
+    text = guard_cell if guard else str
+    return ["" if _missing(v) else fmt(v) if isinstance(v, float) else
+            text(v) if isinstance(v, str) else str(v) for v in values]
 
 
 def _float_cells(values: np.ndarray, fmt: Callable[[float], str]) -> list[str]:
@@ -70,13 +105,14 @@ def table_to_markdown(df: pd.DataFrame, floatfmt: str = "{:.4f}") -> str:
 
 def table_to_csv(df: pd.DataFrame) -> str:
     """CSV with LF line ends, minimal quoting and floats as %.6g (missing values
-    empty): byte-stable across runs, the text pandas' to_csv gives."""
+    empty), text cells guarded against formula injection (`guard_cell`):
+    byte-stable across runs, the text pandas' to_csv gives for other cells."""
     # The csv module on formatted columns: pandas' writer took a third of the
     # chapter-5 step on its keyness tables.
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow([str(c) for c in df.columns])
-    writer.writerows(zip(*(_cells(col, "%.6g".__mod__) for _, col in df.items())))
+    writer.writerow([guard_cell(str(c)) for c in df.columns])
+    writer.writerows(zip(*(_cells(col, "%.6g".__mod__, guard=True) for _, col in df.items())))
     return buf.getvalue()
 
 

@@ -54,5 +54,5 @@ def main() -> None:
 
 
 # Each module adds its commands to `app` on import (after `app` exists).
-from hcrisis.cli import coding, corpus, exchange, study, text, thesis  # noqa: E402,F401
+from hcrisis.cli import coding, corpus, exchange, report, study, text, thesis  # noqa: E402,F401
 from hcrisis.cli import pack  # noqa: E402,F401  (adds to the corpus group)

@@ -8,7 +8,8 @@ from typing import Optional
 import typer
 
 from hcrisis.cli import app
-from hcrisis.cli.common import DEFAULT_STUDY, console
+from hcrisis.cli.common import DEFAULT_STUDY
+from hcrisis.cli.progress import StepProgress
 
 study_app = typer.Typer(no_args_is_help=True, help="Study files: hcrisis study init CORPUS.")
 app.add_typer(study_app, name="study")
@@ -34,9 +35,9 @@ def reproduce(
     try:
         from hcrisis.study.runner import reproduce as run_study, status_counts
 
-        with console().status("reproducing") as status:
-            run = run_study(study, only, progress=lambda name: status.update(f"step: {name}"),
-                            cache=not no_cache, tokeniser=tokeniser)
+        with StepProgress() as progress:
+            run = run_study(study, only, progress=progress, cache=not no_cache, tokeniser=tokeniser,
+                            notes=progress.detail)
     finally:
         if tokeniser is not None:
             tokeniser.close()

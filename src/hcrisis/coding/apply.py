@@ -229,35 +229,57 @@ def save_figure(fig, stem: Path) -> list[Path]:
     return written
 
 
+def figure_label(codebook: Codebook, code_id: str, width: int = 42) -> str:
+    """A code's label for a figure axis, cut to `width` characters."""
+    text = codebook.by_id[code_id].label
+    return text if len(text) <= width else text[:width - 1].rstrip() + "…"
+
+
 def figures(mat: pd.DataFrame, codebook: Codebook, attribute: str, out: Path) -> list[Path]:
-    """Theme references by value (bars) and the code × value col_pct heatmap, with their tables."""
+    """Theme references by value (bars) and the code × value col_pct heatmap, with their tables.
+
+    Segments without a value ("(none)") stay in the matrix table but not in the
+    figures, which compare the attribute's values; axes show the codes' labels,
+    in fonts that stay legible when the figure is printed at the width of a page.
+    """
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     themes = [c.id for c in codebook.themes]
-    bars = mat[mat["code_id"].isin(themes)].pivot(index="code_id", columns=attribute, values="references")
-    bars = bars.reindex(themes)
-    heat = mat.pivot(index="code_id", columns=attribute, values="col_pct").reindex([c.id for c in codebook.codes])
-    written = write_table(bars.reset_index(), out / f"figure_code_frequencies_{attribute}", markdown=False)
-    written += write_table(heat.reset_index(), out / f"figure_matrix_{attribute}", markdown=False)
+    valued = mat[mat[attribute] != NONE]
+    bars = valued[valued["code_id"].isin(themes)].pivot(index="code_id", columns=attribute,
+                                                        values="references").reindex(themes)
+    heat = valued.pivot(index="code_id", columns=attribute, values="col_pct").reindex([c.id for c in codebook.codes])
+    labelled = {name: frame.rename_axis(None, axis=1).reset_index().assign(
+        label=lambda d: [codebook.by_id[c].label for c in d["code_id"]]) for name, frame in
+        (("code_frequencies", bars), ("matrix", heat))}
+    written = []
+    for name, frame in labelled.items():
+        columns = ["code_id", "label", *[c for c in frame.columns if c not in ("code_id", "label")]]
+        written += write_table(frame[columns], out / f"figure_{name}_{attribute}", markdown=False)
 
-    fig, ax = plt.subplots(figsize=(8, 6))
-    bars.iloc[::-1].plot.barh(ax=ax, width=0.8)
-    ax.set_xlabel("coded units (references)")
-    ax.set_ylabel("theme")
-    ax.set_title(f"Theme frequencies by {attribute}")
-    fig.subplots_adjust(left=0.38, right=0.97, top=0.93, bottom=0.1)   # fixed: no text measuring
+    fig, ax = plt.subplots(figsize=(9, max(5.0, 0.35 * len(bars) + 1.5)))
+    bars.iloc[::-1].set_axis([figure_label(codebook, c) for c in bars.index[::-1]]).plot.barh(ax=ax, width=0.8)
+    ax.set_xlabel("coded units (references)", fontsize=11)
+    ax.set_ylabel("")
+    ax.tick_params(labelsize=10)
+    ax.legend(fontsize=10, title=attribute, title_fontsize=10)
+    ax.set_title(f"Theme frequencies by {attribute}", fontsize=12)
+    fig.subplots_adjust(left=0.36, right=0.97, top=0.94, bottom=0.08)   # fixed: no text measuring
     written += save_figure(fig, out / f"figure_code_frequencies_{attribute}")
     plt.close(fig)
 
-    fig, ax = plt.subplots(figsize=(8, max(4.0, 0.18 * len(heat) + 1.5)))
+    fig, ax = plt.subplots(figsize=(9, max(4.0, 0.24 * len(heat) + 2.2)))
     im = ax.imshow(heat.to_numpy(dtype=float), aspect="auto", cmap="viridis")
-    ax.set_xticks(range(heat.shape[1]), heat.columns, rotation=30, ha="right", fontsize=7)
-    ax.set_yticks(range(heat.shape[0]), ["· " * codebook.by_id[c].depth + c for c in heat.index], fontsize=6)
-    ax.set_title(f"Segments coded (% of the {attribute}'s segments)")
+    ax.set_xticks(range(heat.shape[1]), heat.columns, rotation=30, ha="right", fontsize=10)
+    ax.set_yticks(range(heat.shape[0]), [figure_label(codebook, c) for c in heat.index], fontsize=9)
+    for tick, code_id in zip(ax.get_yticklabels(), heat.index):   # themes in bold, their codes below
+        tick.set_fontweight("bold" if codebook.by_id[code_id].depth == 0 else "normal")
+    ax.set_title(f"Segments coded (% of the {attribute}'s segments)", fontsize=12)
     fig.colorbar(im, ax=ax, label="% of segments")
-    fig.subplots_adjust(left=0.3, right=0.95, top=0.97, bottom=0.08)
+    fig.subplots_adjust(left=0.36, right=0.97, top=1 - 0.5 / fig.get_figheight(),
+                        bottom=1.5 / fig.get_figheight())
     written += save_figure(fig, out / f"figure_matrix_{attribute}")
     plt.close(fig)
     return written

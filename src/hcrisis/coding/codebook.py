@@ -48,7 +48,11 @@ Rule semantics:
   only if they compile, cannot match the empty string, are at most 300
   characters, and have no unbounded repeat (`*`, `+`, `{n,}`) of `.` (use a
   bounded `.{0,40}`) nor inside another repeat (`(a+)+`, `(\\w+\\s?)*`: the
-  shapes that backtrack catastrophically).
+  shapes that backtrack catastrophically), nor take over a quarter of a
+  second on strings built to make them backtrack (`(a|aa)+$`, `a+a+a+$`,
+  `(a{1,50}){1,50}$`: `hcrisis.saferegex.slow_problem`). They run on RE2
+  where it means the same, else under a time budget per match that stops
+  `hcrisis code` with an error naming the code (`hcrisis.saferegex`).
 - exclude: vetoes; a unit where any of them matches gets no coding from the
   code (keywords, phrases and regex as above).
 
@@ -73,18 +77,21 @@ from typing import Any
 
 
 from hcrisis.errors import InputError, SchemaError
+from hcrisis.saferegex import slow_problem
 from hcrisis.yamlspec import Field, Lines, load_yaml, validate
 
-try:  # Python 3.11+: the regex parser without sre_parse's deprecation warning
-    import re._parser as _sre
-except ImportError:  # pragma: no cover
-    import sre_parse as _sre  # type: ignore[no-redef]
+from hcrisis.saferegex import sre as _sre
 
 CODING_UNITS = ("sentence", "turn", "paragraph")
 RULE_KINDS = ("keywords", "phrases", "patterns", "near", "regex")
 # Evidence weight of one distinct matched term, by rule kind (see `score`).
 WEIGHTS = {"keywords": 1.0, "phrases": 2.0, "patterns": 2.0, "near": 2.0, "regex": 2.0}
 MAX_REGEX = 300
+# Ranges of numeric settings: a NEAR window wider than a long turn, a
+# min_hits no unit can reach or a weight that swamps every rule is a typo.
+MAX_WITHIN = 1000
+MAX_MIN_HITS = 1000
+MAX_WEIGHT = 100.0
 
 _ID = re.compile(r"[a-z][a-z0-9_]*")
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
@@ -97,8 +104,8 @@ def _fullmatch(rx: re.Pattern, message: str):
     return lambda v: None if rx.fullmatch(v) else message
 
 
-def _positive(n: int) -> str | None:
-    return None if n >= 1 else "must be at least 1"
+def _in_range(n: float, lo: float, hi: float) -> str | None:
+    return None if lo <= n <= hi else f"must be between {lo} and {hi}"
 
 
 def _no_wildcard(phrase: str) -> str | None:
@@ -118,7 +125,7 @@ def regex_problem(rx: str) -> str | None:
     parsed = _sre.parse(rx)
     if parsed.getwidth()[0] == 0:
         return "regular expression matches the empty string"
-    return _repeat_problem(parsed, inside_repeat=False)
+    return _repeat_problem(parsed, inside_repeat=False) or slow_problem(rx)
 
 
 _REPEATS = {_sre.MAX_REPEAT, _sre.MIN_REPEAT} | ({_sre.POSSESSIVE_REPEAT}
@@ -177,7 +184,7 @@ _REGEX = _strings(regex_problem)
 _NEAR = Field("map", keys={
     "terms": Field("list", required=True, items=Field("str", check=_fullmatch(
         _KEYWORD, "a near term is one word, optionally ending in *"))),
-    "within": Field("int", required=True, check=_positive),
+    "within": Field("int", required=True, check=lambda n: _in_range(n, 1, MAX_WITHIN)),
 })
 _RULES = Field("map", keys={
     "keywords": _KEYWORDS, "phrases": _PHRASES,
@@ -193,7 +200,7 @@ _CODE = Field("map", keys={
     "example": Field("str"),
     "thesis_sections": _strings(),
     "unit": Field("str", choices=CODING_UNITS),
-    "min_hits": Field("int", check=_positive),
+    "min_hits": Field("int", check=lambda n: _in_range(n, 1, MAX_MIN_HITS)),
     "related": _strings(),
     "rules": _RULES,
     "refi_guid": Field("str", check=_fullmatch(_GUID, "refi_guid must be a GUID such as "
@@ -205,9 +212,10 @@ CODEBOOK_SPEC = Field("map", keys={
     "version": Field("str"),
     "description": Field("str"),
     "defaults": Field("map", keys={"unit": Field("str", choices=CODING_UNITS),
-                                   "min_hits": Field("int", check=_positive)}),
+                                   "min_hits": Field("int", check=lambda n: _in_range(n, 1, MAX_MIN_HITS))}),
     "similarity": Field("map", keys={
-        "weight": Field("float", required=True, check=lambda w: None if w > 0 else "weight must be above 0"),
+        "weight": Field("float", required=True, check=lambda w: None if 0 < w <= MAX_WEIGHT
+                        else f"weight must be above 0 and at most {MAX_WEIGHT}"),
         "fallback": Field("float", check=lambda m: None if 0 < m <= 1 else "fallback must be in (0, 1]"),
     }),
     "codes": Field("list", required=True, items=_CODE),

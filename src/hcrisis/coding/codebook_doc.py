@@ -26,7 +26,7 @@ def _rule_lines(rules: dict) -> list[tuple[str, str]]:
     return out
 
 
-def _code_facts(code: Code) -> list[tuple[str, str]]:
+def code_facts(code: Code) -> list[tuple[str, str]]:
     """The code's documented fields in a fixed order, for both export formats."""
     d = code.data
     facts = [(title, " ".join(str(d[key]).split())) for key, title in _FIELDS if d.get(key)]
@@ -61,7 +61,7 @@ def to_markdown(codebook: Codebook) -> str:
         lines += [similarity_note(codebook), ""]
     for code in codebook.codes:
         lines += [f"{'#' * min(code.depth + 2, 6)} {code.label} (`{code.id}`)", ""]
-        lines += [f"- **{k}**: {v.replace('*', chr(92) + '*')}" for k, v in _code_facts(code)] + [""]
+        lines += [f"- **{k}**: {v.replace('*', chr(92) + '*')}" for k, v in code_facts(code)] + [""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -81,6 +81,6 @@ def to_html(codebook: Codebook) -> str:
         colour = code.data.get("colour", "#999999")
         body.append(f'<h{h} id="{e(code.id)}" style="border-left: 0.5em solid {e(colour)}; '
                     f'padding-left: 0.4em">{e(code.label)} <code>{e(code.id)}</code></h{h}>')
-        body.append("<dl>" + "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in _code_facts(code)) + "</dl>")
+        body.append("<dl>" + "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in code_facts(code)) + "</dl>")
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\">"
             f"<title>{e(title)}</title></head>\n<body>\n" + "\n".join(body) + "\n</body>\n</html>\n")

@@ -18,13 +18,13 @@ rule hits of applied codes in `doc.spans["hcrisis_codes"]` and coded units in
 from __future__ import annotations
 
 import bisect
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 import numpy as np
 
 from hcrisis.coding.codebook import Codebook, WEIGHTS, load_codebook
+from hcrisis.saferegex import UserRegex
 
 if TYPE_CHECKING:
     from hcrisis.text.tokens import Tokens
@@ -85,7 +85,7 @@ class CompiledCodebook:
         self.tokens = Matcher(nlp.vocab)
         self.keys: dict[int, int] = {}                 # Matcher key hash -> rule index
         self.anchors: set[str] | None = set()          # see `_anchor`; None: no filter
-        self.regexes: list[tuple[re.Pattern, int]] = []
+        self.regexes: list[tuple[UserRegex, int]] = []
         self.near: list[tuple[int, int]] = []          # (within, number of terms), by near index
         for i, code in enumerate(codebook.codes):
             self._add_rules(i, code.rules, exclude=False)
@@ -123,8 +123,9 @@ class CompiledCodebook:
             self.near.append((near["within"], len(near["terms"])))
             for j, word in enumerate(near["terms"]):
                 self._add_word(word, self._rule(Rule(i, "term", exclude, n, j)))
-        for rx in rules.get("regex", []):
-            self.regexes.append((re.compile(rx), self._rule(Rule(i, "regex", exclude))))
+        for j, rx in enumerate(rules.get("regex", [])):
+            name = f"code '{self.codebook.codes[i].id}' {'exclude.' if exclude else ''}regex[{j}]"
+            self.regexes.append((UserRegex(rx, name, self.codebook.path), self._rule(Rule(i, "regex", exclude))))
 
     def _add_word(self, word: str, rule: int) -> None:
         from hcrisis.text.tokens import lemmatize_form
@@ -248,7 +249,7 @@ class CompiledCodebook:
     def _regex_matches(self, tokens, seg, rows, texts):
         """Regex matches widened to whole tokens, as spaCy's `Doc.char_span(alignment_mode="expand")`."""
         found = [(r, row, m.start(), m.end()) for row in rows.tolist() for rx, r in self.regexes
-                 for m in rx.finditer(texts[row]) if m.end() > m.start()]
+                 for m in rx.finditer(texts[row], f"segment {tokens.segment_ids[row]}") if m.end() > m.start()]
         if not found:
             return (np.zeros(0, dtype=np.int64),) * 3
         rule, row, a, b = (np.array(col, dtype=np.int64) for col in zip(*found))

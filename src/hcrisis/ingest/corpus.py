@@ -10,7 +10,10 @@ stage reads only this table.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,10 +22,11 @@ import numpy as np
 import pandas as pd
 
 from hcrisis.errors import CorpusError, HcrisisError, InputError, SchemaError
-from hcrisis.files import read_bytes
+from hcrisis.files import contained, read_bytes, recording_reads
 from hcrisis.ingest.readers import ReaderOptions, Transcript, read_transcript
 from hcrisis.ingest.readers.decode import decode_text
 from hcrisis.ingest.roles import INTERVIEWER, PARTICIPANT, UNLABELLED, label_role
+from hcrisis.saferegex import slow_problem
 from hcrisis.yamlspec import Field, Lines, load_validated
 
 MANIFEST = "manifest.yaml"
@@ -42,12 +46,14 @@ SEGMENT_COLUMNS = [
 ]
 
 
-def _regex_ok(value: str) -> str | None:
+def _speaker_pattern_ok(value: str) -> str | None:
     try:
-        re.compile(value)
+        rx = re.compile(value, re.MULTILINE)
     except re.error as exc:
         return f"invalid regular expression: {exc}"
-    return None
+    if "speaker" not in rx.groupindex:
+        return "no named group 'speaker' (use (?P<speaker>...))"
+    return slow_problem(value, re.MULTILINE)
 
 
 def _language_ok(value: str) -> str | None:
@@ -59,7 +65,7 @@ def _language_ok(value: str) -> str | None:
 _LANGUAGE = Field("str", check=_language_ok)
 _ATTR = Field("map", keys={"description": Field("str"), "values": Field("list", items=Field("any"))})
 _SPEAKERS = Field("map", keys={
-    "pattern": Field("str", check=_regex_ok),
+    "pattern": Field("str", check=_speaker_pattern_ok),
     "interviewer": Field("list", items=Field("str")),
 })
 _DOC = Field("map", keys={
@@ -87,6 +93,7 @@ _TABLE = Field("map", keys={
 })
 MANIFEST_SPEC = Field("map", keys={
     "name": Field("str", required=True),
+    "base_folder": Field("str"),
     "description": Field("str"),
     "language": _LANGUAGE,
     "source": Field("dict", values=Field("any")),
@@ -112,6 +119,9 @@ class Corpus:
     transcripts: dict[str, Transcript] = field(default_factory=dict)
     unmapped_speakers: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    # SHA-256 of every file as it was read (resolved path -> hash): what was analysed,
+    # even if a file is edited while a run goes on
+    input_hashes: dict[Path, str] = field(default_factory=dict)
 
     @property
     def manifest_path(self) -> Path:
@@ -122,15 +132,32 @@ class Corpus:
         files = [self.manifest_path]
         reg = self.manifest.get("participants")
         if isinstance(reg, str):
-            files.append(self.root / reg)
-        files += [self.root / d["file"] for d in self.manifest.get("documents", [])]
-        files += [self.root / t["file"] for t in self.manifest.get("tables", [])]
+            files.append(data_path(self.root, self.manifest, reg, "participants"))
+        for kind in ("documents", "tables"):
+            files += [data_path(self.root, self.manifest, d["file"], f"{kind}[{i}].file")
+                      for i, d in enumerate(self.manifest.get(kind, []))]
         return files
+
+    def categorical_attributes(self) -> list[str]:
+        """Attributes the manifest declares with a list of values (sector, role...), in its order:
+        the ones worth tabulating by, unlike free text such as a section title."""
+        declared = self.manifest.get("attributes", {})
+        return [a for a in self.attributes if isinstance(declared.get(a), dict) and declared[a].get("values")]
+
+
+def data_path(root: Path, manifest: dict, name: str, key: str) -> Path:
+    """A file the manifest names (relative to the corpus folder), refused outside the
+    corpus folder or, if declared, its `base_folder` (see README, "Security and privacy")."""
+    within = root / manifest["base_folder"] if "base_folder" in manifest else root
+    return contained(root, name, named_in=root / MANIFEST, key=key, within=within)
 
 
 def load_corpus(path: str | Path, *, skip_bad: bool = False) -> Corpus:
     """Load the corpus in folder `path` (or the folder of a manifest file)."""
-    return read_spec(path).load(skip_bad=skip_bad)
+    with recording_reads() as hashes:
+        corpus = read_spec(path).load(skip_bad=skip_bad)
+    corpus.input_hashes = hashes
+    return corpus
 
 
 @dataclass
@@ -149,7 +176,8 @@ class CorpusSpec:
 
     def entries(self) -> list[tuple[str, Path]]:
         """Id and file of every document and table, in manifest order."""
-        return [(d["id"], self.root / d["file"]) for k in ("documents", "tables") for d in self.manifest.get(k, [])]
+        return [(d["id"], data_path(self.root, self.manifest, d["file"], f"{k}[{i}].file"))
+                for k in ("documents", "tables") for i, d in enumerate(self.manifest.get(k, []))]
 
     def load(self, *, skip_bad: bool = False, documents: set[str] | None = None) -> Corpus:
         """The corpus, or only the given documents and tables (in manifest order)."""
@@ -163,7 +191,7 @@ class CorpusSpec:
             raise CorpusError("corpus has no text segments", path=self.manifest_path,
                               fix="list at least one non-empty document or table")
         return Corpus(self.root, self.manifest["name"], self.manifest, self.attributes, self.registry, segments,
-                      loader.transcripts, loader.unmapped, loader.skipped)
+                      loader.transcripts, list(loader.unmapped), loader.skipped)
 
 
 def read_spec(path: str | Path) -> CorpusSpec:
@@ -203,7 +231,7 @@ def _check_attribute_names(manifest: dict, lines: Lines, path: Path, declared: l
                     p = f"tables[{i}].attribute_columns"
                     problems.append((p, lines.get(p), f"unknown attribute '{col}' (declare it under 'attributes')"))
     ids = [d["id"] for k in ("documents", "tables") for d in manifest.get(k, [])]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    dupes = sorted(i for i, n in Counter(ids).items() if n > 1)
     if dupes:
         problems.append(("documents", lines.get("documents"), f"duplicate document id(s): {', '.join(dupes)}"))
     if not ids:
@@ -213,16 +241,57 @@ def _check_attribute_names(manifest: dict, lines: Lines, path: Path, declared: l
         raise SchemaError(path, problems)
 
 
-def read_csv_table(path: Path) -> pd.DataFrame:
-    """Read a CSV as strings (no type guessing), with one-line errors."""
-    text = decode_text(read_bytes(path), path)
-    import io as _io
+def read_csv_table(path: Path, id_column: str | None = None) -> pd.DataFrame:
+    """Read a CSV strictly, as strings, with one-line errors naming the file and line.
+
+    A row with more or fewer fields than the header, a header with an empty or
+    repeated column name and, in `id_column` (when the table has it), an empty
+    or repeated id are errors: read leniently, an extra field silently
+    shifts a row onto the wrong columns. Blank lines are skipped. A cell
+    that the table writer guarded against formula injection (`'=...`) is read
+    back as it was (`hcrisis.tables.unguard_cell`).
+    """
+    from hcrisis.tables import unguard_cell
+
+    reader = csv.reader(io.StringIO(decode_text(read_bytes(path), path), newline=""))
+    records, lines, line = [], [], 1
     try:
-        df = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"malformed CSV: {str(exc).splitlines()[0]}", path=path,
-                         fix="check quoting and the number of columns") from None
+        for record in reader:
+            if record:
+                records.append([unguard_cell(v) for v in record])
+                lines.append(line)
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise InputError(f"malformed CSV: {exc}", path=path, line=reader.line_num,
+                         fix="check the quoting on that line") from None
+    if not records:
+        raise InputError("empty CSV file", path=path, fix="write a header row and the data")
+    header = records[0]
+    named = Counter(header)
+    bad = next((f"column {i + 1} has no name" if not c.strip() else f"column '{c}' appears twice"
+                for i, c in enumerate(header) if not c.strip() or named[c] > 1), None)
+    if bad:
+        raise InputError(f"header: {bad}", path=path, line=lines[0], fix="give every column its own name")
+    for record, at in zip(records[1:], lines[1:]):
+        if len(record) != len(header):
+            raise InputError(f"row has {len(record)} fields, the header {len(header)}", path=path, line=at,
+                             fix="quote fields that hold commas, or fix the row")
+    df = pd.DataFrame(records[1:], columns=header, dtype=str)
+    if id_column in header:
+        _check_ids(df[id_column].tolist(), lines[1:], path, id_column)
     return df
+
+
+def _check_ids(ids: list[str], lines: list[int], path: Path, column: str) -> None:
+    """Every id non-empty and unique, else an error at the first offending line."""
+    first: dict[str, int] = {}
+    for value, at in zip(ids, lines):
+        if not value.strip():
+            raise InputError(f"empty {column}", path=path, line=at, fix="give every row an id")
+        if value in first:
+            raise InputError(f"duplicate {column} '{value}' (first on line {first[value]})", path=path,
+                             line=at, fix="give each row its own id")
+        first[value] = at
 
 
 def _load_participants(manifest: dict, root: Path, attributes: list[str], mpath: Path) -> pd.DataFrame:
@@ -230,15 +299,17 @@ def _load_participants(manifest: dict, root: Path, attributes: list[str], mpath:
     if reg is None:
         return pd.DataFrame({"participant_id": pd.Series(dtype=str)})
     if isinstance(reg, str):
-        rpath = root / reg
+        rpath = data_path(root, manifest, reg, "participants")
         if not rpath.exists():
             raise CorpusError(f"participant registry '{reg}' not found", path=mpath,
                               fix="fix 'participants' or add the file")
-        df = read_csv_table(rpath)
+        df = read_csv_table(rpath, "participant_id")
         where = rpath
     elif isinstance(reg, list) and all(isinstance(r, dict) for r in reg):
-        df = pd.DataFrame(reg).astype(str)
+        df = pd.DataFrame(reg).fillna("").astype(str)
         where = mpath
+        if "participant_id" in df.columns:
+            _check_ids(df["participant_id"].tolist(), [None] * len(df), mpath, "participant_id")
     else:
         raise SchemaError(mpath, [("participants", None, "expected a CSV file name or a list of participants")])
     if "participant_id" not in df.columns:
@@ -249,10 +320,6 @@ def _load_participants(manifest: dict, root: Path, attributes: list[str], mpath:
     if unknown:
         raise CorpusError(f"unknown attribute column(s) {', '.join(unknown)} in participant registry",
                           path=where, fix="declare them under 'attributes' in the manifest")
-    dup = df["participant_id"][df["participant_id"].duplicated()]
-    if not dup.empty:
-        raise CorpusError(f"duplicate participant id '{dup.iloc[0]}'", path=where,
-                          fix="give each participant one row")
     return df.reset_index(drop=True)
 
 
@@ -269,7 +336,7 @@ class _SegmentBuilder:
             for rec in registry.to_dict("records")}
         self.skip_bad = skip_bad
         self.transcripts: dict[str, Transcript] = {}
-        self.unmapped: list[tuple[str, str]] = []
+        self.unmapped: dict[tuple[str, str], None] = {}   # ordered set
         self.skipped: list[str] = []
         speakers = manifest.get("speakers", {})
         self.pattern = speakers.get("pattern")
@@ -278,18 +345,21 @@ class _SegmentBuilder:
 
     def build(self, documents: set[str] | None = None) -> pd.DataFrame:
         rows: list[dict] = []
-        sources = [(self._document_rows, d) for d in self.manifest.get("documents", [])]
-        sources += [(self._table_rows, t) for t in self.manifest.get("tables", [])]
-        if documents is not None:
-            sources = [(read, entry) for read, entry in sources if entry["id"] in documents]
-        for read, entry in sources:
-            try:
-                rows += read(entry)
-            except HcrisisError as exc:
-                if not self.skip_bad:
-                    raise
-                self.skipped.append(exc.one_line())
+        for read, kind in ((self._document_rows, "documents"), (self._table_rows, "tables")):
+            for i, entry in enumerate(self.manifest.get(kind, [])):
+                if documents is not None and entry["id"] not in documents:
+                    continue
+                try:
+                    rows += read(entry, data_path(self.root, self.manifest, entry["file"], f"{kind}[{i}].file"))
+                except HcrisisError as exc:
+                    if not self.skip_bad:
+                        raise
+                    self.skipped.append(exc.one_line())
         df = pd.DataFrame(rows, columns=SEGMENT_COLUMNS + self.attributes)
+        dupes = df["segment_id"][df["segment_id"].duplicated()]
+        if not dupes.empty:   # a table's ids may clash with another table's or a document's
+            raise CorpusError(f"segment id '{dupes.iloc[0]}' occurs twice", path=self.root / MANIFEST,
+                              fix="make the tables' id columns unique across the corpus")
         for col in ("position", "start", "end"):
             df[col] = df[col].astype("int64")
         df["is_interviewer"] = df["is_interviewer"].astype(bool)
@@ -298,8 +368,7 @@ class _SegmentBuilder:
     def _participant_attrs(self, pid: str | None) -> dict[str, str]:
         return self.participant_attrs.get(pid, {}) if pid else {}
 
-    def _document_rows(self, doc: dict) -> list[dict]:
-        path = self.root / doc["file"]
+    def _document_rows(self, doc: dict, path: Path) -> list[dict]:
         if not path.exists():
             raise CorpusError(f"document '{doc['id']}' points at missing file '{doc['file']}'",
                               path=self.root / MANIFEST, fix="fix its 'file' entry or add the file")
@@ -339,18 +408,17 @@ class _SegmentBuilder:
             return target
         if len(sole) == 1:
             return sole[0]
-        if speaker and (doc["id"], speaker) not in self.unmapped:
-            self.unmapped.append((doc["id"], speaker))
+        if speaker:
+            self.unmapped[(doc["id"], speaker)] = None
         return None
 
-    def _table_rows(self, table: dict) -> list[dict]:
-        path = self.root / table["file"]
+    def _table_rows(self, table: dict, path: Path) -> list[dict]:
         if not path.exists():
             raise CorpusError(f"table '{table['id']}' points at missing file '{table['file']}'",
                               path=self.root / MANIFEST, fix="fix its 'file' entry or add the file")
-        df = read_csv_table(path)
-        text_col = table["text_column"]
         id_col = table.get("id_column")
+        df = read_csv_table(path, id_col)
+        text_col = table["text_column"]
         pcol = table.get("participant_column")
         attr_cols = table.get("attribute_columns", [c for c in df.columns if c in self.attributes])
         for col in [text_col, id_col, pcol, *attr_cols]:

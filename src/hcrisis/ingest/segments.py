@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -159,8 +160,7 @@ def select(segments: pd.DataFrame, declared: Sequence[Segment] = (), *, ids: Seq
         chosen += by_segments(segments, by, path)
     if not chosen and default_all:
         chosen = [find_segment(declared, ALL.id)]
-    ids_seen = [s.id for s in chosen]
-    twice = sorted({i for i in ids_seen if ids_seen.count(i) > 1})
+    twice = sorted(i for i, n in Counter(s.id for s in chosen).items() if n > 1)
     if twice:
         raise InputError(f"segment '{twice[0]}' is selected twice", fix="select each segment once")
     check_segments(chosen, segments, path)

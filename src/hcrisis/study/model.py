@@ -24,6 +24,7 @@ whose results it reads. Paths are relative to the study file.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from typing import Any
 import pandas as pd
 
 from hcrisis.errors import SchemaError
+from hcrisis.files import contained
 from hcrisis.ingest.segments import Segment, segment_problems
 from hcrisis.yamlspec import Field, Lines, load_validated
 
@@ -48,6 +50,7 @@ STUDY_SPEC = Field("map", keys={
     "study": Field("str", required=True),
     "title": Field("str"),
     "description": Field("str"),
+    "base_folder": Field("str"),
     "corpus": Field("str", required=True),
     "design": Field("str"),
     "codebook": Field("str"),
@@ -76,6 +79,8 @@ DEFAULT_STEPS = [
     {"id": "matrix", "type": "matrix"},
     {"id": "cooccurrence", "type": "cooccurrence"},
     {"id": "report", "type": "report"},
+    {"id": "html", "type": "html"},
+    {"id": "workbook", "type": "workbook"},
 ]
 
 
@@ -101,8 +106,14 @@ class Study:
     steps: list[StepDecl]
 
     def resolve(self, key: str, default: str | None = None) -> Path | None:
+        """A path the study names (relative to the study file), refused outside the
+        study file's folder or, if declared, its `base_folder`."""
         value = self.data.get(key, default)
-        return (self.path.parent / value).resolve() if value else None
+        return self._contained(value, key, self.lines.get(key)) if value else None
+
+    def _contained(self, value: str, key: str, line: int | None) -> Path:
+        within = self.path.parent / self.data.get("base_folder", ".")
+        return contained(self.path.parent, value, named_in=self.path, key=key, line=line, within=within)
 
     @property
     def corpus_path(self) -> Path:
@@ -116,8 +127,9 @@ class Study:
         return dict(self.data.get("settings", {}).get(stage, {}))
 
     def path_setting(self, value: str | None) -> Path | None:
-        """A file named in a setting, relative to the study file's folder (not the cwd)."""
-        return (self.path.parent / value).resolve() if value else None
+        """A file named in a setting, relative to the study file's folder (not the cwd),
+        held inside it (or `base_folder`) as every path the study names."""
+        return self._contained(value, "settings", self.lines.get("settings")) if value else None
 
     def line(self, path: str) -> int | None:
         return self.lines.get(path)
@@ -136,18 +148,21 @@ def load_study(path: str | Path) -> Study:
     data, lines = load_validated(p, STUDY_SPEC)
     segments = [Segment(s["id"], s["label"], s.get("where", {}), s.get("figure"), s.get("section"),
                         s.get("include_interviewer", False)) for s in data.get("segments", [])]
-    ids = [s.id for s in segments]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    dupes = sorted(i for i, n in Counter(s.id for s in segments).items() if n > 1)
     if dupes:
         raise SchemaError(p, [("segments", lines.get("segments"), f"duplicate segment id(s): {', '.join(dupes)}")])
     declared = data.get("steps") or [d for d in DEFAULT_STEPS if "codebook" in data or d["type"] not in CODEBOOK_TYPES]
     steps = [StepDecl(d["id"], d["type"], dict(d.get("settings", {})),
                       tuple(d["reads"]) if "reads" in d else None, d.get("writes"), i)
              for i, d in enumerate(declared)]
-    ids = [s.id for s in steps]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    dupes = sorted(i for i, n in Counter(s.id for s in steps).items() if n > 1)
     if dupes:
         raise SchemaError(p, [("steps", lines.get("steps"), f"duplicate step id(s): {', '.join(dupes)}")])
+    escaping = [s for s in steps if s.writes and (Path(s.writes).is_absolute() or ".." in Path(s.writes).parts)]
+    if escaping:   # a step writes under the study's outputs folder only
+        where = f"steps[{escaping[0].index}].writes"
+        raise SchemaError(p, [(where, lines.get(where), f"'{escaping[0].writes}' leaves the outputs folder "
+                               "(name a folder inside it)")])
     return Study(p, data["study"], data, lines, segments, steps)
 
 

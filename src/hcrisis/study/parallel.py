@@ -27,9 +27,12 @@ tokenise in their own process, with identical results.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
+
+from hcrisis.workers import die_with_parent
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -37,8 +40,9 @@ if TYPE_CHECKING:
     from hcrisis.text.tokens import TokenArrays, Tokens
 
 
-def _serve(conn, parent_end) -> None:
+def _serve(conn, parent_end, parent: int) -> None:
     """In the forked process: load the pipeline, wait for texts, send their arrays."""
+    die_with_parent(parent)   # a killed parent runs no clean-up: go with it
     signal.signal(signal.SIGINT, signal.SIG_DFL)   # Ctrl-C: leave quietly, the parent reports it
     parent_end.close()   # so that recv() ends (EOFError) when the parent does
     try:
@@ -59,7 +63,7 @@ class Tokeniser:
     def __init__(self):
         context = multiprocessing.get_context("fork")
         self._conn, child_end = context.Pipe()
-        self._process = context.Process(target=_serve, args=(child_end, self._conn),
+        self._process = context.Process(target=_serve, args=(child_end, self._conn, os.getpid()),
                                         name="hcrisis-tokeniser")
         self._process.start()
         child_end.close()

@@ -77,6 +77,7 @@ class Run:
     memo: dict[str, Any] = field(default_factory=dict)   # shared in this run only (tokens, counts)
     ran: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)     # replayed from the rerun store
+    notes: Callable[[str], None] | None = None           # told what a step is doing (progress display)
 
     @property
     def report_name(self) -> str:
@@ -118,6 +119,11 @@ class StepContext:
     def wrote(self, paths: list[Path]) -> None:
         self.run.written += paths
 
+    def note(self, text: str) -> None:
+        """Say what the step is doing (e.g. "coding 207 segments"), for the progress display."""
+        if self.run.notes is not None:
+            self.run.notes(text)
+
     def read(self, path: str | Path) -> Path:
         return self.run.read(path)
 
@@ -133,6 +139,7 @@ class StepContext:
     def tokens(self):
         """The corpus tokenised once per run and shared by every step."""
         if "tokens" not in self.run.memo:
+            self.note(f"tokenising {len(self.corpus.segments):,} segments")
             self.run.memo["tokens"] = cached_tokens(self.corpus.segments, self.run.store,
                                                     self.run.workers.tokenize_segments)
         return self.run.memo["tokens"]
@@ -216,13 +223,15 @@ def select(steps: list[PlannedStep], only: list[str] | None, study: Study) -> li
 
 
 def reproduce(study: str | Path | Study, only: list[str] | None = None, cache: bool = True,
-              progress: Callable[[str], None] | None = None, tokeniser=None) -> Run:
+              progress: Callable[[str], None] | None = None, tokeniser=None,
+              notes: Callable[[str], None] | None = None) -> Run:
     """Run the study's declared steps; return the run (checks, files written, steps replayed).
 
     `only`: step ids to run, with the steps they read (a partial run: see the
     module docstring). `cache`: replay steps whose key and files are
     unchanged (`hcrisis.study.rerun`). `tokeniser`: an early
-    `hcrisis.study.parallel.Tokeniser` (the caller closes it).
+    `hcrisis.study.parallel.Tokeniser` (the caller closes it). `progress(step_id)` is
+    called as each step starts, `notes(text)` with what it is doing.
     """
     study = study if isinstance(study, Study) else load_study(study)
     steps = plan(study)
@@ -231,8 +240,9 @@ def reproduce(study: str | Path | Study, only: list[str] | None = None, cache: b
     corpus = cached_corpus(study.corpus_path, store)
     check_segment_columns(study, corpus.segments)
     run = Run(study, corpus, study.outputs, store, Workers(tokeniser),
-              partial=len(chosen) < len(steps))
+              partial=len(chosen) < len(steps), notes=notes)
     run.read(study.path)
+    run.inputs.update(corpus.input_hashes)   # the corpus files as they were read, not as they are now
     corpus_hashes = [(str(p), run.inputs[p]) for p in sorted({run.read(f) for f in corpus.input_files()})]
     keys: dict[str, str] = {}
     for planned in (s for s in chosen if not s.type.final):
@@ -241,6 +251,8 @@ def reproduce(study: str | Path | Study, only: list[str] | None = None, cache: b
         keys[planned.decl.id] = run_step(run, planned, corpus_hashes, keys)
     run.workers.finish_all()
     for planned in (s for s in chosen if s.type.final):
+        if progress:
+            progress(planned.decl.id)
         planned.type.function()(StepContext(run, planned))
     run.written.append(write_atomic(run.out / run.manifest_name, render_manifest(run)))
     return run

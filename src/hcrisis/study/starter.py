@@ -32,10 +32,16 @@ def starter_study(corpus_path: str | Path, study_path: str | Path) -> str:
     from hcrisis.ingest.corpus import load_corpus
 
     corpus = load_corpus(corpus_path)
-    rel = os.path.relpath(Path(corpus.root).resolve(), Path(study_path).resolve().parent).replace(os.sep, "/")
+    root, here = Path(corpus.root).resolve(), Path(study_path).resolve().parent
+    rel = os.path.relpath(root, here).replace(os.sep, "/")
+    # a corpus beside the study's folder is outside it: declare the folder holding both
+    base = os.path.relpath(os.path.commonpath([root, here]), here).replace(os.sep, "/")
     lines = [f"# Starter study for the corpus {corpus.name}: edit it, then run `hcrisis reproduce {study_path}`.",
              "# Paths are relative to this file. Every key: README, \"Study file format\".",
-             f"study: {_slug(corpus.name)}", f"title: {_quoted(corpus.name)}", f"corpus: {rel}",
+             f"study: {_slug(corpus.name)}", f"title: {_quoted(corpus.name)}",
+             *([f"base_folder: {base}   # paths may lead here (README, \"Security and privacy\")"]
+               if base != "." else []),
+             f"corpus: {rel}",
              "# codebook: codebook.yaml       # a coding frame, for the coding steps", "outputs: outputs",
              "# Segments: named slices of the corpus (participant turns). Rename, merge or delete them;",
              "# `where` maps an attribute to a value or a list of values.", "segments:",

@@ -67,6 +67,10 @@ STEP_TYPES = {t.name: t for t in [
              "(`checks`, or a `file` holding them) checked against the corpus"),
     StepType("report", f"{_GENERIC}.report:report", "reproduction.md: every check and the steps' "
              "report sections", writes="", final=True),
+    StepType("html", f"{_GENERIC}.publish:html", "report.html: the study's results as one self-contained "
+             "page (`file`, `allow_identifiers`)", reads=("report",), writes="", final=True),
+    StepType("workbook", f"{_GENERIC}.publish:workbook", "tables.xlsx: every table of the study as a "
+             "sheet of an Excel workbook (`file`)", reads=("report",), writes="", final=True),
     StepType("thesis.design", "hcrisis.thesis.design:design", "thesis chapter 4 study-design tables "
              "against their published values"),
     StepType("thesis.excerpts", "hcrisis.thesis.quotes:excerpts", "the thesis's excerpt corpus by "

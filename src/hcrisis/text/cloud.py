@@ -83,7 +83,22 @@ class CloudStyle:
         if unknown:
             raise InputError(f"unknown cloud setting(s): {', '.join(unknown)}", path=path,
                              fix=f"use only {', '.join(sorted(known))} under settings.clouds")
+        for key, value in settings.items():
+            if key in SETTING_RANGES:
+                kind, lo, hi = SETTING_RANGES[key]
+                if isinstance(value, bool) or not isinstance(value, kind) or not lo <= value <= hi:
+                    raise InputError(f"settings.clouds.{key} is {value!r}", path=path,
+                                     fix=f"use a number from {lo} to {hi}")
         return cls(**settings)
+
+
+# Ranges of the numeric drawing settings: a canvas or scale past these asks
+# for gigabytes of image, a user's typo rather than a figure.
+SETTING_RANGES: dict[str, tuple[type | tuple[type, ...], float, float]] = {
+    "width": (int, 50, 4000), "height": (int, 50, 4000), "scale": (int, 1, 16), "dpi": (int, 50, 1200),
+    "max_words": (int, 1, 2000), "random_state": (int, 0, 2**32 - 1),
+    "prefer_horizontal": ((int, float), 0, 1), "max_font_share": ((int, float), 0.01, 1),
+}
 
 
 def font_path() -> str:
@@ -157,23 +172,35 @@ def render(job: CloudJob) -> Rendered:
 
 
 def _legend_band(image, svg: str, legend: list[tuple[str, str]], style: CloudStyle):
-    """Add a band below the cloud (PNG and SVG alike) with the legend's coloured labels."""
+    """Add a band below the cloud (PNG and SVG alike) with the legend's coloured labels:
+    side by side when they fit the width, else one per line (segment labels are long),
+    in a font shrunk only if one label alone is wider than the cloud."""
     from xml.sax.saxutils import escape   # here: it imports urllib, a cost on every rerun
 
     from PIL import Image, ImageDraw, ImageFont
 
     width, height = image.size
-    band = round(height * LEGEND_BAND)
-    size = round(band * 0.6)
+    line = round(height * LEGEND_BAND)
+    size = round(line * 0.6)
+    font = ImageFont.truetype(font_path(), size)
+    lengths = [font.getlength(text) for text, _ in legend]
+    if max(lengths) + size > width:
+        size = int(size * (width - size) / (max(lengths) + size))
+        font = ImageFont.truetype(font_path(), size)
+        lengths = [font.getlength(text) for text, _ in legend]
+    one_line = sum(lengths) + size * len(legend) <= width
+    places, x = [], size // 2
+    for i, n in enumerate(lengths):
+        places.append((x, height + line // 2) if one_line else (size // 2, height + line * i + line // 2))
+        x += round(n) + size
+    band = line if one_line else line * len(legend)
     canvas = Image.new(image.mode, (width, height + band), style.background)
     canvas.paste(image, (0, 0))
-    draw, font = ImageDraw.Draw(canvas), ImageFont.truetype(font_path(), size)
-    x, items = size // 2, []
-    for text, colour in legend:
-        draw.text((x, height + band // 2), text, fill=colour, font=font, anchor="lm")
-        items.append(f'<text x="{x}" y="{height + band // 2}" dominant-baseline="middle" '
+    draw, items = ImageDraw.Draw(canvas), []
+    for (text, colour), (x, y) in zip(legend, places):
+        draw.text((x, y), text, fill=colour, font=font, anchor="lm")
+        items.append(f'<text x="{x}" y="{y}" dominant-baseline="middle" '
                      f'font-size="{size}" style="fill:{colour}">{escape(text)}</text>')
-        x += round(draw.textlength(text, font=font)) + size
     svg = svg.replace(f'height="{height}"', f'height="{height + band}"', 1)
     svg = svg.replace("</svg>", "\n".join([*items, "</svg>"]))
     # the background rect is 100% high, so it covers the band too
@@ -264,7 +291,10 @@ def start_rendering(jobs: list[CloudJob], processes: int | None = None) -> Calla
         return lambda: [render(job) for job in jobs]
     from concurrent.futures import ProcessPoolExecutor
 
-    pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"))
+    from hcrisis.workers import die_with_parent
+
+    pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"),
+                               initializer=die_with_parent, initargs=(os.getpid(),))
     futures = [pool.submit(render, job) for job in jobs]
 
     def results() -> list[Rendered]:
@@ -314,12 +344,18 @@ def comparison_table(keyness: pd.DataFrame, labels: tuple[str, str], measure: st
 
 
 def comparison_job(keyness: pd.DataFrame, labels: tuple[str, str], measure: str = "g2",
-                   style: CloudStyle = CloudStyle(), title: str | None = None) -> CloudJob:
-    """Comparison cloud: words sized by |keyness|, coloured by the segment they favour."""
+                   style: CloudStyle = CloudStyle(), title: str | None = None,
+                   names: tuple[str, str] | None = None) -> CloudJob:
+    """Comparison cloud: words sized by |keyness|, coloured by the segment they favour.
+
+    `labels` are the values of the keyness table's `favours` column (segment
+    ids); `names` are what the legend calls the two sides (the segments'
+    labels), by default the ids themselves.
+    """
     words = comparison_table(keyness, labels, measure, style.max_words)
     side = dict(zip(labels, SIDE_COLOURS))
     colours = {w: side[f] for w, f in zip(words["word"], words["favours"])}
-    legend = [(f"■ more frequent in {label}", side[label]) for label in labels]
+    legend = [(f"■ more frequent in {name}", side[label]) for label, name in zip(labels, names or labels)]
     return CloudJob(words, "score", colours, style, title, legend)
 
 
@@ -381,7 +417,7 @@ def run_cloud(corpus: str | Path | Corpus, segments: Sequence[Segment], out: str
         table = counter.keyness(*segments, labels=pair)
         guard(comparison_table(table, pair, measure, style.max_words)["word"], compare_stem(folder, pair))
         return write_figures([(compare_stem(folder, pair),
-                               comparison_job(table, pair, measure, style, title=_compare_title(pair)))])
+                               comparison_job(table, pair, measure, style, **comparison_text(*segments)))])
     jobs = []
     for seg in segments:
         table = counted(counter.table(seg, top=settings.top), seg, settings)
@@ -402,8 +438,10 @@ def _title(seg: Segment) -> str:
     return f"Figure {seg.figure}: {seg.label}" if seg.figure else seg.label
 
 
-def _compare_title(pair: tuple[str, str]) -> str:
-    return f"Keyness: {pair[0]} versus {pair[1]}"
+def comparison_text(first: Segment, second: Segment) -> dict[str, object]:
+    """Title and legend names of a comparison cloud: the segments' labels, not their ids."""
+    names = (first.label, second.label)
+    return {"title": f"Keyness: {names[0]} versus {names[1]}", "names": names}
 
 
 def terms_cloud(table: pd.DataFrame, seg: Segment, folder: Path, style) -> list[Path]:

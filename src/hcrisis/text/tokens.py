@@ -577,12 +577,16 @@ def _tokenize_parallel(nlp, texts: list[str], processes: int, progress):
     edges = sorted({0, len(texts), *(int(c) for c in cuts)})
     if len(edges) <= 2 or "fork" not in multiprocessing.get_all_start_methods():
         return _fast_arrays(nlp, texts, progress)
+    import os
     from concurrent.futures import ProcessPoolExecutor
+
+    from hcrisis.workers import die_with_parent
 
     global _FORK_INPUT
     _FORK_INPUT = (nlp, texts)
     try:
-        with ProcessPoolExecutor(len(edges) - 2, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(len(edges) - 2, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
             jobs = [pool.submit(_worker_arrays, a, b) for a, b in zip(edges[:-2], edges[1:-1])]
             last = _fast_arrays(nlp, texts[edges[-2]:], progress)
             done = [job.result() for job in jobs]

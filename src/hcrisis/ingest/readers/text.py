@@ -35,6 +35,7 @@ from hcrisis.files import read_bytes
 from hcrisis.ingest.readers import ReaderOptions, Transcript, Turn, register
 from hcrisis.ingest.readers.decode import decode_text
 from hcrisis.ingest.roles import is_role_label
+from hcrisis.saferegex import UserRegex
 
 _TIMEVAL = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
 _TIME = rf"[\[(]?(?P<time>{_TIMEVAL})[\])]?"
@@ -178,9 +179,10 @@ def _capitalised(label: str) -> bool:
     return all(w[:1].isupper() or w[:1].isdigit() for w in label.split())
 
 
-def compile_pattern(pattern: str, path: Path) -> re.Pattern[str]:
+def compile_pattern(pattern: str, path: Path) -> UserRegex:
+    """The manifest's pattern, run under `hcrisis.saferegex`'s guarantee (RE2 or a time budget)."""
     try:
-        rx = re.compile(pattern, re.MULTILINE)
+        rx = UserRegex(pattern, "speaker pattern", path, re.MULTILINE)
     except re.error as exc:
         raise InputError(f"invalid speaker pattern: {exc}", path=path,
                          fix="fix speakers.pattern in the manifest") from None
@@ -224,13 +226,25 @@ def split_turns(text: str, finder: LabelFinder | None = None) -> list[Turn]:
     return turns_from_labels(text, (finder or LabelFinder()).find(text))
 
 
+# A newline that ends a paragraph: the next line is blank (spaces and tabs at most).
+_PARAGRAPH_END = re.compile(r"\n(?=[ \t]*\n)")
+
+
 def paragraph_turns(text: str, offset: int = 0) -> list[Turn]:
-    """One turn per blank-line-separated paragraph, without speaker."""
-    turns = []
-    for m in re.finditer(r"\S(?:.|\n(?![ \t]*\n))*", text):
-        s, e = _trim(text, m.start(), m.end())
+    """One turn per blank-line-separated paragraph, without speaker.
+
+    The text is cut at paragraph ends rather than matched paragraph by
+    paragraph: a regex repeating an alternation per character kept a
+    backtracking frame per character (about 120 bytes each), so a 48 MB
+    transcript without labels ran out of memory.
+    """
+    turns, start = [], 0
+    ends = [m.start() for m in _PARAGRAPH_END.finditer(text)] + [len(text)]
+    for end in ends:
+        s, e = _trim(text, start, end)
         if e > s:
             turns.append(Turn(None, s + offset, e + offset))
+        start = end + 1
     return turns
 
 

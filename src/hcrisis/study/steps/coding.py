@@ -31,7 +31,9 @@ def coding(ctx: StepContext) -> None:
 
     book = load_codebook(codebook_path(ctx))
     segments = ctx.corpus.segments
-    codings = apply_codebook(book, segments, ctx.tokens())
+    tokens = ctx.tokens()
+    ctx.note(f"coding {len(coded_rows(segments)):,} segments with {len(book.codes)} codes")
+    codings = apply_codebook(book, segments, tokens)
     ctx.results.update(codings=codings, codebook=book)
     try:
         guard_quotes(codings, segments, ctx.out, bool(ctx.settings.get("allow_identifiers", False)), ctx.corpus)

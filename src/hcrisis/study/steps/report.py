@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from hcrisis.files import write_atomic
 from hcrisis.study.runner import Run, StepContext, checks_table, relative, status_counts
-from hcrisis.tables import table_to_markdown
+from hcrisis.tables import table_to_markdown, write_table
 
 
 def render_report(run: Run) -> str:
@@ -28,4 +28,7 @@ def render_report(run: Run) -> str:
 
 
 def report(ctx: StepContext) -> None:
+    """reproduction.md and, after a full run with checks, checks.csv (the `html` step's status table)."""
     ctx.wrote([write_atomic(ctx.out / ctx.run.report_name, render_report(ctx.run))])
+    if ctx.run.checks and not ctx.run.partial:
+        ctx.wrote(write_table(checks_table(ctx.run.checks), ctx.out / "checks", title="Published numbers and claims"))

@@ -93,8 +93,8 @@ def clouds(ctx: StepContext) -> None:
     """A cloud per segment (`segments`, default all) and a comparison cloud per `compare`
     pair, drawn by worker processes while the next steps run. A segment with a published
     `figure` gets a check row (the figure is an image: compared by eye)."""
-    from hcrisis.text.cloud import (cloud_job, compare_stem, comparison_job, figure_stem, start_figures,
-                                    top_words)
+    from hcrisis.text.cloud import (cloud_job, compare_stem, comparison_job, comparison_text, figure_stem,
+                                    start_figures, top_words)
 
     style, tables = cloud_style(ctx), freq_tables(ctx)
     jobs, empty = [], []
@@ -120,7 +120,7 @@ def clouds(ctx: StepContext) -> None:
             table = counter.keyness(known[a], known[b], labels=(a, b))
             jobs.append((compare_stem(ctx.out, (a, b)),
                          comparison_job(table, (a, b), ctx.settings.get("measure", "g2"), style,
-                                        title=f"Keyness: {a} versus {b}")))
+                                        **comparison_text(known[a], known[b]))))
     if empty:
         ctx.add_section("Word clouds", f"No cloud for segment(s) without counted words: {', '.join(empty)}.")
     ctx.defer(start_figures(jobs))

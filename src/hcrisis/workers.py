@@ -1,0 +1,50 @@
+"""Worker processes that end with the process that forked them.
+
+hcrisis forks workers to tokenise and to draw clouds. If the parent is
+killed (SIGKILL, the out-of-memory killer, a closed terminal) nothing runs
+its clean-up, and a worker blocked reading from its pipe would wait forever.
+So each worker calls `die_with_parent` first: on Linux the kernel kills it
+when its parent dies (`prctl(PR_SET_PDEATHSIG, SIGKILL)`); elsewhere a
+daemon thread watches for the parent's exit (the worker is re-parented).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import signal
+import sys
+import threading
+import time
+
+PR_SET_PDEATHSIG = 1          # <linux/prctl.h>
+WATCH_SECONDS = 0.5
+
+
+def die_with_parent(parent: int) -> None:
+    """Make this (forked) process end when process `parent` ends.
+
+    Pass the parent's pid as the parent saw it before forking: if it has
+    died already, the worker ends at once. Linux delivers the signal when the
+    thread that forked ends, so fork from the main thread (hcrisis does).
+    """
+    if sys.platform.startswith("linux") and _prctl_deathsig():
+        if os.getppid() != parent:   # died between the fork and the prctl
+            os._exit(1)
+        return
+    threading.Thread(target=_watch, args=(parent,), name="hcrisis-parent-watch", daemon=True).start()
+
+
+def _prctl_deathsig() -> bool:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        return libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(WATCH_SECONDS)
+    os._exit(1)
