@@ -48,7 +48,8 @@ def corpus(tmp_path_factory) -> Path:
         write(root / f"d{i}.txt", "\n".join(lines) + "\n")
         docs.append(f"  - {{id: d{i}, file: d{i}.txt, kind: interview, attributes: {{sector: {SECTORS[i % 3]}}}, "
                     f"speakers: {{R: p{i}a, P1: p{i}b, P2: p{i}c}}}}\n")
-    write(root / "manifest.yaml", "name: engine\nattributes:\n  sector: {}\n  source_type: {}\ndocuments:\n"
+    write(root / "manifest.yaml", "name: engine\nattributes:\n  sector: {values: [local authority, housing association, "
+          "ALMO]}\ndocuments:\n"
           + "".join(docs))
     return root
 
