@@ -15,7 +15,7 @@ partials in partition order into what the whole-corpus path computes:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
@@ -67,7 +67,9 @@ class Counts:
 def count_partial(part: Partition, job: CountJob) -> Counts:
     segments = job.source.segments(part)
     masks = [scope.mask(segments) for scope in job.scopes]
-    counter = FreqCounter(tokens_of_rows(segments, np.logical_or.reduce(masks)), segments, job.settings)
+    # one language per scope is checked on the whole corpus (its outline), with the scopes' names
+    whole = replace(job.settings, languages="together")
+    counter = FreqCounter(tokens_of_rows(segments, np.logical_or.reduce(masks)), segments, whole)
     counts = np.stack([counter.form_counts(m) for m in masks])
     used = counts.any(axis=0)
     return Counts(counter.forms[used], counts[:, used], np.array([counter.tokens_in(m) for m in masks]),
