@@ -235,3 +235,18 @@ def test_a_codebook_that_codes_nothing_still_writes_every_table(excerpts, tmp_pa
     assert (tmp_path / "out" / "codings.csv").read_text(encoding="utf-8") == ",".join(CODING_COLUMNS) + "\n"
     assert (tmp_path / "out" / "matrix_sector.csv").read_text(encoding="utf-8").splitlines()[1:] == [
         "z,z,housing association,0,0,0,0,0,0", "z,z,local authority,0,0,0,0,0,0", "z,z,(none),0,0,0,0,0,0"]
+
+
+def test_an_attribute_no_segment_has_gets_its_table_and_no_figure(tmp_path):
+    """A declared attribute without any value: the matrix says (none) and nothing is drawn
+    (there is nothing to compare), instead of a plotting error."""
+    write(tmp_path / "c" / "manifest.yaml", "name: c\nattributes:\n  wave: {values: [early]}\n  site: {}\n"
+                                            "documents:\n  - {id: d1, file: d1.txt, kind: interview, "
+                                            "attributes: {wave: early}}\n")
+    write(tmp_path / "c" / "d1.txt", "Q: Tenants?\nA: Tenants come first.\n")
+    result = CliRunner().invoke(app, ["code", str(tmp_path / "c"), "--codebook",
+                                      str(write(tmp_path / "cb.yaml", CODEBOOK)), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "out"
+    assert (out / "matrix_site.csv").read_text(encoding="utf-8").splitlines()[1].split(",")[2] == "(none)"
+    assert (out / "figure_matrix_wave.png").exists() and not list(out.glob("figure_*_site*"))

@@ -248,6 +248,8 @@ def figures(mat: pd.DataFrame, codebook: Codebook, attribute: str, out: Path) ->
 
     themes = [c.id for c in codebook.themes]
     valued = mat[mat[attribute] != NONE]
+    if valued.empty:      # no segment has a value: the matrix table says so, there is nothing to draw
+        return []
     bars = valued[valued["code_id"].isin(themes)].pivot(index="code_id", columns=attribute,
                                                         values="references").reindex(themes)
     heat = valued.pivot(index="code_id", columns=attribute, values="col_pct").reindex([c.id for c in codebook.codes])
