@@ -98,8 +98,7 @@ def code(
     codebook: Optional[Path] = typer.Option(None, "--codebook", help="Codebook (YAML; default: the study's)."),
     study: Optional[Path] = STUDY,
     by: Optional[list[str]] = typer.Option(None, "--by", help="Matrix coding by this attribute (repeatable; "
-                                           "default: the attributes whose values the manifest lists, "
-                                           "else every declared one)."),
+                                           "default: every declared attribute)."),
     out: Optional[Path] = OUT,
     allow_identifiers: bool = ALLOW_IDENTIFIERS,
     skip_bad: bool = SKIP_BAD,
