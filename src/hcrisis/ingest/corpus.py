@@ -485,7 +485,7 @@ SUMMARY_COLUMNS = ["documents", "participants", "segments", "words", "participan
                    "interviewer_words", "unlabelled_words"]
 
 
-def corpus_summary(corpus: Corpus, by: str | None = None, min_length: int = 3) -> pd.DataFrame:
+def corpus_summary(corpus: Corpus, by: str | None = None, min_length: int = 3, tokens=None) -> pd.DataFrame:
     """Documents, participants, segments and words, overall or per value of `by`.
 
     `by` is a declared attribute (it wins over a built-in of the same name) or
@@ -493,6 +493,8 @@ def corpus_summary(corpus: Corpus, by: str | None = None, min_length: int = 3) -
     `words` are counted as the frequency tables count them before stop words
     are removed: alphabetic tokens of at least `min_length` letters; they are
     split into participant, interviewer and unlabelled words by speaker role.
+    `tokens`: the corpus's `hcrisis.text.tokens.Tokens`, if already made (else
+    it is tokenised here).
     """
     from hcrisis.text.tokens import counted_words, tokenize_segments
 
@@ -502,7 +504,7 @@ def corpus_summary(corpus: Corpus, by: str | None = None, min_length: int = 3) -
         names = [*corpus.attributes, *BY_COLUMNS]
         raise CorpusError(f"unknown attribute '{by}'", path=corpus.manifest_path,
                           fix=f"use one of {', '.join(names)}")
-    words = counted_words(tokenize_segments(seg), min_length)
+    words = counted_words(tokens if tokens is not None else tokenize_segments(seg), min_length)
     role = seg["speaker_role"].to_numpy()
     frame = seg.assign(words=words, group=seg[column].replace("", "(none)") if column else "all",
                        participant_words=np.where(role == PARTICIPANT, words, 0),

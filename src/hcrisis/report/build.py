@@ -183,17 +183,21 @@ def provenance_tables(provenance) -> list[Table]:
 
 def corpus_section(src: Sources, labels: Labels) -> Block:
     from hcrisis.ingest.corpus import corpus_summary
+    from hcrisis.text.tokens import tokenize_segments
 
-    overall = corpus_summary(src.corpus).drop(columns="corpus")
+    tokens = tokenize_segments(src.corpus.segments)     # once for every table below
+    overall = corpus_summary(src.corpus, tokens=tokens).drop(columns="corpus")
     tables = [frame_table(overall, f"Corpus {src.corpus.name}: documents, participants, segments and words",
                           row_header=False)]
     for attribute in src.corpus.categorical_attributes():
-        by = corpus_summary(src.corpus, attribute)
+        by = corpus_summary(src.corpus, attribute, tokens=tokens)
         name = labels.attribute(attribute)
         tables.append(frame_table(by, f"Documents, participants, segments and words by {name}",
                                   header=[name, *by.columns[1:]]))
-    return Block(id="corpus", title="The corpus", intro="Words are whitespace-separated tokens of every segment, "
-                   "interviewer turns included; participants are the distinct participants speaking.",
+    return Block(id="corpus", title="The corpus", intro="Words are counted as the frequency tables count them before stop "
+                   "words are removed (alphabetic tokens of at least three letters), and split into "
+                   "participant, interviewer and unlabelled words by speaker role; participants are "
+                   "the distinct participants speaking.",
                    tables=tables)
 
 
