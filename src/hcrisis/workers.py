@@ -1,6 +1,6 @@
 """Worker processes that end with the process that forked them.
 
-hcrisis forks workers to tokenise and to draw clouds. If the parent is
+hcrisis forks workers to tokenise and to draw clouds and coding figures. If the parent is
 killed (SIGKILL, the out-of-memory killer, a closed terminal) nothing runs
 its clean-up, and a worker blocked reading from its pipe would wait forever.
 So each worker calls `die_with_parent` first: on Linux the kernel kills it
@@ -17,6 +17,9 @@ import signal
 import sys
 import threading
 import time
+from typing import Callable, TypeVar
+
+T = TypeVar("T")
 
 PR_SET_PDEATHSIG = 1          # <linux/prctl.h>
 WATCH_SECONDS = 0.5
@@ -48,3 +51,25 @@ def _watch(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(WATCH_SECONDS)
     os._exit(1)
+
+
+def start_in_background(function: Callable[..., T], *args) -> Callable[[], T]:
+    """Start `function(*args)` in one forked process (`die_with_parent`) and return a
+    function that waits for it and gives its result (or raises its error); without
+    fork the call is made when that function is called."""
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return lambda: function(*args)
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
+                               initializer=die_with_parent, initargs=(os.getpid(),))
+    future = pool.submit(function, *args)
+
+    def result() -> T:
+        try:
+            return future.result()
+        finally:
+            pool.shutdown()
+    return result

@@ -48,8 +48,9 @@ unit once):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any, Sequence, TYPE_CHECKING
+from typing import Any, Callable, Sequence, TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -325,12 +326,33 @@ def write_codings(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataFr
 def write_matrices(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataFrame, out: Path,
                    attributes: Sequence[str]) -> list[Path]:
     """matrix_<attribute> and its figures for each attribute (a column of `segments`)."""
-    written: list[Path] = []
+    tables, draw = _matrix_tables(codings, codebook, segments, Path(out), attributes)
+    return tables + draw()
+
+
+def start_matrices(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataFrame, out: Path,
+                   attributes: Sequence[str]) -> tuple[list[Path], Callable[[], list[Path]]]:
+    """`write_matrices` with the figures drawn in a forked process (`start_in_background`):
+    the matrix tables written now, and a function that waits for the figures and their
+    tables and returns their paths. Drawing them is most of the time matrices take."""
+    from hcrisis.workers import start_in_background
+
+    tables, draw = _matrix_tables(codings, codebook, segments, Path(out), attributes)
+    return tables, start_in_background(draw)
+
+
+def _matrix_tables(codings, codebook, segments, out: Path, attributes) -> tuple[list[Path], Callable[[], list[Path]]]:
+    """The matrix tables, written, and a function drawing their figures."""
+    written, mats = [], []
     for attribute in attributes:
         mat = matrix(codings, codebook, segments, attribute)
-        written += write_table(mat, Path(out) / f"matrix_{attribute}", title=f"Matrix coding: codes by {attribute}")
-        written += figures(mat, codebook, attribute, Path(out))
-    return written
+        written += write_table(mat, out / f"matrix_{attribute}", title=f"Matrix coding: codes by {attribute}")
+        mats.append((mat, attribute))
+    return written, partial(_draw_figures, mats, codebook, out)
+
+
+def _draw_figures(mats: list[tuple[pd.DataFrame, str]], codebook: Codebook, out: Path) -> list[Path]:
+    return [p for mat, attribute in mats for p in figures(mat, codebook, attribute, out)]
 
 
 @dataclass

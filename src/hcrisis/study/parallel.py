@@ -5,7 +5,8 @@ types use them only through `Workers` (the run's `ctx.workers`):
 
 - a tokeniser started before it is needed (`Tokeniser`), so loading spaCy
   is off the critical path;
-- work a step leaves running in other processes (clouds being drawn) while
+- work a step leaves running in other processes (clouds, the coding
+  matrices' figures being drawn) while
   the next steps run, finished before the report (`Workers.defer`).
 
 The tokeniser:

@@ -54,7 +54,7 @@ def coding(ctx: StepContext) -> None:
 
 def matrix(ctx: StepContext) -> None:
     """matrix_<attribute> (and figures) for `by` (default: every attribute the corpus declares)."""
-    from hcrisis.coding.apply import write_matrices
+    from hcrisis.coding.apply import start_matrices
 
     coded = ctx.needs("coding")
     by = ctx.settings.get("by", ctx.corpus.attributes)
@@ -62,7 +62,9 @@ def matrix(ctx: StepContext) -> None:
     if unknown:
         raise InputError(f"step '{ctx.step.id}' names unknown attribute '{unknown[0]}'", path=ctx.study.path,
                          fix=f"use one of {', '.join(ctx.corpus.attributes) or '(none declared)'}")
-    ctx.wrote(write_matrices(coded["codings"], coded["codebook"], ctx.corpus.segments, ctx.out, by))
+    tables, figures = start_matrices(coded["codings"], coded["codebook"], ctx.corpus.segments, ctx.out, by)
+    ctx.wrote(tables)
+    ctx.defer(figures)   # drawn while the next steps run
 
 
 def cooccurrence(ctx: StepContext) -> None:
