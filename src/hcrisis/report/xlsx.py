@@ -78,17 +78,31 @@ def _width(column: str, series: pd.Series, kind: str) -> int:
     return max(MIN_WIDTH, min(MAX_WIDTH, max(longest, len(column)) + 2))
 
 
-def _write_cell(ws, row: int, col: int, value, kind: str, fmt) -> None:
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return
+def _write_column(ws, c: int, series: pd.Series, kind: str, fmt) -> None:
+    """One column's cells below the header, each by the writer of its column's kind (no
+    per-cell type tests); missing values (None, NA, NaN) leave the cell empty."""
+    present = ~series.isna().to_numpy()
+    values = series.tolist()
+    rows = [r for r in range(len(values)) if present[r]]
     if kind == "text":
-        ws.write_string(row, col, str(value))   # always a string: never a formula or a link
+        write = ws.write_string
+        for r in rows:
+            write(r + 1, c, str(values[r]))   # always a string: never a formula or a link
     elif kind == "bool":
-        ws.write_boolean(row, col, bool(value))
-    elif isinstance(value, float) and math.isinf(value):
-        ws.write_string(row, col, "inf" if value > 0 else "-inf")
+        for r in rows:
+            ws.write_boolean(r + 1, c, bool(values[r]))
+    elif kind == "int":
+        write = ws.write_number
+        for r in rows:
+            write(r + 1, c, values[r], fmt)
     else:
-        ws.write_number(row, col, float(value) / 100 if kind == "percent" else value, fmt)
+        write, scale = ws.write_number, 100 if kind == "percent" else 1
+        for r in rows:
+            value = values[r]
+            if math.isinf(value):
+                ws.write_string(r + 1, c, "inf" if value > 0 else "-inf")
+            else:
+                write(r + 1, c, value / scale if scale != 1 else value, fmt)
 
 
 def _write_table(wb, ws, df: pd.DataFrame, header_format) -> int:
@@ -99,8 +113,7 @@ def _write_table(wb, ws, df: pd.DataFrame, header_format) -> int:
         fmt = wb.add_format({"num_format": number_format}) if number_format else None
         ws.write_string(0, c, str(column), header_format)
         ws.set_column(c, c, _width(str(column), df[column], kind))
-        for r, value in enumerate(df[column].tolist(), start=1):
-            _write_cell(ws, r, c, value, kind, fmt)
+        _write_column(ws, c, df[column], kind, fmt)
     ws.freeze_panes(1, 0)
     if len(df.columns):
         ws.autofilter(0, 0, max(len(df), 1), len(df.columns) - 1)
