@@ -117,10 +117,20 @@ def write_for_run(run, kind: str, path: Path, allow_identifiers: bool) -> list[P
     templates, its settings and the packages are as when it was written, and
     the file still has its hash: a replayed run rewrites nothing.
     """
+    return start_for_run(run, kind, path, allow_identifiers, background=False)()
+
+
+def start_for_run(run, kind: str, path: Path, allow_identifiers: bool, background: bool = True):
+    """`write_for_run`, the file written in a forked process (`start_in_background`) if
+    `background`: returns a function that waits for it and returns its path. The rerun
+    store is read and written here, in this process."""
+    from functools import partial
+
     from hcrisis.files import sha256_file
     from hcrisis.report.catalogue import load_catalogue
     from hcrisis.study.rerun import package_versions
     from hcrisis.study.runner import relative
+    from hcrisis.workers import start_in_background
 
     inputs = {relative(p, run.out.parent): h for p, h in sorted(run.inputs.items())}   # as manifest.json
     provenance = Provenance(inputs, package_versions())
@@ -128,15 +138,20 @@ def write_for_run(run, kind: str, path: Path, allow_identifiers: bool) -> list[P
     if store is not None:
         key = _key(kind, load_catalogue(run.out), store, inputs, allow_identifiers)   # inputs: the study file too
         if path.is_file() and store.load("report", key) == sha256_file(path):
-            return [path]
+            return lambda: [path]
     workbook = next((Path(s.settings.get("file", TABLES_XLSX)).name for s in run.study.steps
                      if s.type == "workbook"), None)   # the page names the study's workbook
-    write_report(run.study.path, path if kind == "html" else None, path if kind == "workbook" else None,
-                 allow_identifiers=allow_identifiers, corpus=run.corpus, provenance=provenance,
-                 workbook_name=workbook)
-    if store is not None:
-        store.store("report", key, sha256_file(path), keep=8)
-    return [path]
+    write = partial(write_report, run.study.path, path if kind == "html" else None,
+                    path if kind == "workbook" else None, allow_identifiers=allow_identifiers,
+                    corpus=run.corpus, provenance=provenance, workbook_name=workbook)
+    written = start_in_background(write) if background else write
+
+    def finish() -> list[Path]:
+        written()
+        if store is not None:
+            store.store("report", key, sha256_file(path), keep=8)
+        return [path]
+    return finish
 
 
 def _key(kind: str, catalogue, store, inputs: dict, allow_identifiers: bool) -> str:

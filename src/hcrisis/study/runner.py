@@ -4,8 +4,9 @@ The runner knows steps, not their domain: it loads the study and its corpus
 once, orders the declared steps so each runs after the steps it reads
 (`hcrisis.study.steptypes`), runs them (or replays them from the rerun
 store, `hcrisis.study.rerun`), waits for their background work
-(`hcrisis.study.parallel.Workers`), then runs the final steps (the report)
-and writes `manifest.json` (inputs with the hashes they had when read,
+(`hcrisis.study.parallel.Workers`), then runs the final steps (the report),
+waits for theirs (the page is written while the workbook is) and writes
+`manifest.json` (inputs with the hashes they had when read,
 parameters, package versions, output hashes). No timestamps are written, so
 reruns give byte-identical files.
 
@@ -253,7 +254,11 @@ def reproduce(study: str | Path | Study, only: list[str] | None = None, cache: b
     for planned in (s for s in chosen if s.type.final):
         if progress:
             progress(planned.decl.id)
-        planned.type.function()(StepContext(run, planned))
+        ctx = StepContext(run, planned)
+        planned.type.function()(ctx)
+        if ctx.deferred is not None:
+            run.workers.defer(ctx.deferred, ctx.wrote)
+    run.workers.finish_all()
     run.written.append(write_atomic(run.out / run.manifest_name, render_manifest(run)))
     return run
 
