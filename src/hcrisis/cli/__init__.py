@@ -53,6 +53,13 @@ def main() -> None:
     os._exit(code)
 
 
-# Each module adds its commands to `app` on import (after `app` exists).
-from hcrisis.cli import coding, corpus, exchange, report, study, text, thesis  # noqa: E402,F401
+# Each module adds its commands to `app` on import (after `app` exists); `--help`
+# lists them in this order, the pipeline's: corpora, words, coding, studies, exchange.
+from hcrisis.cli import corpus  # noqa: E402,F401,I001
 from hcrisis.cli import pack  # noqa: E402,F401  (adds to the corpus group)
+from hcrisis.cli import text  # noqa: E402,F401
+from hcrisis.cli import coding  # noqa: E402,F401
+from hcrisis.cli import study  # noqa: E402,F401
+from hcrisis.cli import report  # noqa: E402,F401
+from hcrisis.cli import exchange  # noqa: E402,F401
+from hcrisis.cli import thesis  # noqa: E402,F401

@@ -27,6 +27,35 @@ def _codebook(codebook: Optional[Path], inputs) -> Path:
 
 
 @app.command()
+def code(
+    corpus: Optional[Path] = CORPUS,
+    codebook: Optional[Path] = typer.Option(None, "--codebook", help="Codebook (YAML; default: the study's)."),
+    study: Optional[Path] = STUDY,
+    by: Optional[list[str]] = typer.Option(None, "--by", help="Matrix coding by this attribute (repeatable; "
+                                           "default: every declared attribute)."),
+    out: Optional[Path] = OUT,
+    allow_identifiers: bool = ALLOW_IDENTIFIERS,
+    skip_bad: bool = SKIP_BAD,
+    engine: str = ENGINE,
+    scheduler: Optional[str] = SCHEDULER,
+) -> None:
+    """Apply a codebook: codings, matrices, co-occurrence, quotations and figures.
+
+    Example: hcrisis code corpora/thesis-excerpts --codebook codebooks/thesis.yaml --by sector
+    """
+    from hcrisis.coding.apply import run_code
+    from hcrisis.engine import open_engine
+
+    inputs = open_inputs("code", corpus, study, out, skip_bad)
+    with open_engine(engine, scheduler) as eng:   # quotations guarded before anything is written
+        result = run_code(inputs.corpus, _codebook(codebook, inputs), inputs.out, allow_identifiers=allow_identifiers,
+                          attributes=by, engine=eng)
+    coded = result.codings["segment_id"].nunique()
+    typer.echo(f"{len(result.codings)} codings of {coded} of {result.segments} segments with "
+               f"{len(result.codebook.codes)} codes; wrote {len(result.written)} files to {inputs.out}")
+
+
+@app.command()
 def agree(
     corpus: Optional[Path] = typer.Argument(None, show_default=False, help="Corpus folder (needed for "
                                             "thesis-sections, sentences and the baseline; default: the "
@@ -90,35 +119,6 @@ def suggest(
     typer.echo(f"{suggestions['segment_id'].nunique()} uncoded unit(s) with suggested codes; "
                f"wrote {inputs.out / 'suggestions.csv'}")
     print_table(themes[["topic", "top_terms", "example_units"]], title="candidate themes (suggestions)")
-
-
-@app.command()
-def code(
-    corpus: Optional[Path] = CORPUS,
-    codebook: Optional[Path] = typer.Option(None, "--codebook", help="Codebook (YAML; default: the study's)."),
-    study: Optional[Path] = STUDY,
-    by: Optional[list[str]] = typer.Option(None, "--by", help="Matrix coding by this attribute (repeatable; "
-                                           "default: every declared attribute)."),
-    out: Optional[Path] = OUT,
-    allow_identifiers: bool = ALLOW_IDENTIFIERS,
-    skip_bad: bool = SKIP_BAD,
-    engine: str = ENGINE,
-    scheduler: Optional[str] = SCHEDULER,
-) -> None:
-    """Apply a codebook: codings, matrices, co-occurrence, quotations and figures.
-
-    Example: hcrisis code corpora/thesis-excerpts --codebook codebooks/thesis.yaml --by sector
-    """
-    from hcrisis.coding.apply import run_code
-    from hcrisis.engine import open_engine
-
-    inputs = open_inputs("code", corpus, study, out, skip_bad)
-    with open_engine(engine, scheduler) as eng:   # quotations guarded before anything is written
-        result = run_code(inputs.corpus, _codebook(codebook, inputs), inputs.out, allow_identifiers=allow_identifiers,
-                          attributes=by, engine=eng)
-    coded = result.codings["segment_id"].nunique()
-    typer.echo(f"{len(result.codings)} codings of {coded} of {result.segments} segments with "
-               f"{len(result.codebook.codes)} codes; wrote {len(result.written)} files to {inputs.out}")
 
 
 @codebook_app.command("check")
