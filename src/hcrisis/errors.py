@@ -30,6 +30,19 @@ class HcrisisError(Exception):
             text += f" ({self.fix})"
         return text.replace("\n", " ")
 
+    def __reduce__(self):
+        # raised in a forked worker (`hcrisis.workers`), it is pickled to the parent; rebuilt
+        # from its state without calling __init__, whose arguments differ by subclass
+        # (SchemaError's could not be rebuilt from its message)
+        return _rebuilt, (type(self), self.args, self.__dict__)
+
+
+def _rebuilt(cls: type, args: tuple, state: dict) -> HcrisisError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class InputError(HcrisisError):
     """A file is missing, unreadable, undecodable or malformed."""

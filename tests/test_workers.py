@@ -1,0 +1,28 @@
+"""`hcrisis.workers.start_in_background`: the result, or the error, of work done in a forked process."""
+
+from __future__ import annotations
+
+import pytest
+
+from hcrisis.errors import InputError, SchemaError
+from hcrisis.workers import start_in_background
+
+
+def _fail(error: Exception) -> None:
+    raise error
+
+
+def test_the_result_comes_back():
+    assert start_in_background(sorted, [3, 1, 2])() == [1, 2, 3]
+
+
+@pytest.mark.parametrize("error", [
+    InputError("cannot write the workbook", path="out/tables.xlsx", line=3, fix="check the folder"),
+    SchemaError("studies/s.yaml", [("steps[0].type", 7, "unknown step type"), ("title", None, "missing")]),
+])
+def test_errors_reach_the_caller_with_their_file_line_and_fix(error):
+    with pytest.raises(type(error)) as caught:
+        start_in_background(_fail, error)()
+    got = caught.value
+    assert (got.one_line(), got.path, got.line, got.fix) == (error.one_line(), error.path, error.line, error.fix)
+    assert getattr(got, "problems", None) == getattr(error, "problems", None)
