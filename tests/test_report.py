@@ -318,3 +318,22 @@ def test_report_in_headless_chromium(library, tmp_path):
         browser.close()
     for name in ("report-1280.png", "report-375.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_guarded_cells_read_back_as_written_and_only_the_runs_tables(tmp_path):
+    """The catalogue undoes the CSV writer's formula guard (the page and the workbook show
+    `-ish`, not `'-ish`) and lists only what the run wrote, per its manifest.json: a table
+    another command left in the folder is not the study's result."""
+    import json
+
+    from hcrisis.tables import write_table
+
+    out = tmp_path / "outputs"
+    written = write_table(pd.DataFrame({"word": ["-ish", "=SUM(A1)", "plain"], "n": [1, 2, 3]}), out / "t")
+    write_table(pd.DataFrame({"word": ["stray"]}), out / "freq" / "freq_all")
+    assert (out / "t.csv").read_text(encoding="utf-8").splitlines()[1] == "'-ish,1"
+    write(out / "manifest.json", json.dumps({"outputs": {f"outputs/{p.name}": "" for p in written}}))
+    catalogue = load_catalogue(out)
+    assert [e.rel for e in catalogue.tables] == ["t.csv"]
+    assert catalogue.read(catalogue.tables[0])["word"].tolist() == ["-ish", "=SUM(A1)", "plain"]
+

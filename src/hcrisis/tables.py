@@ -9,7 +9,8 @@ redacted tables), and a spreadsheet runs a cell that starts with `=`, `+`,
 every text cell of a CSV passes `guard_cell` (OWASP, "CSV Injection"): it
 gets a leading `'`, which spreadsheets show as text and hide; numbers, and
 numbers written as text (`-3`, `+1.5e3`), are left alone. `unguard_cell`
-undoes it for hcrisis's own readers; the XLSX writer reuses `guard_cell`.
+undoes it for hcrisis's own readers (the corpus's tables, the report's catalogue);
+the XLSX writer stores every text cell as a string, which is never run.
 """
 
 from __future__ import annotations

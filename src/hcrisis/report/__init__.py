@@ -57,12 +57,14 @@ class Provenance:
 
 def write_report(study_path: str | Path, html: str | Path | None = None, xlsx: str | Path | None = None, *,
                  allow_identifiers: bool = False, corpus=None, provenance: Provenance | None = None,
-                 workbook_name: str | None = None, progress=None) -> Written:
+                 workbook_name: str | None = None, progress=None, tokens=None, written=None) -> Written:
     """Write the study's report page to `html` and its workbook to `xlsx` (either may be None).
 
-    `corpus` is the study's corpus if already loaded; `provenance` defaults to
+    `corpus` is the study's corpus if already loaded (`tokens`, its tokens, if
+    already made: the corpus is not tokenised again); `provenance` defaults to
     the outputs' manifest.json; `workbook_name` is the workbook the page points to
-    (default: `xlsx`'s name); `progress(text)` is told what is being done.
+    (default: `xlsx`'s name); `progress(text)` is told what is being done; `written`,
+    the files of the run being reported (default: those its manifest.json lists).
     Identifiers in quotations and listed words are masked (`hcrisis.ingest.privacy`)
     unless `allow_identifiers`. Everything is computed before anything is
     written, so a failure leaves no file behind.
@@ -74,14 +76,14 @@ def write_report(study_path: str | Path, html: str | Path | None = None, xlsx: s
 
     note = progress or (lambda text: None)
     study = load_study(study_path)
-    catalogue = load_catalogue(study.outputs)
+    catalogue = load_catalogue(study.outputs, written)
     sheets = sheet_names(catalogue.tables)
     xlsx_path = Path(xlsx) if xlsx is not None else None
     page = None
     if html is not None:
         note("building the report")
         page = _page(study, catalogue, sheets, workbook_name or (xlsx_path.name if xlsx_path else None),
-                     allow_identifiers, corpus, provenance or Provenance.from_manifest(catalogue.root))
+                     allow_identifiers, corpus, provenance or Provenance.from_manifest(catalogue.root), tokens)
     if xlsx_path is not None:
         note(f"writing {len(sheets)} tables to the workbook")
         write_workbook(xlsx_path, catalogue, sheets)
@@ -92,7 +94,7 @@ def write_report(study_path: str | Path, html: str | Path | None = None, xlsx: s
 
 
 def _page(study, catalogue, sheets, workbook_name: str | None, allow_identifiers: bool, corpus,
-          provenance: Provenance | None) -> str:
+          provenance: Provenance | None, tokens=None) -> str:
     from hcrisis.coding.codebook import load_codebook
     from hcrisis.ingest.corpus import as_corpus
     from hcrisis.ingest.privacy import Scanner
@@ -104,7 +106,7 @@ def _page(study, catalogue, sheets, workbook_name: str | None, allow_identifiers
     # a declared codebook that does not exist is the coding step's to report (it skips)
     book = load_codebook(book_path) if book_path is not None and book_path.is_file() else None
     scanner = None if allow_identifiers else Scanner.from_corpus(loaded)
-    report = build_report(Sources(study, loaded, book, catalogue, scanner, provenance))
+    report = build_report(Sources(study, loaded, book, catalogue, scanner, provenance, tokens))
     report.workbook = [(s.name, s.entry.rel, s.entry.title) for s in sheets]
     return render_html(report, workbook_name)
 
@@ -136,14 +138,16 @@ def start_for_run(run, kind: str, path: Path, allow_identifiers: bool, backgroun
     provenance = Provenance(inputs, package_versions())
     store, key = run.store, None
     if store is not None:
-        key = _key(kind, load_catalogue(run.out), store, inputs, allow_identifiers)   # inputs: the study file too
+        key = _key(kind, load_catalogue(run.out, run.written), store, inputs, allow_identifiers)   # inputs: the study file too
         if path.is_file() and store.load("report", key) == sha256_file(path):
             return lambda: [path]
     workbook = next((Path(s.settings.get("file", TABLES_XLSX)).name for s in run.study.steps
                      if s.type == "workbook"), None)   # the page names the study's workbook
     write = partial(write_report, run.study.path, path if kind == "html" else None,
                     path if kind == "workbook" else None, allow_identifiers=allow_identifiers,
-                    corpus=run.corpus, provenance=provenance, workbook_name=workbook)
+                    corpus=run.corpus, provenance=provenance, workbook_name=workbook,
+                    tokens=run.memo.get("tokens"),   # the run's tokens, if a step made them
+                    written=list(run.written))
     written = start_in_background(write) if background else write
 
     def finish() -> list[Path]:

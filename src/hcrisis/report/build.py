@@ -105,6 +105,7 @@ class Sources:
     catalogue: Catalogue
     scanner: object | None        # hcrisis.ingest.privacy.Scanner, None to show identifiers
     provenance: object | None     # hcrisis.report.Provenance (inputs' hashes, package versions)
+    tokens: object | None = None  # hcrisis.text.tokens.Tokens of the corpus, if already made
 
 
 class FigureNamer:
@@ -185,7 +186,7 @@ def corpus_section(src: Sources, labels: Labels) -> Block:
     from hcrisis.ingest.corpus import corpus_summary
     from hcrisis.text.tokens import tokenize_segments
 
-    tokens = tokenize_segments(src.corpus.segments)     # once for every table below
+    tokens = src.tokens if src.tokens is not None else tokenize_segments(src.corpus.segments)
     overall = corpus_summary(src.corpus, tokens=tokens).drop(columns="corpus")
     tables = [frame_table(overall, f"Corpus {src.corpus.name}: documents, participants, segments and words",
                           row_header=False)]

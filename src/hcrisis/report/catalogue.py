@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable
 
 import pandas as pd
 
@@ -72,10 +73,15 @@ class Catalogue:
 
 
 def _text_columns(df: pd.DataFrame) -> pd.DataFrame:
-    """Empty cells of text columns as '' (they are empty text, not missing numbers)."""
+    """Empty cells of text columns as '' (they are empty text, not missing numbers), and
+    text as it was before the CSV writer's formula guard (`hcrisis.tables.unguard_cell`):
+    the page shows it as text and the workbook stores it as a string."""
+    from hcrisis.tables import unguard_cell
+
+    df.columns = [unguard_cell(str(c)) for c in df.columns]
     for col in df.columns:
         if df[col].dtype == object or pd.api.types.is_string_dtype(df[col]):
-            df[col] = df[col].astype(object).where(df[col].notna(), "").astype(str)
+            df[col] = [unguard_cell(v) for v in df[col].astype(object).where(df[col].notna(), "").astype(str)]
     return df
 
 
@@ -101,16 +107,21 @@ def _figure_title(svg: Path) -> str:
     return svg.stem.replace("_", " ")
 
 
-def load_catalogue(outputs: str | Path) -> Catalogue:
-    """Every table and figure under `outputs`, sorted by path (the order is part of the output)."""
+def load_catalogue(outputs: str | Path, written: Iterable[str | Path] | None = None) -> Catalogue:
+    """The tables and figures of the study's last run under `outputs`, sorted by path (the
+    order is part of the output): those in `written` (a run's files), else those the full
+    run's manifest.json lists, else (no manifest) every one under the folder. A file another
+    command or an earlier run left in the folder is not the study's result."""
     root = Path(outputs).resolve()
     if not root.is_dir():
         raise InputError("outputs folder not found", path=root,
                          fix="run `hcrisis reproduce STUDY` first, or give the study whose outputs to report")
+    chosen = _listed(root) if written is None else {Path(p).resolve() for p in written}
 
     def files(suffix: str) -> list[Path]:
-        return sorted((p for p in root.rglob(f"*{suffix}") if p.is_file() and not p.is_symlink()
-                       and not p.name.startswith(".") and not SKIPPED_FOLDERS & set(p.relative_to(root).parts[:-1])),
+        found = (p for p in root.rglob(f"*{suffix}") if p.is_file() and not p.is_symlink()
+                 and not p.name.startswith(".") and not SKIPPED_FOLDERS & set(p.relative_to(root).parts[:-1]))
+        return sorted((p for p in found if chosen is None or p in chosen),
                       key=lambda p: p.relative_to(root).as_posix())
 
     def entry(p: Path, title: str) -> OutputFile:
@@ -122,3 +133,18 @@ def load_catalogue(outputs: str | Path) -> Catalogue:
         raise InputError("the outputs folder holds no tables", path=root,
                          fix="run `hcrisis reproduce STUDY` first")
     return Catalogue(root, tables, figures)
+
+
+def _listed(root: Path) -> set[Path] | None:
+    """The outputs manifest.json lists (paths relative to the outputs folder's parent), or None."""
+    import json
+
+    manifest = root / "manifest.json"
+    if not manifest.is_file():
+        return None
+    try:
+        listed = json.loads(read_bytes(manifest, MAX_TABLE_BYTES)).get("outputs", {})
+    except (ValueError, AttributeError):
+        raise InputError("cannot read manifest.json", path=manifest,
+                         fix="re-run `hcrisis reproduce` to rewrite it") from None
+    return {(root.parent / rel).resolve() for rel in listed}
