@@ -149,6 +149,21 @@ def test_packed_corpus_gives_the_same_counts(corpus, tmp_path):
         assert packed.table(k).equals(folder.table(k))
 
 
+def test_partitions_tokenise_each_language_with_its_pipeline(tmp_path):
+    """A French document counted by partition drops French stop words, as the whole-corpus
+    counter does (the partition path once tokenised every text as English)."""
+    write(tmp_path / "manifest.yaml", "name: bilingual\ndocuments:\n  - {id: en1, file: en1.txt, kind: interview}\n"
+                                      "  - {id: fr1, file: fr1.txt, kind: interview, language: fr}\n")
+    write(tmp_path / "en1.txt", "Q: What about the homes?\nR: The homes are old and the rents rise.\n")
+    write(tmp_path / "fr1.txt", "Q: Et les logements ?\nR: Les logements sont anciens et les loyers montent.\n")
+    c = load_corpus(tmp_path)
+    french = Segment("fr", "French", where={"language": "fr"})
+    counted = count_words(tmp_path, [Scope(french)], FreqSettings())
+    whole = FreqCounter(tokenize_segments(c.segments), c.segments, FreqSettings()).table(french)
+    assert counted.table(0)["word"].tolist() == whole["word"].tolist() == ["anciens", "logements", "loyers",
+                                                                           "montent"]
+
+
 def test_scheduler_needs_dask_engine(corpus, tmp_path):
     result = runner.invoke(app, ["freq", str(corpus), "--out", str(tmp_path), "--scheduler", "tcp://x:1"])
     assert result.exit_code == 1

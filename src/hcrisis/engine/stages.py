@@ -38,11 +38,12 @@ class Scope:
 
 
 def tokens_of_rows(segments: pd.DataFrame, needed: np.ndarray):
-    """Tokens of the needed rows only: other rows are tokenised as empty texts."""
-    from hcrisis.text.tokens import tokenize
+    """Tokens of the needed rows only (other rows are tokenised as empty texts), each
+    language with its own pipeline (`tokenize_segments`)."""
+    from hcrisis.text.tokens import tokenize_segments
 
     texts = [t if keep else "" for t, keep in zip(segments["text"].tolist(), needed.tolist())]
-    return tokenize(texts, segments["segment_id"].tolist(), processes=1)
+    return tokenize_segments(segments.assign(text=texts), processes=1)
 
 
 # ---------------------------------------------------------------- word counts
