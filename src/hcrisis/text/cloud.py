@@ -460,11 +460,12 @@ def terms_clouds(counter, segments: Sequence[Segment], folder: Path, style, sett
                  guard: Callable[[Sequence[str], Path], None]) -> list[Path]:
     """`hcrisis cloud --terms`: a used-terms cloud of each segment (`terms_cloud`), each
     table's items shown to `guard` first."""
-    from hcrisis.text.terms import accepted_terms, merged_frequency_table
+    from hcrisis.text.terms import accepted_terms, merge_terms, merged_frequency_table
 
     accepted = accepted_terms(counter.tokens, counter.segments, settings)
-    tables = [counted(merged_frequency_table(counter, seg, accepted, top=counter.settings.top), seg,
-                      counter.settings) for seg in segments]
+    merged = merge_terms(counter.tokens, accepted)     # once for every segment
+    tables = [counted(merged_frequency_table(counter, seg, accepted, top=counter.settings.top, merged=merged),
+                      seg, counter.settings) for seg in segments]
     for seg, table in zip(segments, tables):
         guard(top_words(table, "count", style.max_words)["word"], figure_stem(folder, seg))
     return [p for seg, table in zip(segments, tables) for p in terms_cloud(table, seg, folder, style)]

@@ -19,7 +19,7 @@ from hcrisis.ingest.segments import Segment
 from hcrisis.tables import write_table
 from hcrisis.engine.stages import Scope
 from hcrisis.text.freq import FreqSettings, check_languages, count_words, write_frequencies
-from hcrisis.text.terms import TermSettings, accepted_terms, merged_frequency_table
+from hcrisis.text.terms import TermSettings, accepted_terms, merge_terms, merged_frequency_table
 
 if TYPE_CHECKING:
     from hcrisis.engine import Engine
@@ -50,7 +50,9 @@ def run_freq(corpus: str | Path | Corpus, segments: Sequence[Segment], out: str 
         counter = count_words(c, settings, segments)
         if terms is not None:
             accepted = accepted_terms(counter.tokens, counter.segments, terms)
-            tables = {seg.id: merged_frequency_table(counter, seg, accepted, top=settings.top) for seg in segments}
+            merged = merge_terms(counter.tokens, accepted)     # once for every segment
+            tables = {seg.id: merged_frequency_table(counter, seg, accepted, top=settings.top, merged=merged)
+                      for seg in segments}
         else:
             tables = {seg.id: counter.table(seg, top=settings.top) for seg in segments}
     guard = item_guard(c, allow_identifiers)

@@ -441,18 +441,19 @@ def merge_terms(tokens: Tokens, accepted: Iterable[str]) -> Merged:
 
 
 def merged_frequency_table(counter, scope: Segment | np.ndarray, accepted: Iterable[str],
-                           top: int | None = None) -> pd.DataFrame:
+                           top: int | None = None, merged: Merged | None = None) -> pd.DataFrame:
     """A `hcrisis.text.freq` frequency table where accepted terms are single items.
 
     Tokens inside an accepted term's occurrence are not counted as words;
     each occurrence counts once as the term. The denominator is the counted
     words left plus the term occurrences, so weighted percentages still sum
     to 100 over all items. Same columns and sort order as `freq.frequency_table`.
+    `merged`: `merge_terms(counter.tokens, accepted)`, made once for several scopes.
     """
     from hcrisis.text.freq import FREQ_COLUMNS, frequency_table
 
     tokens = counter.tokens
-    merged = merge_terms(tokens, accepted)
+    merged = merged if merged is not None else merge_terms(tokens, accepted)
     rows = counter.rows(scope)
     in_scope = rows[tokens.segment]
     words = np.bincount(counter.form_id[counter.counted & in_scope & ~merged.covered],
