@@ -125,21 +125,9 @@ def agreement(codings: pd.DataFrame | str | Path, gold: pd.DataFrame | str | Pat
               codebook: str | Path, *, corpus: Corpus | str | Path | None = None,
               level: str | None = None, unit: str = "segment") -> Agreement:
     """Agreement of two codings (κ, α, per-code P/R/F1, confusion; with a corpus, split
-    halves and the TF-IDF baseline) at `level` theme or code (default both;
-    `hcrisis.coding.agreement`)."""
-    import pandas as pd
+    halves and the TF-IDF baseline; a gold placed in the text is also compared by
+    character) at `level` theme or code (default both; `hcrisis.coding.agreement`)."""
+    from hcrisis.coding.agreement import run_agree
 
-    from hcrisis.coding.agreement import check_codes, compare_on_corpus, load_code_tree
-    from hcrisis.coding.codings import load_codings
-
-    tree = load_code_tree(codebook)
-    tables = []
-    for name, table in (("codings", codings), ("gold", gold)):
-        df = table if isinstance(table, pd.DataFrame) else load_codings(table)
-        check_codes(df, tree, name if isinstance(table, pd.DataFrame) else table)
-        tables.append(df)
-    segments = None
-    if corpus is not None:
-        segs = _corpus(corpus).segments
-        segments = segs[~segs["is_interviewer"].astype(bool)].reset_index(drop=True)
-    return compare_on_corpus(*tables, tree, segments, level=level, unit=unit, out=None, baseline=True)
+    return run_agree(codings, gold, corpus=_corpus(corpus) if corpus is not None else None, codebook=codebook,
+                     level=level, unit=unit, out=None)

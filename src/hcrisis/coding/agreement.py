@@ -509,31 +509,34 @@ def write_agreement(result: Agreement, out: str | Path) -> list[Path]:
     return written
 
 
-def run_agree(codings_path: str | Path, gold: str, *, corpus: str | Path | Corpus | None, codebook: str | Path,
+def run_agree(codings_path: str | Path | pd.DataFrame, gold: str | Path | pd.DataFrame, *,
+              corpus: str | Path | Corpus | None, codebook: str | Path,
               level: str | None = None, unit: str = "segment", out: str | Path | None = None,
               baseline: bool = True) -> Agreement:
-    """The `hcrisis agree` command: load, compare, write."""
+    """The `hcrisis agree` command: load (codings and gold: CSV files or their tables),
+    compare, write (with `out`)."""
     from hcrisis.coding.spans import coding_spans, load_any_codings, span_agreement, write_span_agreement
     from hcrisis.ingest.corpus import as_corpus
 
     tree = load_code_tree(codebook)
     c = as_corpus(corpus) if corpus is not None else None
     pred, pred_spans = load_any_codings(codings_path, c)
-    check_codes(pred, tree, codings_path)
+    pred_name = "codings table" if isinstance(codings_path, pd.DataFrame) else codings_path
+    check_codes(pred, tree, pred_name)
     segments, gold_spans = None, None
     if c is not None:
         segments = c.segments[~c.segments["is_interviewer"].astype(bool)].reset_index(drop=True)
-    if gold == "thesis-sections":
+    if isinstance(gold, str) and gold == "thesis-sections":
         if segments is None:
             raise InputError("--gold thesis-sections needs the excerpt corpus", fix="name it: hcrisis agree CORPUS ...")
         gold_df = section_gold(segments, tree)
     else:
         gold_df, gold_spans = load_any_codings(gold, c)
-        check_codes(gold_df, tree, gold)
+        check_codes(gold_df, tree, "gold table" if isinstance(gold, pd.DataFrame) else gold)
     result = compare_on_corpus(pred, gold_df, tree, segments, level=level, unit=unit, out=out,
-                               baseline=baseline, thesis_gold=gold == "thesis-sections")
+                               baseline=baseline, thesis_gold=isinstance(gold, str) and gold == "thesis-sections")
     if gold_spans is not None:     # a gold placed in the text: agreement on characters too
-        pred_spans = coding_spans(pred, c, where=codings_path) if pred_spans is None else pred_spans
+        pred_spans = coding_spans(pred, c, where=pred_name) if pred_spans is None else pred_spans
         result.spans = span_agreement(pred_spans, gold_spans, c, tree, [level] if level else list(LEVELS))
         if out is not None:
             write_span_agreement(result.spans, out)

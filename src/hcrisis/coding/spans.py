@@ -100,14 +100,15 @@ def coding_spans(codings: pd.DataFrame, corpus: Corpus, *, coder: str = "hcrisis
     return merged[SPAN_COLUMNS].reset_index(drop=True)
 
 
-def load_any_codings(path: str | Path, corpus: Corpus | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """A codings CSV as segment codings (segment_id, code_id, ...) and, when it places codings in
-    sources (document_id, start, end: `hcrisis import qdpx`), its spans; a segment counts as coded
-    when a span overlaps it."""
+def load_any_codings(path: str | Path | pd.DataFrame, corpus: Corpus | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """A codings CSV (or its table) as segment codings (segment_id, code_id, ...) and, when it places
+    codings in sources (document_id, start, end: `hcrisis import qdpx`), its spans; a segment counts
+    as coded when a span overlaps it."""
     from hcrisis.coding.codings import checked_codings
     from hcrisis.ingest.corpus import read_csv_table
 
-    table = read_csv_table(Path(path))
+    table = path if isinstance(path, pd.DataFrame) else read_csv_table(Path(path))
+    path = "codings table" if isinstance(path, pd.DataFrame) else path
     if not is_span_table(table):
         return checked_codings(table, path), None
     if corpus is None:
