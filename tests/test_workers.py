@@ -26,3 +26,12 @@ def test_errors_reach_the_caller_with_their_file_line_and_fix(error):
     got = caught.value
     assert (got.one_line(), got.path, got.line, got.fix) == (error.one_line(), error.path, error.line, error.fix)
     assert getattr(got, "problems", None) == getattr(error, "problems", None)
+
+
+def test_the_arguments_are_inherited_not_pickled():
+    """The forked process holds the arguments already (a corpus and its tokens can be large):
+    an argument that cannot be pickled still reaches it."""
+    import threading
+
+    lock = threading.Lock()   # not picklable
+    assert start_in_background(lambda held: held.acquire(blocking=False), lock)() is True

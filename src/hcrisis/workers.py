@@ -53,23 +53,36 @@ def _watch(parent: int) -> None:
     os._exit(1)
 
 
+# Work handed to a forked process by `start_in_background`: the child inherits this
+# table at the fork, so the work's arguments (a corpus, its tokens) are never pickled.
+_PENDING: dict[int, tuple[Callable, tuple]] = {}
+
+
+def _run_pending(key: int):
+    function, args = _PENDING[key]
+    return function(*args)
+
+
 def start_in_background(function: Callable[..., T], *args) -> Callable[[], T]:
     """Start `function(*args)` in one forked process (`die_with_parent`) and return a
     function that waits for it and gives its result (or raises its error); without
-    fork the call is made when that function is called."""
+    fork the call is made when that function is called. Only the result is pickled."""
     import multiprocessing
 
     if "fork" not in multiprocessing.get_all_start_methods():
         return lambda: function(*args)
     from concurrent.futures import ProcessPoolExecutor
 
+    key = id(args)
+    _PENDING[key] = (function, args)
     pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
                                initializer=die_with_parent, initargs=(os.getpid(),))
-    future = pool.submit(function, *args)
+    future = pool.submit(_run_pending, key)   # forks the process, which holds _PENDING as it is now
 
     def result() -> T:
         try:
             return future.result()
         finally:
             pool.shutdown()
+            _PENDING.pop(key, None)
     return result
