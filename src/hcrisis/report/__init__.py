@@ -13,14 +13,11 @@ step types `html` and `workbook` write both files after the other steps
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 REPORT_HTML = "report.html"
 TABLES_XLSX = "tables.xlsx"
-MANIFEST = "manifest.json"
-MAX_MANIFEST_BYTES = 5 * 1024 * 1024
 
 
 @dataclass
@@ -41,18 +38,12 @@ class Provenance:
 
     @classmethod
     def from_manifest(cls, outputs: Path) -> Provenance | None:
-        from hcrisis.errors import InputError
-        from hcrisis.files import read_bytes
+        from hcrisis.report.catalogue import read_manifest
 
-        path = outputs / MANIFEST
-        if not path.is_file():
+        data = read_manifest(outputs)
+        if data is None:
             return None
-        try:
-            data = json.loads(read_bytes(path, MAX_MANIFEST_BYTES))
-            return cls(dict(data.get("inputs", {})), dict(data.get("packages", {})))
-        except (ValueError, AttributeError, TypeError):
-            raise InputError("not a manifest written by hcrisis", path=path,
-                             fix="re-run `hcrisis reproduce` to rewrite it") from None
+        return cls(dict(data.get("inputs") or {}), dict(data.get("packages") or {}))
 
 
 def write_report(study_path: str | Path, html: str | Path | None = None, xlsx: str | Path | None = None, *,

@@ -135,16 +135,30 @@ def load_catalogue(outputs: str | Path, written: Iterable[str | Path] | None = N
     return Catalogue(root, tables, figures)
 
 
-def _listed(root: Path) -> set[Path] | None:
-    """The outputs manifest.json lists (paths relative to the outputs folder's parent), or None."""
+MANIFEST = "manifest.json"
+MAX_MANIFEST_BYTES = 64 * 1024 * 1024   # a run of many documents lists each with its hash
+
+
+def read_manifest(outputs: Path) -> dict | None:
+    """The full run's manifest.json under `outputs` (None if there is none)."""
     import json
 
-    manifest = root / "manifest.json"
-    if not manifest.is_file():
+    path = Path(outputs) / MANIFEST
+    if not path.is_file():
         return None
     try:
-        listed = json.loads(read_bytes(manifest, MAX_TABLE_BYTES)).get("outputs", {})
-    except (ValueError, AttributeError):
-        raise InputError("cannot read manifest.json", path=manifest,
-                         fix="re-run `hcrisis reproduce` to rewrite it") from None
-    return {(root.parent / rel).resolve() for rel in listed}
+        data = json.loads(read_bytes(path, MAX_MANIFEST_BYTES))
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise InputError("not a manifest written by hcrisis", path=path,
+                         fix="re-run `hcrisis reproduce` to rewrite it")
+    return data
+
+
+def _listed(root: Path) -> set[Path] | None:
+    """The outputs manifest.json lists (paths relative to the outputs folder's parent), or None."""
+    manifest = read_manifest(root)
+    if manifest is None:
+        return None
+    return {(root.parent / rel).resolve() for rel in dict(manifest.get("outputs", {}))}
