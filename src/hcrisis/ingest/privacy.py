@@ -336,14 +336,6 @@ def item_guard(corpus: Corpus, allow_identifiers: bool) -> Callable[[Iterable[st
     return lambda items, destination: guard_items(items, destination, False, scanner)
 
 
-def guard_corpus(corpus: Corpus | str | Path, destination: str | Path, allow_identifiers: bool) -> None:
-    """Guard an export that may quote any participant turn of `corpus` (interviewers are not quoted)."""
-    if allow_identifiers:
-        return
-    c = as_corpus(corpus)
-    guard_export(c.segments[~c.segments["is_interviewer"]], destination, False, Scanner.from_corpus(c))
-
-
 class Pseudonymiser:
     """Consistent replacements, recording every original for the key file."""
 

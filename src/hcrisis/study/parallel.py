@@ -1,7 +1,7 @@
 """The reproduction's parallel work, behind one interface: `Workers`.
 
-Two tricks keep `hcrisis reproduce` short on a two-core machine, and step
-types use them only through `Workers` (the run's `ctx.workers`):
+Two tricks keep `hcrisis reproduce` short on a two-core machine; step types
+reach them only through `ctx.tokens()` and `ctx.defer()`:
 
 - a tokeniser started before it is needed (`Tokeniser`), so loading spaCy
   is off the critical path;

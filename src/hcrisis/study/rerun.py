@@ -139,7 +139,6 @@ class RerunStore:
         self.root = Path(root)
         self._hashes: dict[Path, str | None] = {}
         self._resolved: dict[str, Path] = {}
-        self.skipped: list[str] = []   # steps replayed in this run
 
     def resolve(self, path: str | Path) -> Path:
         """The absolute path, resolved once per run (every step key lists every input)."""

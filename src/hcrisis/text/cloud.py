@@ -422,7 +422,7 @@ def run_cloud(corpus: str | Path | Corpus, segments: Sequence[Segment], out: str
     for seg in segments:
         table = counted(counter.table(seg, top=settings.top), seg, settings)
         guard(top_words(table, "count", style.max_words)["word"], figure_stem(folder, seg))
-        jobs.append((figure_stem(folder, seg), cloud_job(table, style, title=_title(seg))))
+        jobs.append((figure_stem(folder, seg), cloud_job(table, style, title=cloud_title(seg))))
     return write_figures(jobs)
 
 
@@ -434,7 +434,8 @@ def counted(table: pd.DataFrame, seg: Segment, settings: FreqSettings) -> pd.Dat
     return table
 
 
-def _title(seg: Segment) -> str:
+def cloud_title(seg: Segment) -> str:
+    """A segment's cloud title: its figure number (if the study gives one) and label."""
     return f"Figure {seg.figure}: {seg.label}" if seg.figure else seg.label
 
 

@@ -108,12 +108,13 @@ class LabelFinder:
         names = sorted(self.declared, key=len, reverse=True)
         self.declared_rx = (re.compile(rf"{_LEAD}(?P<speaker>{'|'.join(map(re.escape, names))})"
                                        rf"(?:{_COLON}|[ \t]*$)", re.IGNORECASE) if names else None)
+        # the forms tried on each line, in order (a transcript's every line is matched)
+        self.forms = [("custom", self.custom)] if self.custom else \
+            [("declared", self.declared_rx)] * bool(self.declared_rx) + list(_FORMS)
 
     def match(self, line: str, offset: int = 0) -> Label | None:
         """The label at the start of one line (no newline inside), if any."""
-        forms = [("custom", self.custom)] if self.custom else \
-            [("declared", self.declared_rx)] * bool(self.declared_rx) + list(_FORMS)
-        for form, rx in forms:
+        for form, rx in self.forms:
             m = rx.match(line)
             if m is None or not m.group("speaker").strip():
                 continue

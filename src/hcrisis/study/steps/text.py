@@ -93,7 +93,7 @@ def clouds(ctx: StepContext) -> None:
     """A cloud per segment (`segments`, default all) and a comparison cloud per `compare`
     pair, drawn by worker processes while the next steps run. A segment with a published
     `figure` gets a check row (the figure is an image: compared by eye)."""
-    from hcrisis.text.cloud import (cloud_job, compare_stem, comparison_job, comparison_text, figure_stem,
+    from hcrisis.text.cloud import (cloud_job, cloud_title, compare_stem, comparison_job, comparison_text, figure_stem,
                                     start_figures, top_words)
 
     style, tables = cloud_style(ctx), freq_tables(ctx)
@@ -108,7 +108,7 @@ def clouds(ctx: StepContext) -> None:
                           NOT_COMPUTABLE, f"segment '{seg.id}' has no text in this corpus")
             continue
         stem = figure_stem(ctx.out, seg)
-        jobs.append((stem, cloud_job(table, style, title=_title(seg))))
+        jobs.append((stem, cloud_job(table, style, title=cloud_title(seg))))
         if seg.figure:
             top = ", ".join(top_words(table, "count", 5)["word"])
             ctx.check(section, f"word cloud: {seg.label}", "word cloud (image)",
@@ -124,10 +124,6 @@ def clouds(ctx: StepContext) -> None:
     if empty:
         ctx.add_section("Word clouds", f"No cloud for segment(s) without counted words: {', '.join(empty)}.")
     ctx.defer(start_figures(jobs))
-
-
-def _title(seg: Segment) -> str:
-    return f"Figure {seg.figure}: {seg.label}" if seg.figure else seg.label
 
 
 def terms(ctx: StepContext) -> None:
