@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 import yaml
 
-from hcrisis.ingest.corpus import MANIFEST, Corpus, as_corpus, read_csv_table
+from hcrisis.ingest.corpus import MANIFEST, Corpus, as_corpus, data_path, read_csv_table
 from hcrisis.errors import PrivacyError
 from hcrisis.files import write_atomic
 from hcrisis.ingest.names import TITLES, find_names
@@ -428,8 +428,9 @@ def redact(corpus: Corpus, out: str | Path, key: str | Path) -> dict[str, Any]:
             manifest[kind] = [entry for entry in manifest[kind] if entry["id"] in read]
     entries = [*manifest.get("documents", []), *manifest.get("tables", [])]
     new_ids = {e["id"]: pseudo.document_id(e["id"], n) for n, e in enumerate(entries, 1)}
+    by_document = dict(tuple(corpus.segments.groupby("document_id", sort=False)))   # one pass, not one per document
     for doc in manifest.get("documents", []):
-        rows = corpus.segments[corpus.segments["document_id"] == doc["id"]]
+        rows = by_document.get(doc["id"], corpus.segments.iloc[:0])
         doc["id"] = new_ids[doc["id"]]
         write_atomic(out / "documents" / f"{doc['id']}.txt", _render(rows, pseudo))
         doc["file"] = f"documents/{doc['id']}.txt"
@@ -439,8 +440,9 @@ def redact(corpus: Corpus, out: str | Path, key: str | Path) -> dict[str, Any]:
             del doc["speakers"]
         if "interviewer" in doc:
             doc["interviewer"] = [pseudo.label(x) for x in doc["interviewer"]]
-    for table in manifest.get("tables", []):
-        df = _redact_table(read_csv_table(corpus.root / table["file"]), table, pseudo)
+    for table in manifest.get("tables", []):   # read again as loading read it: inside the corpus
+        path = data_path(corpus.root, corpus.manifest, table["file"], f"tables[{table['id']}].file")
+        df = _redact_table(read_csv_table(path), table, pseudo)
         table["id"] = new_ids[table["id"]]
         write_atomic(out / "tables" / f"{table['id']}.csv", table_to_csv(df))
         table["file"] = f"tables/{table['id']}.csv"
