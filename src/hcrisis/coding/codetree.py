@@ -28,8 +28,11 @@ class CodeTree:
     def at_level(self, code: str, level: str) -> str:
         return self.theme(code) if level == "theme" else code
 
+    def __post_init__(self):
+        self._rank = {code: i for i, code in enumerate(self.order)}   # rank() runs once per coding
+
     def rank(self, code: str) -> int:
-        return self.order.index(code)
+        return self._rank[code]
 
 
 def load_code_tree(path: str | Path) -> CodeTree:
