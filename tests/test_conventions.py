@@ -97,3 +97,13 @@ def test_label_occurring_once_in_prose_is_not_a_speaker(lines, word, at):
     lines.insert(min(at, len(lines)), f"{word}: {lines[0]}")
     text = "\n".join(lines)
     assert all(t.speaker is None for t in split_turns(text, LabelFinder()))
+
+
+def test_a_role_in_brackets_after_a_display_name():
+    """Meeting tools write "Name (Host)": the speaker asks (an interviewer role), and the
+    label is still a person's name, which privacy tools replace."""
+    from hcrisis.ingest.roles import INTERVIEWER, PARTICIPANT, label_role
+
+    assert [label_role(x) for x in ["Dana O’Neil (Host)", "Bo Ray (Participant 3)", "Ann Lee (SL)",
+                                    "Sam’s iPad"]] == [INTERVIEWER, PARTICIPANT, None, None]
+    assert not is_role_label("Dana O’Neil (Host)") and is_role_label("Interviewer 2")
