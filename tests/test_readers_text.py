@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from hcrisis.errors import InputError
 from hcrisis.ingest.readers import ReaderOptions, read_transcript
@@ -110,3 +110,41 @@ def test_property_turns_are_ordered_slices(parts, crlf):
         seg = canonical[turn.start:turn.end]
         assert seg == seg.strip() and seg
         ends.append(turn.end)
+
+
+# Lines built like label lines (a time, a label, a separator, then text) and from
+# loose pieces, so that several forms compete on a line and long lines carry
+# inline labels.
+_LEADS = ["", " ", "[00:12:03] ", "00:12:03 - ", "**", "(0:03) "]
+_LABELS = ["Interviewer", "int", "Q", "R2", "Speaker 1", "Ann Lee (SL)", "Bob’s iPad", "Dr Jane Smith", "[id1]",
+           "[inaudible]", "Note", "well then", "e.g.", ""]
+_SEPARATORS = [":", ": ", "**: ", ":** ", "", " 0:03", " (00:00:05):", "  ", " 1/2:", "\t:"]
+_PIECES = [*_LABELS, *_SEPARATORS, " ", "thanks.", "so", "Well,", "?", "x" * 390]
+_LINE = st.one_of(st.tuples(*(st.sampled_from(x) for x in (_LEADS, _LABELS, _SEPARATORS, _PIECES))).map("".join),
+                  st.lists(st.sampled_from(_PIECES), max_size=8).map("".join))
+
+
+def _per_line(finder: LabelFinder, text: str):
+    """The candidates as found one form and one line at a time (`LabelFinder.match`),
+    inline labels looked behind at (the definition the one-regex scan must equal)."""
+    import re
+
+    from hcrisis.ingest.readers.text import _INLINE, LONG_LINE, Label
+
+    inline = re.compile(r"(?<=[.?!…\"”)\]])" + _INLINE.pattern[len(r"[.?!…\"”)\]]"):])
+    found, pos = [], 0
+    for line in text.split("\n"):
+        label = finder.match(line, pos)
+        found += [label] if label is not None else []
+        if len(line) > LONG_LINE:
+            found += [Label(pos + m.start("speaker"), pos + m.end(), m.group("speaker"), form="inline")
+                      for m in inline.finditer(line)]
+        pos += len(line) + 1
+    return found
+
+
+@settings(max_examples=300)
+@given(st.lists(_LINE, max_size=12).map("\n".join), st.sampled_from([(), ("Dr Jane Smith",), ("INT", "Bob’s iPad")]))
+def test_property_one_scan_finds_what_each_form_per_line_finds(text, declared):
+    finder = LabelFinder(declared=declared)
+    assert finder.candidates(text) == _per_line(finder, text)
