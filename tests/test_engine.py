@@ -112,6 +112,40 @@ def test_property_partitioned_codings_equal_whole_corpus(corpus, whole, parts):
     pd.testing.assert_frame_equal(got, expected)
 
 
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(parts=partitionings, by=st.sampled_from(["sector", "speaker", "document_id", "is_interviewer"]))
+def test_property_selection_chosen_after_the_count_equals_whole_corpus(corpus, whole, parts, by):
+    """Counted by groups of rows, the segments of `--by` chosen on the outline afterwards:
+    the tables of the segments chosen on the whole corpus first."""
+    from hcrisis.engine.stages import CountJob, ScopeCounts, tally
+    from hcrisis.ingest.segments import Selection
+
+    c, tokens = whole
+    selection = Selection(by=by)
+    source = open_source(corpus)
+    total = tally(CountJob(source, FreqSettings(), selection=selection), partitions=parts)
+    chosen = selection.resolve(total.outline)
+    assert chosen == selection.resolve(c.segments)
+    merged = ScopeCounts(total, FreqSettings(), source, [Scope(s) for s in chosen])
+    counter = FreqCounter(tokens, c.segments, FreqSettings(languages="together"))
+    for k, seg in enumerate(chosen):
+        expected = counter.table(seg)
+        assert merged.table(k).equals(expected) and merged.table(k).attrs == expected.attrs
+
+
+def test_freq_and_compare_read_each_transcript_once(corpus, tmp_path, monkeypatch):
+    import hcrisis.ingest.corpus as corpus_module
+
+    reads = []
+    real = corpus_module.read_transcript
+    monkeypatch.setattr(corpus_module, "read_transcript", lambda path, *a: reads.append(path) or real(path, *a))
+    for command in (["freq", "--by", "sector"], ["compare", "--where", "sector=ALMO"]):
+        reads.clear()
+        result = runner.invoke(app, [command[0], str(corpus), *command[1:], "--out", str(tmp_path / command[0])])
+        assert result.exit_code == 0, result.output
+        assert sorted(reads) == sorted(corpus / f"d{i}.txt" for i in range(N_DOCS))
+
+
 def test_plan_groups_documents_by_size():
     sizes = [("a", 5), ("b", 5), ("c", 1), ("d", 20), ("e", 0)]
     assert [p.documents for p in plan(sizes, max_bytes=10)] == [("a", "b"), ("c",), ("d",), ("e",)]
@@ -260,7 +294,7 @@ def test_a_killed_worker_is_retried_with_the_same_result(cluster, corpus, whole,
     with open_engine("dask", cluster) as engine:
         partials = list(engine.map(_kill_first_attempt, parts, (job, tmp_path / "killed")))
     assert (tmp_path / "killed").exists()
-    tally = Tally(1)
+    tally = Tally()
     for p in partials:
         tally.add(p)
     total = tally.total()

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any, Optional
 import typer
 
 if TYPE_CHECKING:
+    from hcrisis.engine.partitions import Source
     from hcrisis.ingest.corpus import Corpus
-    from hcrisis.ingest.segments import Segment
+    from hcrisis.ingest.segments import Segment, Selection
     from hcrisis.study.model import Study
 
 DEFAULT_STUDY = Path("studies/thesis.yaml")   # also the marker of the thesis project folder
@@ -97,17 +98,16 @@ def open_corpus(path: Path, skip_bad: bool):
 class Inputs:
     """What a command works on: the corpus, the study (or None) and the output folder."""
 
-    corpus: Corpus | None    # None only where a command can do without (agree)
+    corpus: Corpus | None    # None where a command can do without (agree) or reads by partition
     study: Study | None
     command: str
     given_out: Path | None = None
-    outline: bool = False    # the corpus's segments are its outline (hcrisis.engine): read by partition
+    source: Source | None = None    # the corpus folder, read by partition (hcrisis.engine), not here
 
     @property
-    def counted(self) -> Corpus | Path | None:
-        """What a partitioned command counts: the folder (read again by partition) for an
-        outline, else the corpus loaded here."""
-        return self.corpus.root if self.outline and self.corpus is not None else self.corpus
+    def counted(self) -> Corpus | Source | None:
+        """What a partitioned command counts: the folder, or the corpus loaded here."""
+        return self.source if self.source is not None else self.corpus
 
     @property
     def out(self) -> Path:
@@ -119,30 +119,35 @@ class Inputs:
         """The study's `settings.<stage>` (empty without a study)."""
         return self.study.settings(stage) if self.study is not None else {}
 
+    def selection(self, ids: Optional[list[str]] = None, where: Optional[list[str]] = None,
+                  by: Optional[str] = None, default_all: bool = True) -> Selection:
+        """The segments named on the command line, chosen once the corpus is read."""
+        from hcrisis.ingest.segments import Selection
+
+        return Selection(declared=tuple(self.study.segments) if self.study is not None else (),
+                         ids=tuple(ids or ()), where=tuple(where or ()), by=by, default_all=default_all,
+                         study_path=self.study and self.study.path)
+
     def segments(self, ids: Optional[list[str]] = None, where: Optional[list[str]] = None,
                  by: Optional[str] = None, default_all: bool = True) -> list[Segment]:
         """The selected segments (`hcrisis.ingest.segments.select`), checked on the corpus."""
-        from hcrisis.ingest.segments import select
-
-        declared = self.study.segments if self.study is not None else ()
-        return select(self.corpus.segments, declared, ids=ids or (), where=where or (), by=by,
-                      default_all=default_all, path=self.corpus.manifest_path,
-                      study_path=self.study and self.study.path)
+        return self.selection(ids, where, by, default_all).resolve(self.corpus.segments, self.corpus.manifest_path)
 
 
 def open_inputs(command: str, corpus: Optional[Path], study: Optional[Path], out: Optional[Path],
                 skip_bad: bool, required: bool = True, outline: bool = False) -> Inputs:
     """Load the study (if given) and the corpus (given, the study's, else the thesis's in
     its project folder; if not `required`, none) and choose the output folder. With
-    `outline` (and not `skip_bad`) only the corpus's outline is kept: its segments without
-    text, read partition by partition (`hcrisis.engine.partitions.read_outline`)."""
+    `outline` (and not `skip_bad`) only the corpus's manifest and registry are read here:
+    its documents are read once, partition by partition, by the command's count
+    (`hcrisis.engine.stages.count_selected`)."""
     from hcrisis.study.model import load_study
 
     s = load_study(study) if study is not None else None
     path = corpus or (s.corpus_path if s is not None else thesis_corpus(command, required))
     if path is not None and outline and not skip_bad:
-        from hcrisis.engine.partitions import read_outline
-        return Inputs(read_outline(path), s, command, out, outline=True)
+        from hcrisis.engine.partitions import FolderSource
+        return Inputs(None, s, command, out, source=FolderSource(path))
     c = open_corpus(path, skip_bad) if path is not None else None
     return Inputs(c, s, command, out)
 

@@ -58,7 +58,7 @@ def freq(
     inputs = open_inputs("freq", corpus, study, out, skip_bad, outline=not terms)
     settings = _freq_settings(inputs, min_length=min_length, stop_words=stop_words, grouping=grouping, top=top)
     with open_engine(engine, scheduler) as eng:
-        run = run_freq(inputs.counted, inputs.segments(segment, where, by), inputs.out, settings=settings,
+        run = run_freq(inputs.counted, inputs.selection(segment, where, by), inputs.out, settings=settings,
                        terms=_term_settings(inputs) if terms else None, allow_identifiers=allow_identifiers,
                        engine=eng)
     for seg_id, table in run.tables.items():
@@ -87,24 +87,13 @@ def compare(
     --by ATTR: each value against the rest.
     Example: hcrisis compare corpora/thesis-excerpts --where 'sector=local authority' --where 'sector=housing association'
     """
-    from hcrisis.errors import InputError
+    from hcrisis.engine import open_engine
     from hcrisis.text.runs import run_compare
 
     inputs = open_inputs("compare", corpus, study, out, skip_bad, outline=True)
-    sides = inputs.segments(segment, where, by, default_all=False)
-    if by:
-        pairs = [(s, None) for s in sides]
-    elif len(sides) in (1, 2):
-        pairs = [(sides[0], sides[1] if len(sides) == 2 else None)]
-    else:
-        raise InputError(f"compare needs one or two segments, not {len(sides)}",
-                         fix="e.g. --where sector=x --where sector=y, --where sector=x (against the rest) "
-                             "or --by sector")
-    from hcrisis.engine import open_engine
-
     with open_engine(engine, scheduler) as eng:
-        run = run_compare(inputs.counted, pairs, inputs.out, settings=_freq_settings(inputs), correction=correction,
-                          engine=eng)
+        run = run_compare(inputs.counted, inputs.selection(segment, where, by, default_all=False), inputs.out,
+                          settings=_freq_settings(inputs), correction=correction, engine=eng)
     shown = ["item", "count_a", "count_b", "g2", "p_adjusted", "log_ratio", "favours"]
     for (a, b), table in run.tables.items():
         print_table(table[shown].head(top), title=f"{a} vs {b}: {table.attrs['tests']} words tested")

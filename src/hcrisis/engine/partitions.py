@@ -64,6 +64,11 @@ class Source:
         """Columns of the segments table (fixed ones, then attributes)."""
         raise NotImplementedError
 
+    @property
+    def manifest_path(self) -> Path:
+        """The file errors about the corpus's segments name."""
+        raise NotImplementedError
+
     def outline_corpus(self, segments: pd.DataFrame):
         """A `Corpus` of the manifest and registry with `segments` as its table (for the
         checks and the privacy guard a command runs on the whole corpus)."""
@@ -89,6 +94,10 @@ class FolderSource(Source):
         from hcrisis.ingest.corpus import SEGMENT_COLUMNS
         return SEGMENT_COLUMNS + self.spec.attributes
 
+    @property
+    def manifest_path(self) -> Path:
+        return self.spec.manifest_path
+
     def outline_corpus(self, segments: pd.DataFrame):
         from hcrisis.ingest.corpus import Corpus
         spec = self.spec
@@ -111,6 +120,10 @@ class LoadedSource(Source):
     def columns(self) -> list[str]:
         return list(self.table.columns)
 
+    @property
+    def manifest_path(self) -> Path:
+        return self.loaded.manifest_path
+
     def outline_corpus(self, segments: pd.DataFrame):
         return self.loaded
 
@@ -129,6 +142,10 @@ class PackedSource(Source):
             raise InputError(f"pack format {self.info.get('format')} is not {PACK_FORMAT}",
                              path=self.folder / PACK_FILE, fix="pack the corpus again with this hcrisis")
         self.name = self.info["name"]
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.folder / PACK_FILE
 
     def partitions(self, max_bytes: int = PARTITION_BYTES) -> list[Partition]:
         return [Partition(i, tuple(p["documents"]), p["file"]) for i, p in enumerate(self.info["partitions"])]
@@ -159,22 +176,10 @@ def outline(segments: pd.DataFrame) -> pd.DataFrame:
     return segments.assign(text=np.where(has_word, "x", ""))
 
 
-def read_outline(corpus: str | Path):
-    """The corpus folder as a `Corpus` whose segments table is its outline, read partition
-    by partition: what a command selects and checks segments on without holding the text."""
-    from hcrisis.errors import CorpusError
-
-    source = FolderSource(corpus)
-    parts = [outline(source.segments(p)) for p in source.partitions()]
-    segments = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    if segments.empty:
-        raise CorpusError("corpus has no text segments", path=source.spec.manifest_path,
-                          fix="list at least one non-empty document or table")
-    return source.outline_corpus(segments)
-
-
 def open_source(corpus) -> Source:
-    """A packed corpus folder (with pack.json), a corpus folder, or a loaded corpus."""
+    """A packed corpus folder (with pack.json), a corpus folder, a loaded corpus, or a source."""
+    if isinstance(corpus, Source):
+        return corpus
     if not isinstance(corpus, (str, Path)):
         return LoadedSource(corpus)
     return PackedSource(corpus) if (Path(corpus) / PACK_FILE).is_file() else FolderSource(corpus)

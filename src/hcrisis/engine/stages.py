@@ -22,7 +22,7 @@ import pandas as pd
 from hcrisis.engine.partitions import Partition, Source, open_source, outline
 from hcrisis.engine.run import Engine
 from hcrisis.errors import CorpusError
-from hcrisis.ingest.segments import Segment
+from hcrisis.ingest.segments import INTERVIEWER_COLUMN, Segment, Selection
 from hcrisis.text.freq import FreqCounter, FreqSettings, WordGroups, rest_mask
 
 
@@ -49,70 +49,131 @@ def tokens_of_rows(segments: pd.DataFrame, needed: np.ndarray):
 # ---------------------------------------------------------------- word counts
 @dataclass
 class CountJob:
+    """What every partition counts: for the `scopes`, or for the segments a `selection`
+    names (chosen once the corpus is read: `count_selected`)."""
+
     source: Source
     settings: FreqSettings
-    scopes: tuple[Scope, ...]
+    scopes: tuple[Scope, ...] = ()
+    selection: Selection | None = None
+
+    def columns(self) -> list[str]:
+        """The columns that decide which scopes hold a row: rows are counted by their values."""
+        if self.selection is not None:
+            return self.selection.columns()
+        return list(dict.fromkeys([INTERVIEWER_COLUMN, *(c for scope in self.scopes for c in scope.segment.where)]))
+
+    def pool(self, segments: pd.DataFrame) -> np.ndarray:
+        """The rows any scope may hold (the others are not tokenised)."""
+        if self.selection is not None:
+            return self.selection.pool().mask(segments)
+        return np.logical_or.reduce([scope.mask(segments) for scope in self.scopes])
 
 
 @dataclass
 class Counts:
-    """Counted tokens per form (rows: scopes), all tokens per scope, and the outline of the
-    segment rows read (`outline`)."""
+    """Counted tokens per form (rows: groups of segment rows with the same `keys`, the
+    values of the job's columns, one row each), all tokens per group, and the outline of
+    the segment rows read (`outline`); the job's `scopes`."""
 
     forms: np.ndarray
     counts: np.ndarray
     tokens: np.ndarray
+    keys: pd.DataFrame
     outline: pd.DataFrame
+    scopes: tuple[Scope, ...] = ()
+
+
+def row_groups(segments: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """The group of every row (rows with the same values in `columns`, numbered in order
+    of first appearance) and each group's values (its first row)."""
+    index: dict[tuple, int] = {}
+    keys = zip(*(segments[c].tolist() for c in columns))
+    group = np.fromiter((index.setdefault(k, len(index)) for k in keys), dtype=np.int64, count=len(segments))
+    first = np.unique(group, return_index=True)[1]
+    return group, segments[columns].iloc[first].reset_index(drop=True)
 
 
 def count_partial(part: Partition, job: CountJob) -> Counts:
     segments = job.source.segments(part)
-    masks = [scope.mask(segments) for scope in job.scopes]
+    group, keys = row_groups(segments, [c for c in job.columns() if c in segments])
+    needed = job.pool(segments)
     # one language per scope is checked on the whole corpus (its outline), with the scopes' names
     whole = replace(job.settings, languages="together")
-    counter = FreqCounter(tokens_of_rows(segments, np.logical_or.reduce(masks)), segments, whole)
-    counts = np.stack([counter.form_counts(m) for m in masks])
+    counter = FreqCounter(tokens_of_rows(segments, needed), segments, whole)
+    counts, tokens = counter.counts_by_rows(np.where(needed, group, -1), len(keys))
     used = counts.any(axis=0)
-    return Counts(counter.forms[used], counts[:, used], np.array([counter.tokens_in(m) for m in masks]),
-                  outline(segments))
+    return Counts(counter.forms[used], counts[:, used], tokens, keys, outline(segments), job.scopes)
+
+
+def _tuples(keys: pd.DataFrame) -> list[tuple]:
+    return list(zip(*(keys[c].tolist() for c in keys.columns))) if len(keys.columns) else [()] * len(keys)
 
 
 class Tally:
-    """Partial counts added as they arrive: forms looked up in a dict (a partial's few
-    thousand forms cost milliseconds, whatever the total), sorted once at the end."""
+    """Partial counts added as they arrive: forms and groups looked up in dicts (a
+    partial's few thousand forms cost milliseconds, whatever the total), sorted once at
+    the end."""
 
-    def __init__(self, n_scopes: int):
+    def __init__(self):
         self.index: dict[str, int] = {}
-        self.counts = np.zeros((n_scopes, 1024), dtype=np.int64)
-        self.tokens = np.zeros(n_scopes, dtype=np.int64)
+        self.groups: dict[tuple, int] = {}
+        self.keys: list[pd.DataFrame] = []
+        self.counts = np.zeros((4, 1024), dtype=np.int64)
+        self.tokens = np.zeros(4, dtype=np.int64)
         self.outlines: list[pd.DataFrame] = []
+        self.scopes: tuple[Scope, ...] = ()
 
     def add(self, part: Counts) -> None:
-        at = np.fromiter((self.index.setdefault(f, len(self.index)) for f in part.forms.tolist()),
-                         dtype=np.int64, count=len(part.forms))
-        if len(self.index) > self.counts.shape[1]:
-            grown = np.zeros((self.counts.shape[0], max(2 * self.counts.shape[1], len(self.index))), np.int64)
-            grown[:, :self.counts.shape[1]] = self.counts
-            self.counts = grown
-        self.counts[:, at] += part.counts          # a partial's forms are distinct
-        self.tokens += part.tokens
+        at = _positions(self.index, part.forms.tolist())
+        n_groups = len(self.groups)
+        rows = _positions(self.groups, _tuples(part.keys))
+        self.keys.append(part.keys[rows >= n_groups])
+        self._grow(len(self.groups), len(self.index))
+        self.counts[np.ix_(rows, at)] += part.counts          # a partial's forms and groups are distinct
+        self.tokens[rows] += part.tokens
         self.outlines.append(part.outline)
+        self.scopes = part.scopes
+
+    def _grow(self, rows: int, columns: int) -> None:
+        have_rows, have_columns = self.counts.shape
+        if rows > have_rows or columns > have_columns:
+            grown = np.zeros((max(2 * have_rows, rows) if rows > have_rows else have_rows,
+                              max(2 * have_columns, columns) if columns > have_columns else have_columns), np.int64)
+            grown[:have_rows, :have_columns] = self.counts
+            self.counts = grown
+            self.tokens = np.r_[self.tokens, np.zeros(grown.shape[0] - have_rows, np.int64)]
 
     def total(self) -> Counts:
         """The merged counts, forms sorted (as `FreqCounter`'s)."""
         forms = np.array(list(self.index), dtype=object)
         order = np.argsort(forms, kind="stable")
+        n = len(self.groups)
+        keys = pd.concat(self.keys, ignore_index=True) if self.keys else pd.DataFrame()
         rows = pd.concat(self.outlines, ignore_index=True) if self.outlines else pd.DataFrame()
-        return Counts(forms[order], self.counts[:, :len(forms)][:, order], self.tokens, rows)
+        return Counts(forms[order], self.counts[:n, :len(forms)][:, order], self.tokens[:n], keys, rows,
+                      self.scopes)
+
+
+def _positions(index: dict, items: list) -> np.ndarray:
+    """Each item's position in `index`, new items appended."""
+    return np.fromiter((index.setdefault(x, len(index)) for x in items), dtype=np.int64, count=len(items))
 
 
 class ScopeCounts(WordGroups):
-    """Merged counts of a corpus's scopes, with `WordGroups`' tables."""
+    """Merged counts of a corpus's scopes (the counts' own unless given), with
+    `WordGroups`' tables."""
 
-    def __init__(self, counts: Counts, settings: FreqSettings, source: Source):
+    def __init__(self, counts: Counts, settings: FreqSettings, source: Source,
+                 scopes: list[Scope] | None = None):
         super().__init__(counts.forms, settings)
-        self.counts, self.tokens, self.source = counts.counts, counts.tokens, source
-        self.outline = counts.outline
+        self.scopes = tuple(counts.scopes if scopes is None else scopes)
+        # each scope sums its groups' rows (few per scope: no product over every group)
+        holds = [np.flatnonzero(scope.mask(counts.keys)) for scope in self.scopes]
+        self.counts = np.array([counts.counts[g].sum(axis=0) for g in holds],
+                               dtype=np.int64).reshape(len(holds), len(self.forms))
+        self.tokens = np.array([int(counts.tokens[g].sum()) for g in holds], dtype=np.int64)
+        self.source, self.outline = source, counts.outline
 
     def corpus(self):
         """The corpus with the outline as its segments table (`Source.outline_corpus`)."""
@@ -128,18 +189,31 @@ class ScopeCounts(WordGroups):
         return self.counts_keyness(self.counts[a], self.counts[b], labels, correction)
 
 
+def tally(job: CountJob, engine: Engine | None = None, partitions: list[Partition] | None = None) -> Counts:
+    """The job's counts over a corpus, by partition (the source's own unless given)."""
+    merged = Tally()
+    for partial in (engine or Engine()).map(count_partial, partitions or job.source.partitions(), job):
+        merged.add(partial)
+    total = merged.total()
+    if total.outline.empty:
+        raise CorpusError("corpus has no text segments", path=job.source.manifest_path,
+                          fix="list at least one non-empty document or table")
+    return total
+
+
 def count_words(corpus, scopes: list[Scope], settings: FreqSettings, engine: Engine | None = None,
                 partitions: list[Partition] | None = None) -> ScopeCounts:
     """Counts of every scope over a corpus (folder, packed folder or loaded), by partition
     (the source's own unless given)."""
     source = open_source(corpus)
-    job = CountJob(source, settings, tuple(scopes))
-    tally = Tally(len(scopes))
-    for partial in (engine or Engine()).map(count_partial, partitions or source.partitions(), job):
-        tally.add(partial)
-    total = tally.total()
-    if total.outline.empty:
-        raise CorpusError("corpus has no text segments", path=getattr(corpus, "root", corpus),
-                          fix="list at least one non-empty document or table")
-    return ScopeCounts(total, settings, source)
+    return ScopeCounts(tally(CountJob(source, settings, tuple(scopes)), engine, partitions),
+                       settings, source)
 
+
+def count_selected(corpus, selection: Selection, settings: FreqSettings,
+                   engine: Engine | None = None) -> tuple[Counts, Source, list[Segment]]:
+    """Counts by groups of rows over a corpus, read once, and the segments `selection`
+    chooses on its outline (with `select`'s errors, after the corpus's own)."""
+    source = open_source(corpus)
+    total = tally(CountJob(source, settings, selection=selection), engine)
+    return total, source, selection.resolve(total.outline, source.manifest_path)

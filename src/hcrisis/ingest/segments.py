@@ -167,6 +167,54 @@ def select(segments: pd.DataFrame, declared: Sequence[Segment] = (), *, ids: Seq
     return chosen
 
 
+@dataclass(frozen=True)
+class Selection:
+    """The segments a command names (`select`'s arguments), chosen on a segments table
+    once one is read: a partitioned count reads the corpus once, by groups of rows
+    that agree on `columns()`, and selects on the outline it gathered on the way.
+    `given` segments (a library caller's) are only checked."""
+
+    given: tuple[Segment, ...] = ()
+    declared: tuple[Segment, ...] = ()
+    ids: tuple[str, ...] = ()
+    where: tuple[str, ...] = ()
+    by: str | None = None
+    default_all: bool = True
+    study_path: str | Path | None = None
+
+    def resolve(self, segments: pd.DataFrame, path: str | Path | None = None) -> list[Segment]:
+        """`select` on `segments` (errors name `path`, the corpus manifest)."""
+        if self.given:
+            check_segments(self.given, segments, path)
+            return list(self.given)
+        return select(segments, self.declared, ids=self.ids, where=self.where, by=self.by,
+                      default_all=self.default_all, path=path, study_path=self.study_path)
+
+    def named(self) -> list[Segment]:
+        """The segments chosen whatever the corpus holds: ids, `--where` specs and `all`,
+        or [] if one of them is in error (`resolve` raises it, after the corpus's own errors)."""
+        if self.given:
+            return list(self.given)
+        try:
+            chosen = [find_segment(self.declared, i) for i in self.ids] + [parse_where(w) for w in self.where]
+            return chosen or [find_segment(self.declared, ALL.id) for _ in range(self.default_all)]
+        except InputError:
+            return []
+
+    def columns(self) -> list[str]:
+        """The columns whose values decide which selected segments hold a row."""
+        named = [c for seg in self.named() for c in seg.where]
+        return list(dict.fromkeys([INTERVIEWER_COLUMN, *named, *([self.by] if self.by else [])]))
+
+    def pool(self) -> Segment:
+        """The rows any selected segment may hold: participant speech, and the
+        interviewer's turns if a segment may select them."""
+        named = self.named()
+        interviewer = (len(named) < len(self.ids) + len(self.where) or self.by == INTERVIEWER_COLUMN
+                       or any(s.include_interviewer or INTERVIEWER_COLUMN in s.where for s in named))
+        return Segment("pool", "", include_interviewer=interviewer)
+
+
 # ---------------------------------------------------------------- validation
 DECLARE = "declare it under 'attributes' in the corpus manifest, or use a declared one"
 USE_LISTED = "use one of the values listed"

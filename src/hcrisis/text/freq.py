@@ -239,6 +239,16 @@ class FreqCounter(WordGroups):
         in_scope = self.rows(scope)[self.token_segment]
         return np.bincount(self.form_id[self.counted & in_scope], minlength=len(self.forms))
 
+    def counts_by_rows(self, group: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Counted tokens per form (rows: groups) and all tokens of each of `n` groups of
+        segment rows (`group[row]`, -1 for rows of none), in one pass over the tokens."""
+        of_token = group[self.token_segment]
+        inside = of_token >= 0
+        counted = self.counted & inside
+        flat = np.bincount(of_token[counted] * len(self.forms) + self.form_id[counted],
+                           minlength=n * len(self.forms))
+        return flat.reshape(n, len(self.forms)), np.bincount(of_token[inside], minlength=n).astype(np.int64)
+
     def tokens_in(self, scope: Segment | np.ndarray) -> int:
         """Tokens (any kind) in the scope."""
         return int(self.rows(scope)[self.token_segment].sum())

@@ -15,15 +15,14 @@ import pandas as pd
 from hcrisis.errors import InputError
 from hcrisis.ingest.corpus import as_corpus
 from hcrisis.ingest.privacy import item_guard
-from hcrisis.ingest.segments import Segment
+from hcrisis.ingest.segments import Segment, Selection
 from hcrisis.tables import write_table
-from hcrisis.engine.stages import Scope
+from hcrisis.engine.stages import Scope, ScopeCounts, count_selected
 from hcrisis.text.freq import FreqSettings, check_languages, count_words, write_frequencies
 from hcrisis.text.terms import TermSettings, accepted_terms, merge_terms, merged_frequency_table
 
 if TYPE_CHECKING:
     from hcrisis.engine import Engine
-    from hcrisis.engine.stages import ScopeCounts
     from hcrisis.ingest.corpus import Corpus
 
 
@@ -33,20 +32,24 @@ class FreqRun:
     written: list[Path]
 
 
-def run_freq(corpus: str | Path | Corpus, segments: Sequence[Segment], out: str | Path, *,
+def run_freq(corpus: str | Path | Corpus, segments: Sequence[Segment] | Selection, out: str | Path, *,
              settings: FreqSettings = FreqSettings(), terms: TermSettings | None = None,
              allow_identifiers: bool = False, engine: Engine | None = None) -> FreqRun:
-    """`hcrisis freq`: the frequency table of each segment, written as freq_<segment>.csv/.md.
-    With `terms`, multi-word terms count as single items (`merged_frequency_table`). A
-    table whose words include an identifier is refused unless `allow_identifiers`. With
-    an `engine` (and no terms) the corpus is counted partition by partition on it
+    """`hcrisis freq`: the frequency table of each segment (given, or chosen by a
+    `Selection` on the corpus), written as freq_<segment>.csv/.md. With `terms`,
+    multi-word terms count as single items (`merged_frequency_table`). A table whose
+    words include an identifier is refused unless `allow_identifiers`. With an `engine`
+    (and no terms) the corpus is read once, partition by partition, on it
     (`hcrisis.engine`: the same tables, one partition's tokens in memory at a time)."""
+    chosen = segments if isinstance(segments, Selection) else Selection(given=tuple(segments))
     if engine is not None and terms is None:
-        counts = _partitioned(corpus, [Scope(seg) for seg in segments], settings, engine)
+        total, source, segments = count_selected(corpus, chosen, settings, engine)
+        counts = _checked(ScopeCounts(total, settings, source, [Scope(seg) for seg in segments]))
         c = counts.corpus()
         tables = {seg.id: counts.table(i, top=settings.top) for i, seg in enumerate(segments)}
     else:
         c = as_corpus(corpus)
+        segments = chosen.resolve(c.segments, c.manifest_path)
         counter = count_words(c, settings, segments)
         if terms is not None:
             accepted = accepted_terms(counter.tokens, counter.segments, terms)
@@ -68,20 +71,28 @@ class KeynessRun:
     written: list[Path]
 
 
-def run_compare(corpus: str | Path | Corpus, pairs: Sequence[tuple[Segment, Segment | None]],
+def run_compare(corpus: str | Path | Corpus, pairs: Sequence[tuple[Segment, Segment | None]] | Selection,
                 out: str | Path, *, settings: FreqSettings = FreqSettings(),
                 correction: str = "fdr_bh", engine: Engine | None = None) -> KeynessRun:
     """`hcrisis compare`: keyness of every word of A against B (None: every other
-    participant turn), written as keyness_<A>_vs_<B>.csv/.md; with an `engine`, counted
+    participant turn), written as keyness_<A>_vs_<B>.csv/.md; the pairs given, or those
+    of the segments a `Selection` chooses (`compare_pairs`). With an `engine`, counted
     partition by partition (as `run_freq`)."""
-    scopes = [s for a, b in pairs for s in (Scope(a), Scope(b) if b is not None else Scope(a, rest=True))]
+    asked = pairs
+    chosen = asked if isinstance(asked, Selection) else \
+        Selection(given=tuple(s for pair in asked for s in pair if s is not None))
     if engine is not None:
-        counts = _partitioned(corpus, scopes, settings, engine)
+        total, source, sides = count_selected(corpus, chosen, settings, engine)
+        pairs = _pairs(asked, sides)
+        counts = _checked(ScopeCounts(total, settings, source, _compared(pairs)))
         form_counts = list(counts.counts)
         keyness = counts.counts_keyness
     else:
-        counter = count_words(corpus, settings, [s for pair in pairs for s in pair if s is not None])
-        form_counts = [counter.form_counts(s.mask(counter.segments) if s.rest else s.segment) for s in scopes]
+        c = as_corpus(corpus)
+        pairs = _pairs(asked, chosen.resolve(c.segments, c.manifest_path))
+        counter = count_words(c, settings, [s for pair in pairs for s in pair if s is not None])
+        form_counts = [counter.form_counts(s.mask(counter.segments) if s.rest else s.segment)
+                       for s in _compared(pairs)]
         keyness = counter.counts_keyness
     tables, written = {}, []
     for k, (a, b) in enumerate(pairs):
@@ -98,18 +109,32 @@ def run_compare(corpus: str | Path | Corpus, pairs: Sequence[tuple[Segment, Segm
     return KeynessRun(tables, written)
 
 
+def compare_pairs(sides: list[Segment], by: bool) -> list[tuple[Segment, Segment | None]]:
+    """What `compare` compares: with `--by`, each segment against the rest; else one
+    segment against the rest or two against each other."""
+    if by:
+        return [(s, None) for s in sides]
+    if len(sides) in (1, 2):
+        return [(sides[0], sides[1] if len(sides) == 2 else None)]
+    raise InputError(f"compare needs one or two segments, not {len(sides)}",
+                     fix="e.g. --where sector=x --where sector=y, --where sector=x (against the rest) "
+                         "or --by sector")
 
 
-def _partitioned(corpus, scopes: list[Scope], settings: FreqSettings, engine: Engine) -> ScopeCounts:
-    """Counts of the scopes by partition, then the whole corpus's checks of them on its
-    outline (segments against the corpus, one language per scope), before anything is
-    written: only partial counts and the segments' outline (no text) reach this process."""
-    from hcrisis.engine.stages import count_words as count_partitions
-    from hcrisis.ingest.segments import check_segments
+def _pairs(asked, sides: list[Segment]) -> list[tuple[Segment, Segment | None]]:
+    """The pairs given, or those of the sides a `Selection` chose."""
+    return compare_pairs(sides, bool(asked.by)) if isinstance(asked, Selection) else list(asked)
 
-    counts = count_partitions(corpus, scopes, settings, engine)
-    outline = counts.outline
-    check_segments([s.segment for s in scopes], outline, counts.corpus().manifest_path)
-    for scope in scopes:
-        check_languages(scope.mask(outline), outline, settings, scope.segment.id)
+
+def _compared(pairs: Sequence[tuple[Segment, Segment | None]]) -> list[Scope]:
+    """A and B of every pair (B the rest of A where None)."""
+    return [s for a, b in pairs for s in (Scope(a), Scope(b) if b is not None else Scope(a, rest=True))]
+
+
+def _checked(counts: ScopeCounts) -> ScopeCounts:
+    """The whole corpus's check of the counted scopes on its outline (one language per
+    scope) before anything is written: only partial counts and the segments' outline (no
+    text) reach this process. (The scopes' segments were checked when selected.)"""
+    for scope in counts.scopes:
+        check_languages(scope.mask(counts.outline), counts.outline, counts.settings, scope.segment.id)
     return counts
