@@ -120,8 +120,13 @@ _LABELS = ["Interviewer", "int", "Q", "R2", "Speaker 1", "Ann Lee (SL)", "Bob’
            "[inaudible]", "Note", "well then", "e.g.", ""]
 _SEPARATORS = [":", ": ", "**: ", ":** ", "", " 0:03", " (00:00:05):", "  ", " 1/2:", "\t:"]
 _PIECES = [*_LABELS, *_SEPARATORS, " ", "thanks.", "so", "Well,", "?", "x" * 390]
+_ENDS = ["thanks.", "ok?", "(so)", "e.g.", "“yes”", "no!", "a, ", "[x]", "so: "]
+_INLINE_PIECE = st.tuples(*(st.sampled_from(x) for x in (_ENDS, [" ", "  ", "\t", ""], _LABELS, _SEPARATORS,
+                                                         ["", " Well", "x" * 60])))
 _LINE = st.one_of(st.tuples(*(st.sampled_from(x) for x in (_LEADS, _LABELS, _SEPARATORS, _PIECES))).map("".join),
-                  st.lists(st.sampled_from(_PIECES), max_size=8).map("".join))
+                  st.lists(st.sampled_from(_PIECES), max_size=8).map("".join),
+                  # long lines (a transcript saved on one line) with labels after sentence ends
+                  st.lists(_INLINE_PIECE.map("".join), max_size=12).map(lambda xs: "y " * 200 + "".join(xs)))
 
 
 def _per_line(finder: LabelFinder, text: str):

@@ -199,3 +199,30 @@ def test_speech_contractions_stay_one_token(text, forms, lemmas):
     t = tokenize([text], ["s"])
     assert t.column("form").tolist() == forms
     assert t.column("lemma").tolist() == lemmas
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(SPAN_PIECES + [":)", "you", "know", "sort of"]), max_size=25).map("".join),
+                min_size=1, max_size=6), st.booleans())
+def test_property_word_tokens_are_the_span_paths_tokens(texts, twice):
+    # Forms and segments of every token as the span path gives them, whether texts are
+    # single-spaced (split in Arrow) or not, and with the spans' tokens cached (`twice`).
+    from hcrisis.text.tokens import word_tokens
+    nlp = build_pipeline()
+    if twice:
+        word_tokens(texts, nlp)
+    got = word_tokens(texts, nlp)
+    expected = [[form for form, _, _ in spans_one_by_one(nlp, t)] for t in texts]
+    forms = got.types["form"].to_numpy()[got.type_id]
+    assert [forms[a:b].tolist() for a, b in zip(got.bounds[:-1], got.bounds[1:])] == expected
+    assert got.types["lower"].tolist() == [f.lower() for f in got.types["form"]]
+
+
+def test_word_tokens_of_single_spaced_and_irregular_texts(nlp):
+    from hcrisis.text.tokens import word_tokens
+    texts = ["Housing officers can't wait.", "", "  lead\tand\n\nfollow ", "one two", " ", "x  y z  "]
+    got = word_tokens(texts, nlp)
+    forms = got.types["form"].to_numpy()[got.type_id].tolist()
+    assert forms == ["Housing", "officers", "ca", "n't", "wait", ".", "  ", "lead", "\t", "and", "\n\n", "follow",
+                     "one", "two", " ", "x", " ", "y", "z", " "]
+    assert got.bounds.tolist() == [0, 6, 6, 12, 14, 15, 20]

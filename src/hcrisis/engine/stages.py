@@ -46,6 +46,19 @@ def tokens_of_rows(segments: pd.DataFrame, needed: np.ndarray):
     return tokenize_segments(segments.assign(text=texts), processes=1)
 
 
+def word_tokens_of_rows(segments: pd.DataFrame, needed: np.ndarray):
+    """`tokens_of_rows` as word counts read them (`hcrisis.text.tokens.word_tokens`: types
+    and order only) where the needed rows share one language and its pipeline tokenises
+    span by span; else `tokens_of_rows`."""
+    from hcrisis.text.tokens import rules_mix_spaces, shared_pipeline, word_tokens
+
+    languages = set(segments["language"].to_numpy()[needed]) if "language" in segments else {"en"}
+    nlp = shared_pipeline(None, str(languages.pop())) if len(languages) == 1 else None
+    if nlp is None or rules_mix_spaces(nlp):
+        return tokens_of_rows(segments, needed)
+    return word_tokens([t if keep else "" for t, keep in zip(segments["text"].tolist(), needed.tolist())], nlp)
+
+
 # ---------------------------------------------------------------- word counts
 @dataclass
 class CountJob:
@@ -100,7 +113,7 @@ def count_partial(part: Partition, job: CountJob) -> Counts:
     needed = job.pool(segments)
     # one language per scope is checked on the whole corpus (its outline), with the scopes' names
     whole = replace(job.settings, languages="together")
-    counter = FreqCounter(tokens_of_rows(segments, needed), segments, whole)
+    counter = FreqCounter(word_tokens_of_rows(segments, needed), segments, whole)
     counts, tokens = counter.counts_by_rows(np.where(needed, group, -1), len(keys))
     used = counts.any(axis=0)
     return Counts(counter.forms[used], counts[:, used], tokens, keys, outline(segments), job.scopes)

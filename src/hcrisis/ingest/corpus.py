@@ -383,14 +383,11 @@ class _SegmentBuilder:
         labelled = any(t.speaker for t in transcript.turns)
         language = doc.get("language", self.language)
         rows = []
+        who: dict[str | None, tuple] = {}    # by speaker: a transcript repeats a few speakers
         for pos, turn in enumerate(transcript.turns):
-            is_int = speakers.is_interviewer(turn.speaker)
-            pid = None if is_int or (labelled and not turn.speaker) else \
-                self._turn_participant(doc, turn.speaker, speakers, sole)
-            role = INTERVIEWER if is_int else PARTICIPANT if (turn.speaker or pid) else UNLABELLED
-            attrs = {a: "" for a in self.attributes}
-            attrs.update({k: _text(v) for k, v in doc.get("attributes", {}).items()})
-            attrs.update(self._participant_attrs(pid))
+            if turn.speaker not in who:
+                who[turn.speaker] = self._speaker_columns(doc, turn.speaker, speakers, sole, labelled)
+            is_int, pid, role, attrs = who[turn.speaker]
             rows.append({
                 "segment_id": f"{doc['id']}:{pos:04d}", "document_id": doc["id"], "kind": doc["kind"],
                 "position": pos, "speaker": turn.speaker or "", "participant_id": pid or "",
@@ -400,6 +397,17 @@ class _SegmentBuilder:
                 "text": transcript.text[turn.start:turn.end], **attrs,
             })
         return rows
+
+    def _speaker_columns(self, doc: dict, speaker: str | None, speakers: "SpeakerMap", sole: list[str],
+                         labelled: bool) -> tuple[bool, str | None, str, dict[str, str]]:
+        """Whether a speaker's turns are the interviewer's, their participant, role and attributes."""
+        is_int = speakers.is_interviewer(speaker)
+        pid = None if is_int or (labelled and not speaker) else self._turn_participant(doc, speaker, speakers, sole)
+        role = INTERVIEWER if is_int else PARTICIPANT if (speaker or pid) else UNLABELLED
+        attrs = {a: "" for a in self.attributes}
+        attrs.update({k: _text(v) for k, v in doc.get("attributes", {}).items()})
+        attrs.update(self._participant_attrs(pid))
+        return is_int, pid, role, attrs
 
     def _turn_participant(self, doc: dict, speaker: str | None, speakers: "SpeakerMap",
                           sole: list[str]) -> str | None:

@@ -18,6 +18,8 @@ codebook's matchers) rebuild them from the arrays without re-tokenising.
 from __future__ import annotations
 
 import os
+import re
+import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -549,8 +551,117 @@ def _span_arrays(nlp, texts: list[str], progress=None):
 def _fast_arrays(nlp, texts: list[str], progress=None):
     """`_span_arrays`, unless a special case of the tokenizer mixes spaces with other
     characters (a custom pipeline's rule could then join runs): `_tokenizer_arrays`."""
-    mixed = any(any(c.isspace() for c in k) and not k.isspace() for k in nlp.tokenizer.rules)
-    return (_tokenizer_arrays if mixed else _span_arrays)(nlp, texts, progress)
+    return (_tokenizer_arrays if rules_mix_spaces(nlp) else _span_arrays)(nlp, texts, progress)
+
+
+def rules_mix_spaces(nlp) -> bool:
+    """Whether a special case of the tokenizer mixes spaces with other characters (it
+    could join whitespace-delimited spans, which the span paths tokenise apart)."""
+    return any(any(c.isspace() for c in k) and not k.isspace() for k in nlp.tokenizer.rules)
+
+
+# ---- word tokens for counting ------------------------------------------------
+#
+# A frequency table needs each token's word type and its segment, not its offset,
+# trailing space or sentence. `word_tokens` finds the distinct spans of texts as
+# `_span_arrays` does (the same rule, so the same tokens) but splits single-spaced
+# texts in Arrow (one split and one dictionary encoding in C instead of a Python
+# string and dict lookup per word), tokenises each distinct span once per process
+# (a partition's spans are mostly the previous partitions' too) and expands span
+# occurrences to type ids only.
+
+@dataclass
+class WordTokens:
+    """Tokens as word counts read them (`hcrisis.text.freq.FreqCounter`): each token's
+    `type_id` (row of `types`: form, lower, is_alpha, is_stop, language) and each
+    segment's tokens, `bounds[i]:bounds[i+1]`, in text order."""
+
+    bounds: np.ndarray
+    type_id: np.ndarray
+    types: pd.DataFrame
+
+    @property
+    def segment(self) -> np.ndarray:
+        """Segment row of every token."""
+        return np.repeat(np.arange(len(self.bounds) - 1), np.diff(self.bounds))
+
+
+# A run of non-space characters (group 1), or of whitespace without the single ' '
+# that a word before it absorbs (group 2; '' where that ' ' was all of it).
+_SPAN = re.compile(r"(\S+)|(?:(?<=\S) )?(\s*)")
+# Tokens of each distinct span, per pipeline (while it lives), kept across partitions (bounded).
+_SPAN_TOKENS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+MAX_CACHED_SPANS = 2_000_000
+
+
+def _irregular_spans(text: str) -> list[str]:
+    """The spans of a text that is not single-spaced words, in order (see above)."""
+    return [word or space for word, space in _SPAN.findall(text) if word or space]
+
+
+def _span_occurrences(texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The distinct span of every span occurrence (text order), occurrences per text,
+    and the distinct spans."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    regular = np.fromiter(map(_single_spaced, texts), dtype=bool, count=len(texts))
+    counts = np.zeros(len(texts), dtype=np.int64)
+    plain = [texts[i] for i in np.flatnonzero(regular)]
+    counts[regular] = [t.count(" ") + 1 for t in plain]
+    encoded = pc.dictionary_encode(pc.split_pattern(pa.array([" ".join(plain)], pa.large_string()), " ").flatten())
+    index = {span: k for k, span in enumerate(encoded.dictionary.to_pylist())} if plain else {}
+    ids = encoded.indices.to_numpy().astype(np.int64) if plain else np.zeros(0, np.int64)
+    others = {i: np.fromiter((index.setdefault(x, len(index)) for x in _irregular_spans(texts[i])), np.int64)
+              for i in np.flatnonzero(~regular).tolist() if texts[i]}
+    for i, spans in others.items():
+        counts[i] = len(spans)
+    first = np.cumsum(counts) - counts
+    occurrences = np.empty(int(counts.sum()), dtype=np.int64)
+    plain_at = np.ones(len(occurrences), dtype=bool)
+    for i, spans in others.items():
+        occurrences[first[i]:first[i] + len(spans)] = spans
+        plain_at[first[i]:first[i] + len(spans)] = False
+    occurrences[plain_at] = ids
+    return occurrences, counts, list(index)
+
+
+def _span_tokens(nlp, spans: list[str]) -> list[tuple[str, ...]]:
+    """The token forms of each span, each tokenised on its own (as `_tokenize_distinct`),
+    looked up in this process's cache first."""
+    cache = _SPAN_TOKENS.setdefault(nlp, {})
+    if len(cache) > MAX_CACHED_SPANS:
+        cache.clear()
+    new = [x for x in spans if x not in cache]
+    if new:
+        orth, _, n_tok = _tokenize_distinct(nlp, new)
+        strings = nlp.vocab.strings
+        forms = [strings[int(h)] for h in orth]
+        ends = np.cumsum(n_tok).tolist()
+        cache.update(zip(new, (tuple(forms[e - n:e]) for e, n in zip(ends, n_tok.tolist()))))
+    return [cache[x] for x in spans]
+
+
+def word_tokens(texts: list[str], nlp) -> WordTokens:
+    """The word tokens of texts (one per segment), equal to `tokenize`'s types and order."""
+    import pandas as pd
+
+    occurrences, per_text, spans = _span_occurrences(texts)
+    types: dict[str, int] = {}
+    tokens = _span_tokens(nlp, spans)
+    flat = [types.setdefault(form, len(types)) for forms in tokens for form in forms]
+    n_tok = np.fromiter(map(len, tokens), dtype=np.int64, count=len(spans))
+    per = n_tok[occurrences]
+    last = np.cumsum(per)
+    index = np.repeat(np.cumsum(n_tok)[occurrences] - last, per) + np.arange(int(last[-1]) if len(last) else 0)
+    ends = np.concatenate([[0], last])[np.cumsum(per_text)]
+    forms = list(types)
+    stop = stop_words(nlp.lang)
+    lowers = [f.lower() for f in forms]
+    table = pd.DataFrame({"form": forms, "lower": lowers, "is_alpha": [nlp.vocab[f].is_alpha for f in forms],
+                          "is_stop": [lw in stop for lw in lowers], "language": nlp.lang})
+    return WordTokens(np.concatenate([[0], ends]).astype(np.int64),
+                      np.asarray(flat, dtype=np.int64)[index], table)
 
 
 # The pipeline and texts a forked worker reads (inherited, not pickled).

@@ -64,6 +64,9 @@ LONG_LINE = 400
 # lines); matches cannot overlap either way, as a match ends with a colon or space.
 _INLINE = re.compile(rf"[.?!…\"”)\]][ \t]+(?P<speaker>[A-Z][\w'’\-]{{0,30}}(?:[ \t][A-Z0-9][\w'’\-]{{0,30}}){{0,2}}"
                      rf"){_COLON}")
+# What may stand between an inline label's sentence end and its colon besides letters
+# and digits (`\w` is a letter, digit or '_').
+_NAME_OR_SPACE = "_'’- \t*"
 # Kept for the default label form a redacted copy writes (`Label: text`).
 DEFAULT_PATTERN = _FORMS[2][1].pattern
 
@@ -116,6 +119,11 @@ class LabelFinder:
         self.forms = [("custom", self.custom)] if self.custom else \
             [("declared", self.declared_rx)] * bool(self.declared_rx) + list(_FORMS)
         self.any_form = None if self.custom else _alternation(self.forms)
+        # by the number of a form's group in `any_form`: the form, its speaker's and time's groups
+        self.groups = {} if self.custom else {
+            self.any_form.groupindex[f"f{k}"]: (form, self.any_form.groupindex[f"s{k}"],
+                                                self.any_form.groupindex.get(f"t{k}"))
+            for k, (form, _) in enumerate(self.forms)}
 
     def match(self, line: str, offset: int = 0) -> Label | None:
         """The label at the start of one line (no newline inside), if any."""
@@ -147,21 +155,19 @@ class LabelFinder:
                 if label is not None:
                     found.append(label)
             if len(line) > LONG_LINE:
-                found += [Label(m.start("speaker"), m.end(), m.group("speaker"), form="inline")
-                          for m in _INLINE.finditer(text, pos, pos + len(line))]
+                found += _inline_labels(text, pos, pos + len(line))
             pos += len(line) + 1
         return found
 
     def _label(self, m: re.Match, line: str, pos: int) -> Label | None:
         """The label of the first form that matched (`_alternation`), as `match` gives it."""
-        k = int(m.lastgroup[1:])
-        form, _ = self.forms[k]
-        speaker = m.group(f"s{k}").strip()
+        form, speaker_group, time_group = self.groups[m.lastindex]
+        speaker = m.group(speaker_group).strip()
         if not speaker:     # `match` goes on to the later forms
             return self.match(line, pos)
         if form == "bracket" and speaker.lower() in _ANNOTATIONS:
             return None
-        time = m.group(f"t{k}") if f"t{k}" in self.any_form.groupindex else None
+        time = m.group(time_group) if time_group else None
         return Label(m.start(), m.end(), speaker, parse_time(time), None, form)
 
     def keep(self, labels: list[Label]) -> list[Label]:
@@ -187,7 +193,7 @@ class LabelFinder:
             if decided[key]:
                 # `INT:` and `int:` in one document are one speaker, as first written
                 first = spelling.setdefault(lab.speaker.casefold(), lab.speaker) if lab.speaker else None
-                kept.append(replace(lab, speaker=first))
+                kept.append(lab if first == lab.speaker else replace(lab, speaker=first))
         return kept
 
     def _counts(self, label: str | None, form: str, counts: Counter, bare: set[str]) -> bool:
@@ -205,10 +211,30 @@ class LabelFinder:
         return self.keep(self.candidates(text))
 
 
+def _inline_labels(text: str, start: int, end: int) -> list[Label]:
+    """The labels after a sentence's end in `text[start:end]`, as `_INLINE.finditer` finds
+    them, but tried only before each colon: between a label's sentence end and its colon
+    are only name characters, spaces and `**`, none of them a sentence end, so walking
+    back over those from a colon reaches the one place its label can start. (A regex
+    scan of every character of long lines was a fifth of reading a corpus.)"""
+    found = []
+    colon = text.find(":", start, end)
+    while colon >= 0:
+        at = colon - 1
+        while at >= start and (text[at].isalnum() or text[at] in _NAME_OR_SPACE):
+            at -= 1
+        m = _INLINE.match(text, at, end) if at >= start else None
+        if m is not None:
+            found.append(Label(m.start("speaker"), m.end(), m.group("speaker"), form="inline"))
+        colon = text.find(":", colon + 1, end)
+    return found
+
+
 def _alternation(forms: list[tuple[str, re.Pattern]]) -> re.Pattern:
     """One regex trying `forms` in order at a line start (a regex alternation takes its
     first alternative that matches, as `LabelFinder.match` takes the first form): form k
-    is group `f<k>`, its speaker `s<k>` and its time `t<k>`. One match per line instead
+    is group `f<k>` (the last group a match closes: `lastindex`), its speaker `s<k>` and
+    its time `t<k>`. One match per line instead
     of one per form and line (reading a corpus spent most of its time here)."""
     parts = []
     for k, (_, rx) in enumerate(forms):
