@@ -202,11 +202,13 @@ def test_speech_contractions_stay_one_token(text, forms, lemmas):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.lists(st.sampled_from(SPAN_PIECES + [":)", "you", "know", "sort of"]), max_size=25).map("".join),
+@given(st.lists(st.lists(st.sampled_from(SPAN_PIECES + [":)", "you", "know", "sort of", "\x00"]), max_size=25)
+                .map("".join),
                 min_size=1, max_size=6), st.booleans())
 def test_property_word_tokens_are_the_span_paths_tokens(texts, twice):
     # Forms and segments of every token as the span path gives them, whether texts are
-    # single-spaced (split in Arrow) or not, and with the spans' tokens cached (`twice`).
+    # single-spaced or not (both cut and split in Arrow) or hold the cut character, and
+    # with the spans' tokens cached (`twice`).
     from hcrisis.text.tokens import word_tokens
     nlp = build_pipeline()
     if twice:

@@ -586,44 +586,41 @@ class WordTokens:
         return np.repeat(np.arange(len(self.bounds) - 1), np.diff(self.bounds))
 
 
-# A run of non-space characters (group 1), or of whitespace without the single ' '
-# that a word before it absorbs (group 2; '' where that ' ' was all of it).
-_SPAN = re.compile(r"(\S+)|(?:(?<=\S) )?(\s*)")
+# Where spaCy's rule cuts a text that is not single-spaced into spans: at the ' ' a word
+# absorbs (which goes), between a word and other whitespace, and between whitespace and
+# a word (unless that whitespace is the absorbed ' ').
+_CUTS = re.compile(r"(?<=\S) |(?<=\S)(?=\s)|(?<=\s)(?<!\S )(?=\S)")
 # Tokens of each distinct span, per pipeline (while it lives), kept across partitions (bounded).
 _SPAN_TOKENS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 MAX_CACHED_SPANS = 2_000_000
 
 
-def _irregular_spans(text: str) -> list[str]:
-    """The spans of a text that is not single-spaced words, in order (see above)."""
-    return [word or space for word, space in _SPAN.findall(text) if word or space]
-
-
 def _span_occurrences(texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """The distinct span of every span occurrence (text order), occurrences per text,
-    and the distinct spans."""
+    and the distinct spans: single-spaced texts split at ' ', the others cut at the
+    places of `_CUTS` (with a character none of them holds), all split in Arrow."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    regular = np.fromiter(map(_single_spaced, texts), dtype=bool, count=len(texts))
+    plain = np.fromiter(map(_single_spaced, texts), dtype=bool, count=len(texts))
+    other = ~plain & np.fromiter(map(bool, texts), dtype=bool, count=len(texts))
+    spaced = " ".join(texts[i] for i in np.flatnonzero(plain))
+    rest = [texts[i] for i in np.flatnonzero(other)]
+    cut = next(c for c in map(chr, range(0x110000)) if not any(c in t for t in rest))
+    cuts = [_CUTS.sub(cut, t).removesuffix(cut) for t in rest]
     counts = np.zeros(len(texts), dtype=np.int64)
-    plain = [texts[i] for i in np.flatnonzero(regular)]
-    counts[regular] = [t.count(" ") + 1 for t in plain]
-    encoded = pc.dictionary_encode(pc.split_pattern(pa.array([" ".join(plain)], pa.large_string()), " ").flatten())
-    index = {span: k for k, span in enumerate(encoded.dictionary.to_pylist())} if plain else {}
-    ids = encoded.indices.to_numpy().astype(np.int64) if plain else np.zeros(0, np.int64)
-    others = {i: np.fromiter((index.setdefault(x, len(index)) for x in _irregular_spans(texts[i])), np.int64)
-              for i in np.flatnonzero(~regular).tolist() if texts[i]}
-    for i, spans in others.items():
-        counts[i] = len(spans)
-    first = np.cumsum(counts) - counts
+    counts[plain] = [texts[i].count(" ") + 1 for i in np.flatnonzero(plain)]
+    counts[other] = [c.count(cut) + 1 for c in cuts]
+    parts = [pc.split_pattern(pa.array([joined], pa.large_string()), sep).flatten()
+             for joined, sep in ((spaced, " "), (cut.join(cuts), cut)) if joined]
+    encoded = pc.dictionary_encode(pa.concat_arrays(parts)) if parts else None
     occurrences = np.empty(int(counts.sum()), dtype=np.int64)
-    plain_at = np.ones(len(occurrences), dtype=bool)
-    for i, spans in others.items():
-        occurrences[first[i]:first[i] + len(spans)] = spans
-        plain_at[first[i]:first[i] + len(spans)] = False
-    occurrences[plain_at] = ids
-    return occurrences, counts, list(index)
+    in_other = np.repeat(other, counts)
+    if encoded is not None:     # single-spaced texts' spans first, then the others'
+        ids = encoded.indices.to_numpy().astype(np.int64)
+        occurrences[~in_other] = ids[:len(occurrences) - int(in_other.sum())]
+        occurrences[in_other] = ids[len(occurrences) - int(in_other.sum()):]
+    return occurrences, counts, encoded.dictionary.to_pylist() if encoded is not None else []
 
 
 def _span_tokens(nlp, spans: list[str]) -> list[tuple[str, ...]]:
