@@ -11,6 +11,7 @@ is reduced (`Source.segments`), so no text crosses between processes.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +61,11 @@ class Source:
     def segments(self, part: Partition) -> pd.DataFrame:
         raise NotImplementedError
 
+    def outline(self, part: Partition) -> tuple[pd.DataFrame, list[str]]:
+        """The partition's segments table as its outline (`outline`), and the texts apart."""
+        segments = self.segments(part)
+        return outline(segments), segments["text"].tolist()
+
     def columns(self) -> list[str]:
         """Columns of the segments table (fixed ones, then attributes)."""
         raise NotImplementedError
@@ -89,6 +95,10 @@ class FolderSource(Source):
 
     def segments(self, part: Partition) -> pd.DataFrame:
         return self.spec.load(documents=set(part.documents)).segments
+
+    def outline(self, part: Partition) -> tuple[pd.DataFrame, list[str]]:
+        texts: list[str] = []
+        return self.spec.load(documents=set(part.documents), texts=texts).segments, texts
 
     def columns(self) -> list[str]:
         from hcrisis.ingest.corpus import SEGMENT_COLUMNS
@@ -166,14 +176,19 @@ class PackedSource(Source):
         return SEGMENT_COLUMNS + list(self.info["attributes"])
 
 
-def outline(segments: pd.DataFrame) -> pd.DataFrame:
-    """The segments table without its text: `text` is "x" where the turn has a word
-    character and "" where not, which is all the whole corpus's checks of segments
-    read of it (`hcrisis.ingest.segments.check_segments`, `select`)."""
-    import numpy as np
+_WORD = re.compile(r"\w")
 
-    has_word = segments["text"].str.contains(r"\w", regex=True).to_numpy(dtype=bool)
-    return segments.assign(text=np.where(has_word, "x", ""))
+
+def outline_marks(texts: list[str]) -> list[str]:
+    """"x" for a text with a word character and "" for one without, which is all the whole
+    corpus's checks of segments read of a text (`hcrisis.ingest.segments.check_segments`,
+    `select`)."""
+    return ["x" if _WORD.search(t) else "" for t in texts]
+
+
+def outline(segments: pd.DataFrame) -> pd.DataFrame:
+    """The segments table without its text: `text` is its `outline_marks`."""
+    return segments.assign(text=outline_marks(segments["text"].tolist()))
 
 
 def open_source(corpus) -> Source:

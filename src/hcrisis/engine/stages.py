@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from hcrisis.engine.partitions import Partition, Source, open_source, outline
+from hcrisis.engine.partitions import Partition, Source, open_source
 from hcrisis.engine.run import Engine
 from hcrisis.errors import CorpusError
 from hcrisis.ingest.segments import INTERVIEWER_COLUMN, Segment, Selection
@@ -46,17 +46,17 @@ def tokens_of_rows(segments: pd.DataFrame, needed: np.ndarray):
     return tokenize_segments(segments.assign(text=texts), processes=1)
 
 
-def word_tokens_of_rows(segments: pd.DataFrame, needed: np.ndarray):
-    """`tokens_of_rows` as word counts read them (`hcrisis.text.tokens.word_tokens`: types
-    and order only) where the needed rows share one language and its pipeline tokenises
-    span by span; else `tokens_of_rows`."""
+def word_tokens_of_rows(rows: pd.DataFrame, texts: list[str], needed: np.ndarray):
+    """`tokens_of_rows` of segment rows and their texts as word counts read them
+    (`hcrisis.text.tokens.word_tokens`: types and order only) where the needed rows share
+    one language and its pipeline tokenises span by span; else `tokens_of_rows`."""
     from hcrisis.text.tokens import rules_mix_spaces, shared_pipeline, word_tokens
 
-    languages = set(segments["language"].to_numpy()[needed]) if "language" in segments else {"en"}
+    languages = set(rows["language"].to_numpy()[needed]) if "language" in rows else {"en"}
     nlp = shared_pipeline(None, str(languages.pop())) if len(languages) == 1 else None
     if nlp is None or rules_mix_spaces(nlp):
-        return tokens_of_rows(segments, needed)
-    return word_tokens([t if keep else "" for t, keep in zip(segments["text"].tolist(), needed.tolist())], nlp)
+        return tokens_of_rows(rows.assign(text=texts), needed)
+    return word_tokens([t if keep else "" for t, keep in zip(texts, needed.tolist())], nlp)
 
 
 # ---------------------------------------------------------------- word counts
@@ -108,15 +108,15 @@ def row_groups(segments: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, 
 
 
 def count_partial(part: Partition, job: CountJob) -> Counts:
-    segments = job.source.segments(part)
-    group, keys = row_groups(segments, [c for c in job.columns() if c in segments])
-    needed = job.pool(segments)
+    rows, texts = job.source.outline(part)
+    group, keys = row_groups(rows, [c for c in job.columns() if c in rows])
+    needed = job.pool(rows)
     # one language per scope is checked on the whole corpus (its outline), with the scopes' names
     whole = replace(job.settings, languages="together")
-    counter = FreqCounter(word_tokens_of_rows(segments, needed), segments, whole)
+    counter = FreqCounter(word_tokens_of_rows(rows, texts, needed), rows, whole)
     counts, tokens = counter.counts_by_rows(np.where(needed, group, -1), len(keys))
     used = counts.any(axis=0)
-    return Counts(counter.forms[used], counts[:, used], tokens, keys, outline(segments), job.scopes)
+    return Counts(counter.forms[used], counts[:, used], tokens, keys, rows, job.scopes)
 
 
 def _tuples(keys: pd.DataFrame) -> list[tuple]:

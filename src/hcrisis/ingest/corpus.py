@@ -179,10 +179,13 @@ class CorpusSpec:
         return [(d["id"], data_path(self.root, self.manifest, d["file"], f"{k}[{i}].file"))
                 for k in ("documents", "tables") for i, d in enumerate(self.manifest.get(k, []))]
 
-    def load(self, *, skip_bad: bool = False, documents: set[str] | None = None) -> Corpus:
-        """The corpus, or only the given documents and tables (in manifest order)."""
+    def load(self, *, skip_bad: bool = False, documents: set[str] | None = None,
+             texts: list[str] | None = None) -> Corpus:
+        """The corpus, or only the given documents and tables (in manifest order). With
+        `texts`, the segments' texts are appended to it and kept out of the table, whose
+        `text` is their outline (`hcrisis.engine.partitions.outline_marks`)."""
         loader = _SegmentBuilder(self.root, self.manifest, self.attributes, self.registry, skip_bad)
-        segments = loader.build(documents)
+        segments = loader.build(documents, texts)
         if segments.empty and loader.skipped:
             raise CorpusError(f"no readable documents: all {len(loader.skipped)} were skipped, the first "
                               f"because {loader.skipped[0]}", path=self.manifest_path,
@@ -343,7 +346,7 @@ class _SegmentBuilder:
         self.interviewer = tuple(speakers.get("interviewer", ()))
         self.language = manifest.get("language", DEFAULT_LANGUAGE)
 
-    def build(self, documents: set[str] | None = None) -> pd.DataFrame:
+    def build(self, documents: set[str] | None = None, texts: list[str] | None = None) -> pd.DataFrame:
         rows: list[dict] = []
         for read, kind in ((self._document_rows, "documents"), (self._table_rows, "tables")):
             for i, entry in enumerate(self.manifest.get(kind, [])):
@@ -355,6 +358,11 @@ class _SegmentBuilder:
                     if not self.skip_bad:
                         raise
                     self.skipped.append(exc.one_line())
+        if texts is not None:    # a table of 5M words' text costs a third of reading them
+            from hcrisis.engine.partitions import outline_marks
+            texts += [row["text"] for row in rows]
+            for row, mark in zip(rows, outline_marks(texts[len(texts) - len(rows):])):
+                row["text"] = mark
         df = pd.DataFrame(rows, columns=SEGMENT_COLUMNS + self.attributes)
         dupes = df["segment_id"][df["segment_id"].duplicated()]
         if not dupes.empty:   # a table's ids may clash with another table's or a document's

@@ -604,20 +604,21 @@ def _span_occurrences(texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[st
 
     plain = np.fromiter(map(_single_spaced, texts), dtype=bool, count=len(texts))
     other = ~plain & np.fromiter(map(bool, texts), dtype=bool, count=len(texts))
-    spaced = " ".join(texts[i] for i in np.flatnonzero(plain))
     rest = [texts[i] for i in np.flatnonzero(other)]
     cut = next(c for c in map(chr, range(0x110000)) if not any(c in t for t in rest))
-    cuts = [_CUTS.sub(cut, t).removesuffix(cut) for t in rest]
     counts = np.zeros(len(texts), dtype=np.int64)
-    counts[plain] = [texts[i].count(" ") + 1 for i in np.flatnonzero(plain)]
-    counts[other] = [c.count(cut) + 1 for c in cuts]
-    parts = [pc.split_pattern(pa.array([joined], pa.large_string()), sep).flatten()
-             for joined, sep in ((spaced, " "), (cut.join(cuts), cut)) if joined]
-    encoded = pc.dictionary_encode(pa.concat_arrays(parts)) if parts else None
+    words = []
+    for rows, strings, sep in ((plain, [texts[i] for i in np.flatnonzero(plain)], " "),
+                               (other, [_CUTS.sub(cut, t).removesuffix(cut) for t in rest], cut)):
+        if strings:
+            split = pc.split_pattern(pa.array(strings, pa.large_string()), sep)
+            counts[rows] = np.diff(split.offsets.to_numpy())
+            words.append(split.flatten())
+    encoded = pc.dictionary_encode(pa.concat_arrays(words)) if words else None
     occurrences = np.empty(int(counts.sum()), dtype=np.int64)
     in_other = np.repeat(other, counts)
     if encoded is not None:     # single-spaced texts' spans first, then the others'
-        ids = encoded.indices.to_numpy().astype(np.int64)
+        ids = encoded.indices.to_numpy()
         occurrences[~in_other] = ids[:len(occurrences) - int(in_other.sum())]
         occurrences[in_other] = ids[len(occurrences) - int(in_other.sum()):]
     return occurrences, counts, encoded.dictionary.to_pylist() if encoded is not None else []
