@@ -99,14 +99,18 @@ def krippendorff_alpha_nominal(data: Sequence[Sequence[Hashable | None]]) -> flo
     columns = list(zip(*data)) if len(data) else []
     values = sorted({v for col in columns for v in col if v is not None}, key=str)
     index = {v: i for i, v in enumerate(values)}
+    # counts[u, c]: how many coders gave unit u value c (missing values count nowhere)
+    codes = np.array([[index.get(v, -1) for v in col] for col in columns], dtype=np.int64)
+    codes = codes.reshape(len(columns), len(data))
+    unit, coder = np.nonzero(codes >= 0)
+    counts = np.zeros((len(columns), len(values)), dtype=np.int64)
+    np.add.at(counts, (unit, codes[unit, coder]), 1)
+    m_u = counts.sum(axis=1)
     o = np.zeros((len(values), len(values)))
-    for col in columns:
-        present = [index[v] for v in col if v is not None]
-        m = len(present)
-        if m < 2:
-            continue
-        counts = np.bincount(present, minlength=len(values)).astype(float)
-        o += (np.outer(counts, counts) - np.diag(counts)) / (m - 1)
+    # units grouped by m_u: their pair counts summed as integers, divided by m_u - 1 once
+    for m in np.unique(m_u[m_u >= 2]):
+        group = counts[m_u == m]
+        o += (group.T @ group - np.diag(group.sum(axis=0))) / (m - 1)
     n_c = o.sum(axis=1)
     n = n_c.sum()
     expected = n * n - float((n_c ** 2).sum())  # sum_{c != k} n_c n_k
