@@ -70,9 +70,13 @@ class Source:
         """Columns of the segments table (fixed ones, then attributes)."""
         raise NotImplementedError
 
+    def attributes(self) -> list[str]:
+        """The corpus's declared attributes."""
+        raise NotImplementedError
+
     @property
-    def manifest_path(self) -> Path:
-        """The file errors about the corpus's segments name."""
+    def path(self) -> Path | None:
+        """The file errors about the whole corpus name (its manifest, or pack.json)."""
         raise NotImplementedError
 
     def outline_corpus(self, segments: pd.DataFrame):
@@ -104,8 +108,11 @@ class FolderSource(Source):
         from hcrisis.ingest.corpus import SEGMENT_COLUMNS
         return SEGMENT_COLUMNS + self.spec.attributes
 
+    def attributes(self) -> list[str]:
+        return self.spec.attributes
+
     @property
-    def manifest_path(self) -> Path:
+    def path(self) -> Path:
         return self.spec.manifest_path
 
     def outline_corpus(self, segments: pd.DataFrame):
@@ -130,8 +137,11 @@ class LoadedSource(Source):
     def columns(self) -> list[str]:
         return list(self.table.columns)
 
+    def attributes(self) -> list[str]:
+        return self.loaded.attributes
+
     @property
-    def manifest_path(self) -> Path:
+    def path(self) -> Path:
         return self.loaded.manifest_path
 
     def outline_corpus(self, segments: pd.DataFrame):
@@ -153,10 +163,6 @@ class PackedSource(Source):
                              path=self.folder / PACK_FILE, fix="pack the corpus again with this hcrisis")
         self.name = self.info["name"]
 
-    @property
-    def manifest_path(self) -> Path:
-        return self.folder / PACK_FILE
-
     def partitions(self, max_bytes: int = PARTITION_BYTES) -> list[Partition]:
         return [Partition(i, tuple(p["documents"]), p["file"]) for i, p in enumerate(self.info["partitions"])]
 
@@ -173,7 +179,14 @@ class PackedSource(Source):
 
     def columns(self) -> list[str]:
         from hcrisis.ingest.corpus import SEGMENT_COLUMNS
-        return SEGMENT_COLUMNS + list(self.info["attributes"])
+        return SEGMENT_COLUMNS + self.attributes()
+
+    def attributes(self) -> list[str]:
+        return list(self.info["attributes"])
+
+    @property
+    def path(self) -> Path:
+        return self.folder / PACK_FILE
 
 
 _WORD = re.compile(r"\w")

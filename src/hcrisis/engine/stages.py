@@ -209,7 +209,7 @@ def tally(job: CountJob, engine: Engine | None = None, partitions: list[Partitio
         merged.add(partial)
     total = merged.total()
     if total.outline.empty:
-        raise CorpusError("corpus has no text segments", path=job.source.manifest_path,
+        raise CorpusError("corpus has no text segments", path=job.source.path,
                           fix="list at least one non-empty document or table")
     return total
 
@@ -229,4 +229,4 @@ def count_selected(corpus, selection: Selection, settings: FreqSettings,
     chooses on its outline (with `select`'s errors, after the corpus's own)."""
     source = open_source(corpus)
     total = tally(CountJob(source, settings, selection=selection), engine)
-    return total, source, selection.resolve(total.outline, source.manifest_path)
+    return total, source, selection.resolve(total.outline, source.path)
