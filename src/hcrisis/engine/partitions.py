@@ -11,7 +11,6 @@ is reduced (`Source.segments`), so no text crosses between processes.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -189,18 +188,10 @@ class PackedSource(Source):
         return self.folder / PACK_FILE
 
 
-_WORD = re.compile(r"\w")
-
-
-def outline_marks(texts: list[str]) -> list[str]:
-    """"x" for a text with a word character and "" for one without, which is all the whole
-    corpus's checks of segments read of a text (`hcrisis.ingest.segments.check_segments`,
-    `select`)."""
-    return ["x" if _WORD.search(t) else "" for t in texts]
-
-
 def outline(segments: pd.DataFrame) -> pd.DataFrame:
-    """The segments table without its text: `text` is its `outline_marks`."""
+    """The segments table without its text: `text` is its
+    `hcrisis.ingest.corpus.outline_marks`."""
+    from hcrisis.ingest.corpus import outline_marks
     return segments.assign(text=outline_marks(segments["text"].tolist()))
 
 

@@ -183,7 +183,7 @@ class CorpusSpec:
              texts: list[str] | None = None) -> Corpus:
         """The corpus, or only the given documents and tables (in manifest order). With
         `texts`, the segments' texts are appended to it and kept out of the table, whose
-        `text` is their outline (`hcrisis.engine.partitions.outline_marks`)."""
+        `text` is their outline (`outline_marks`)."""
         loader = _SegmentBuilder(self.root, self.manifest, self.attributes, self.registry, skip_bad)
         segments = loader.build(documents, texts)
         if segments.empty and loader.skipped:
@@ -326,6 +326,16 @@ def _load_participants(manifest: dict, root: Path, attributes: list[str], mpath:
     return df.reset_index(drop=True)
 
 
+_WORD = re.compile(r"\w")
+
+
+def outline_marks(texts: list[str]) -> list[str]:
+    """"x" for a text with a word character and "" for one without, which is all the whole
+    corpus's checks of segments read of a text (`hcrisis.ingest.segments.check_segments`,
+    `select`): a segments table's outline (`hcrisis.engine.partitions.outline`)."""
+    return ["x" if _WORD.search(t) else "" for t in texts]
+
+
 class _SegmentBuilder:
     """Turns documents and tables into segment rows."""
 
@@ -359,7 +369,6 @@ class _SegmentBuilder:
                         raise
                     self.skipped.append(exc.one_line())
         if texts is not None:    # a table of 5M words' text costs a third of reading them
-            from hcrisis.engine.partitions import outline_marks
             texts += [row["text"] for row in rows]
             for row, mark in zip(rows, outline_marks(texts[len(texts) - len(rows):])):
                 row["text"] = mark
