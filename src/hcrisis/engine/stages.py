@@ -4,12 +4,16 @@ Each `*_partial` runs where a partition is read (this process, or a Dask
 worker) and returns a small result; the `merge_*` functions combine the
 partials in partition order into what the whole-corpus path computes:
 
-- word counts: each partition counts, for every scope, the counted tokens
-  per lower-cased form (`FreqCounter.form_counts`: the counting rule,
-  filler sequences within a turn, interviewer turns left out) and returns
-  its forms with non-zero counts; the merge (`Tally`) adds counts form by
-  form as partials arrive, and `WordGroups` makes the tables from them. Stems and
-  groups are computed once, per form, after the merge.
+- word counts: each partition counts, for every group of its segment rows
+  that agree on the columns the scopes read (`row_groups`), the counted
+  tokens per lower-cased form (`FreqCounter.counts_by_rows`: the counting
+  rule, filler sequences within a turn, interviewer turns left out) and
+  returns its forms with non-zero counts and its outline; the merge (`Tally`)
+  adds counts group by group and form by form as partials arrive. A scope's
+  counts are its groups' sums (`ScopeCounts`), so the scopes may be chosen
+  after the count, on the merged outline (`count_selected`), and
+  `WordGroups` makes the tables from them. Stems and groups are computed
+  once, per form, after the merge.
 - codings: `hcrisis.coding.apply.code_corpus`, on the same engines.
 """
 
