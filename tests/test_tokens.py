@@ -202,7 +202,8 @@ def test_speech_contractions_stay_one_token(text, forms, lemmas):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.lists(st.sampled_from(SPAN_PIECES + [":)", "you", "know", "sort of", "\x00"]), max_size=25)
+@given(st.lists(st.lists(st.sampled_from(SPAN_PIECES + [":)", "you", "know", "sort of", "\x00", "\x85", "\u2028"]),
+                                  max_size=25)
                 .map("".join),
                 min_size=1, max_size=6), st.booleans())
 def test_property_word_tokens_are_the_span_paths_tokens(texts, twice):

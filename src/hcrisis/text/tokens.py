@@ -590,6 +590,11 @@ class WordTokens:
 # absorbs (which goes), between a word and other whitespace, and between whitespace and
 # a word (unless that whitespace is the absorbed ' ').
 _CUTS = re.compile(r"(?<=\S) |(?<=\S)(?=\s)|(?<=\s)(?<!\S )(?=\S)")
+# A text that is not single-spaced words (see `_single_spaced`) holds whitespace other
+# than ' ' (every character `str.isspace` calls whitespace, listed for RE2), two ' ' in a
+# row, or a ' ' at either end.
+_NOT_SINGLE_SPACED = ("[" + "".join(f"\\x{{{c:x}}}" for c in range(0x3001) if chr(c).isspace() and c != 32)
+                      + "]|  |^ | $")
 # Tokens of each distinct span, per pipeline (while it lives), kept across partitions (bounded).
 _SPAN_TOKENS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 MAX_CACHED_SPANS = 2_000_000
@@ -602,16 +607,19 @@ def _span_occurrences(texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[st
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    plain = np.fromiter(map(_single_spaced, texts), dtype=bool, count=len(texts))
-    other = ~plain & np.fromiter(map(bool, texts), dtype=bool, count=len(texts))
+    every = pa.array(texts, pa.large_string())
+    nonempty = pc.greater(pc.binary_length(every), 0).to_numpy(zero_copy_only=False)
+    other = pc.match_substring_regex(every, _NOT_SINGLE_SPACED).to_numpy(zero_copy_only=False) & nonempty
+    plain = nonempty & ~other
     rest = [texts[i] for i in np.flatnonzero(other)]
     cut = next(c for c in map(chr, range(0x110000)) if not any(c in t for t in rest))
     counts = np.zeros(len(texts), dtype=np.int64)
     words = []
-    for rows, strings, sep in ((plain, [texts[i] for i in np.flatnonzero(plain)], " "),
-                               (other, [_CUTS.sub(cut, t).removesuffix(cut) for t in rest], cut)):
-        if strings:
-            split = pc.split_pattern(pa.array(strings, pa.large_string()), sep)
+    for rows, strings, sep in ((plain, every.filter(pa.array(plain)), " "),
+                               (other, pa.array([_CUTS.sub(cut, t).removesuffix(cut) for t in rest],
+                                                pa.large_string()), cut)):
+        if len(strings):
+            split = pc.split_pattern(strings, sep)
             counts[rows] = np.diff(split.offsets.to_numpy())
             words.append(split.flatten())
     encoded = pc.dictionary_encode(pa.concat_arrays(words)) if words else None
