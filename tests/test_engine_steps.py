@@ -1,0 +1,68 @@
+"""Tokens, terms and a study's reproduction on the engines (hcrisis.engine): tokens joined from
+partitions equal the whole corpus's; `reproduce --engine dask` writes the local run's bytes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from typer.testing import CliRunner
+
+from conftest import write
+from hcrisis.cli import app
+from hcrisis.engine import partitions as partitions_module
+from hcrisis.engine.tokens import engine_tokens
+from hcrisis.ingest.corpus import load_corpus
+from hcrisis.text.tokens import Tokens, tokenize_segments
+from test_any_study import study  # noqa: F401 - the ward study, a fixture
+from test_engine import cluster, corpus, partitionings, whole  # noqa: F401 - fixtures
+
+runner = CliRunner()
+
+
+def assert_same_tokens(got: Tokens, expected: Tokens) -> None:
+    for name in ("bounds", "type_id", "start", "sent_start", "space"):
+        a, b = getattr(got, name), getattr(expected, name)
+        assert a.dtype == b.dtype and np.array_equal(a, b), name
+    pd.testing.assert_frame_equal(got.types, expected.types)
+    assert got.segment_ids == expected.segment_ids and got.model == expected.model
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(parts=partitionings)
+def test_property_tokens_joined_from_partitions_equal_the_whole_corpus(corpus, whole, parts):  # noqa: F811
+    assert_same_tokens(engine_tokens(corpus, partitions=parts), whole[1])
+
+
+def test_joined_tokens_keep_each_language_apart(tmp_path):
+    """Types are numbered by language, then form hash, whichever partitions hold them."""
+    write(tmp_path / "manifest.yaml", "name: bilingual\ndocuments:\n  - {id: en1, file: en1.txt, kind: interview}\n"
+                                      "  - {id: fr1, file: fr1.txt, kind: interview, language: fr}\n"
+                                      "  - {id: en2, file: en2.txt, kind: interview}\n")
+    write(tmp_path / "en1.txt", "Q: What about the homes?\nR: The homes are old and les loyers rise.\n")
+    write(tmp_path / "fr1.txt", "Q: Et les logements ?\nR: Les logements sont anciens et les homes aussi.\n")
+    write(tmp_path / "en2.txt", "Q: And rents?\nR: Rents rise, homes stay old.\n")
+    expected = tokenize_segments(load_corpus(tmp_path).segments)
+    parts = partitions_module.open_source(tmp_path).partitions(max_bytes=1)
+    assert len(parts) == 3
+    assert_same_tokens(engine_tokens(tmp_path, partitions=parts), expected)
+
+
+def _files(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_reproduce_on_the_dask_engine_writes_the_local_bytes(study, cluster, monkeypatch):  # noqa: F811
+    """Every output of the ward study (tokens, counts, terms, coding, agreement, report) is
+    the same when its corpus is tokenised and coded one document per partition on Dask."""
+    out = study.parent / "outputs"
+    result = runner.invoke(app, ["reproduce", str(study), "--no-cache"])
+    assert result.exit_code == 0, result.output
+    local = _files(out)
+    planned = partitions_module.FolderSource.partitions
+    monkeypatch.setattr(partitions_module.FolderSource, "partitions", lambda self, max_bytes=0: planned(self, 1))
+    for extra in (["--no-cache"], []):       # without, then with the rerun store (tokens as Arrow)
+        result = runner.invoke(app, ["reproduce", str(study), "--engine", "dask", "--scheduler", cluster, *extra])
+        assert result.exit_code == 0, result.output
+        assert _files(out) == local
