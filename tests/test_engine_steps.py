@@ -6,17 +6,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, settings, strategies as st
 from typer.testing import CliRunner
 
 from conftest import write
 from hcrisis.cli import app
 from hcrisis.engine import partitions as partitions_module
+from hcrisis.engine.terms import partitioned_terms, scopes_of
 from hcrisis.engine.tokens import engine_tokens
 from hcrisis.ingest.corpus import load_corpus
+from hcrisis.ingest.segments import ALL, Segment
+from hcrisis.text.terms import TermIndex, TermSettings, keyness_of, run_terms, term_keyness
 from hcrisis.text.tokens import Tokens, tokenize_segments
 from test_any_study import study  # noqa: F401 - the ward study, a fixture
-from test_engine import cluster, corpus, partitionings, whole  # noqa: F401 - fixtures
+from test_engine import CODEBOOK, cluster, corpus, partitionings, whole  # noqa: F401 - fixtures
 
 runner = CliRunner()
 
@@ -66,3 +69,57 @@ def test_reproduce_on_the_dask_engine_writes_the_local_bytes(study, cluster, mon
         result = runner.invoke(app, ["reproduce", str(study), "--engine", "dask", "--scheduler", cluster, *extra])
         assert result.exit_code == 0, result.output
         assert _files(out) == local
+
+
+# ---- terms by partition -------------------------------------------------------------
+
+LA = Segment("la", "Local authority", where={"sector": "local authority"})
+HA = Segment("ha", "Housing association", where={"sector": ["housing association"]})
+TERM_SETTINGS = [TermSettings(), TermSettings(min_freq=1, top=15), TermSettings(min_docs=2, top=40)]
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(parts=partitionings, which=st.sampled_from(range(len(TERM_SETTINGS))))
+def test_property_partitioned_terms_equal_whole_corpus(corpus, whole, parts, which):  # noqa: F811
+    """Every table (counts, documents, participants, C-value, G², PMI, shown forms, members)
+    and the term keyness of two segments, for any partitioning."""
+    c, tokens = whole
+    s = TERM_SETTINGS[which]
+    index = TermIndex(tokens, c.segments)
+    got = partitioned_terms(corpus, scopes_of([ALL, LA, HA], s, False) + scopes_of([LA, HA], s, True)[2:],
+                            partitions=parts)
+    for k, seg in enumerate([ALL, LA, HA]):
+        expected = index.table(seg, s.min_freq, s.min_docs, s.top)
+        assert len(expected) > 5
+        pd.testing.assert_frame_equal(got.tables[k], expected)
+        assert got.tables[k].attrs == expected.attrs
+    pd.testing.assert_frame_equal(
+        keyness_of(got.tables[3], got.counts[1:3], (int(got.words[1]), int(got.words[2])), ("la", "ha"), "fdr_bh"),
+        term_keyness(index, LA, HA, s, labels=("la", "ha")))
+
+
+def test_terms_on_the_dask_engine_writes_the_local_bytes(cluster, corpus, tmp_path):  # noqa: F811
+    codebook = write(tmp_path / "codebook.yaml", CODEBOOK)
+    outputs = {}
+    for engine in ("local", "dask"):
+        args = ["terms", str(corpus), "--where", "sector=local authority", "--where", "sector=ALMO", "--compare",
+                "--uncovered", str(codebook), "--min-freq", "3", "--out", str(tmp_path / engine), "--engine", engine]
+        result = runner.invoke(app, args + (["--scheduler", cluster] if engine == "dask" else []), terminal_width=200)
+        assert result.exit_code == 0, result.output
+        outputs[engine] = _files(tmp_path / engine)
+    assert outputs["dask"] == outputs["local"] and len(outputs["local"]) == 14
+    # and the whole-corpus path's bytes (the library's default without an engine)
+    c = load_corpus(corpus)
+    chosen = [Segment("sector-local-authority", "sector = local authority", where={"sector": "local authority"}),
+              Segment("sector-almo", "sector = ALMO", where={"sector": "ALMO"})]
+    run_terms(c, chosen, tmp_path / "whole", settings=TermSettings(min_freq=3), compare=True, uncovered=codebook)
+    assert _files(tmp_path / "whole") == outputs["local"]
+
+
+def test_terms_model_needs_the_local_engine(corpus, tmp_path):  # noqa: F811
+    result = runner.invoke(app, ["terms", str(corpus), "--model", "en_core_web_sm", "--engine", "dask",
+                                 "--scheduler", "tcp://127.0.0.1:1", "--out", str(tmp_path / "t")])
+    assert result.exit_code == 1
+    assert result.output == ("Error: --model needs the whole corpus's parses in one process, not --engine dask "
+                             "(leave out --model or use --engine local)\n")
+    assert not (tmp_path / "t").exists()

@@ -210,19 +210,25 @@ def terms(
     out: Optional[Path] = OUT,
     allow_identifiers: bool = ALLOW_IDENTIFIERS,
     skip_bad: bool = SKIP_BAD,
+    engine: str = ENGINE,
+    scheduler: Optional[str] = SCHEDULER,
 ) -> None:
     """Multi-word terms (2-4 tokens) ranked by C-value, with G2 and PMI of their parts.
 
-    Without a segment: all participant speech.
+    Without a segment: all participant speech. The corpus is reduced partition by
+    partition (on --engine), except with --model (the whole corpus in this process).
     Example: hcrisis terms corpora/thesis-excerpts --where 'sector=housing association' --where 'sector=local authority' --compare
     """
-    from hcrisis.text.terms import run_terms
+    from hcrisis.engine import open_engine
+    from hcrisis.text.terms import check_model_engine, run_terms
 
-    inputs = open_inputs("terms", corpus, study, out, skip_bad)
-    run = run_terms(inputs.corpus, inputs.segments(segment, where, by), inputs.out,
-                    settings=_term_settings(inputs, min_freq=min_freq, min_docs=min_docs, top=top),
-                    model=model, compare=compare, uncovered=uncovered,
-                    allow_identifiers=allow_identifiers)
+    check_model_engine(model, engine)      # before reading the corpus or starting a cluster
+    inputs = open_inputs("terms", corpus, study, out, skip_bad, outline=not model)
+    with open_engine(engine, scheduler) as eng:
+        run = run_terms(inputs.counted, inputs.segments(segment, where, by), inputs.out,
+                        settings=_term_settings(inputs, min_freq=min_freq, min_docs=min_docs, top=top),
+                        model=model, compare=compare, uncovered=uncovered,
+                        allow_identifiers=allow_identifiers, engine=eng)
     for seg_id, table in run.tables.items():
         print_table(table[["rank", "term", "count", "documents", "c_value", "g2", "pmi"]].head(20),
                     title=f"{seg_id}: {len(table)} terms in {table.attrs['words']:,} words")
