@@ -123,3 +123,31 @@ def test_terms_model_needs_the_local_engine(corpus, tmp_path):  # noqa: F811
     assert result.output == ("Error: --model needs the whole corpus's parses in one process, not --engine dask "
                              "(leave out --model or use --engine local)\n")
     assert not (tmp_path / "t").exists()
+
+
+# ---- freq and kwic reuse a study's stored tokens -------------------------------------
+
+def test_freq_and_kwic_with_a_study_reuse_its_stored_tokens(study, tmp_path, monkeypatch):  # noqa: F811
+    import shutil
+
+    from hcrisis.text import tokens as tokens_module
+
+    shutil.rmtree(study.parent / ".hcrisis-cache", ignore_errors=True)
+    commands = {"freq": ["freq", "--study", str(study), "--by", "role", "--out", str(tmp_path / "{run}")],
+                "kwic": ["kwic", "training", "--study", str(study), "--window", "3",
+                         "--out", str(tmp_path / "{run}" / "kwic.csv")]}
+
+    def run_all(run: str) -> dict:
+        outputs = {}
+        for name, args in commands.items():
+            result = runner.invoke(app, [a.format(run=run) for a in args], terminal_width=200)
+            assert result.exit_code == 0, result.output
+            outputs[name] = result.stdout.replace(run, "RUN")
+        return {**outputs, **_files(tmp_path / run)}
+
+    tokenised = run_all("tokenised")           # no store yet: tokenised as always
+    assert runner.invoke(app, ["reproduce", str(study)]).exit_code == 0
+    monkeypatch.setattr(tokens_module, "tokenize_segments", lambda *a, **k: pytest.fail("tokenised again"))
+    reused = run_all("reused")
+    assert reused == tokenised and len(reused) == 8     # two outputs, 4 freq files, kwic.csv and .md
+    assert "2 hit(s) of 'training' in 2 document(s)" in reused["kwic"]

@@ -308,10 +308,13 @@ def _load_tokens(store: RerunStore, key: str):
     return store.load("tokens", key, read_tokens, TOKENS_FILE)
 
 
-def stored_tokens(segments, outputs: str | Path):
-    """The tokens of `segments` a study with this outputs folder has stored (`reproduce`),
-    or None (never stored, or the text or tokeniser changed since)."""
+def stored_tokens(outputs: str | Path, corpus: str | Path):
+    """(corpus, tokens) of a corpus folder as the rerun store of a study with this outputs
+    folder holds them (`hcrisis reproduce` stored them), or None: nothing stored, or a
+    file, the text or the tokeniser changed since."""
     store = open_store(outputs)
     if not (store.root / "tokens").is_dir():
         return None
-    return _load_tokens(store, tokens_key(segments))
+    loaded = cached_corpus(corpus, store)
+    tokens = _load_tokens(store, tokens_key(loaded.segments))
+    return (loaded, tokens) if tokens is not None else None

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from hcrisis.engine import Engine
     from hcrisis.engine.stages import ScopeCounts
     from hcrisis.ingest.corpus import Corpus
+    from hcrisis.text.tokens import Tokens
 
 
 @dataclass
@@ -35,19 +36,21 @@ class FreqRun:
 
 def run_freq(corpus: str | Path | Corpus, segments: Sequence[Segment], out: str | Path, *,
              settings: FreqSettings = FreqSettings(), terms: TermSettings | None = None,
-             allow_identifiers: bool = False, engine: Engine | None = None) -> FreqRun:
+             allow_identifiers: bool = False, engine: Engine | None = None, tokens: Tokens | None = None) -> FreqRun:
     """`hcrisis freq`: the frequency table of each segment, written as freq_<segment>.csv/.md.
     With `terms`, multi-word terms count as single items (`merged_frequency_table`). A
     table whose words include an identifier is refused unless `allow_identifiers`. With
     an `engine` (and no terms) the corpus is counted partition by partition on it
-    (`hcrisis.engine`: the same tables, one partition's tokens in memory at a time)."""
-    if engine is not None and terms is None:
+    (`hcrisis.engine`: the same tables, one partition's tokens in memory at a time).
+    `tokens`: the loaded corpus's tokens if already made (a study's stored tokens): counted
+    here, with the same tables."""
+    if engine is not None and terms is None and tokens is None:
         counts = _partitioned(corpus, [Scope(seg) for seg in segments], settings, engine)
         c = counts.corpus()
         tables = {seg.id: counts.table(i, top=settings.top) for i, seg in enumerate(segments)}
     else:
         c = as_corpus(corpus)
-        counter = count_words(c, settings, segments)
+        counter = count_words(c, settings, segments, tokens)
         if terms is not None:
             accepted = accepted_terms(counter.tokens, counter.segments, terms)
             merged = merge_terms(counter.tokens, accepted)     # once for every segment
