@@ -18,13 +18,18 @@ over the partitions (each read and tokenised where it is reduced):
    parts of its splits, for G² and PMI.
 
 Only these small tables travel; a partition's tokens stay where it is read.
+Where the workers share this machine's disk (the local engine, a local Dask
+cluster) the first pass leaves each partition's tokens in a temporary
+folder as an Arrow file and the second maps it rather than tokenising again.
 Term keyness (`--compare`) takes both segments' counts and the table of
 their union from the same passes.
 """
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -55,15 +60,26 @@ class TermJob:
     source: Source
     scopes: tuple[TermScope, ...]
     wanted: tuple[dict[int, list[str]], ...] = ()     # pass 2: per scope, the kept keys by length
+    spill: str | None = None    # a folder every worker shares: pass 1's tokens, read back by pass 2
 
 
 def _index(part: Partition, job: TermJob) -> tuple[pd.DataFrame, TermIndex, list[np.ndarray]]:
-    """The partition's segments, the `TermIndex` of its scopes' rows and each scope's token mask."""
+    """The partition's segments, the `TermIndex` of its scopes' rows and each scope's token mask.
+    With a spill folder the first pass writes the partition's tokens there (Arrow,
+    `hcrisis.text.tokenfile`) and the second maps them instead of tokenising again."""
     from hcrisis.engine.stages import tokens_of_rows
+    from hcrisis.text.tokenfile import read_tokens, write_tokens
 
     segments = job.source.segments(part)
     rows = [scope.mask(segments) for scope in job.scopes]
-    index = TermIndex(tokens_of_rows(segments, np.logical_or.reduce(rows)), segments)
+    spilled = Path(job.spill) / f"part-{part.index:05d}.arrow" if job.spill else None
+    if spilled is not None and spilled.is_file():
+        tokens = read_tokens(spilled)
+    else:
+        tokens = tokens_of_rows(segments, np.logical_or.reduce(rows))
+        if spilled is not None:
+            write_tokens(tokens, spilled)
+    index = TermIndex(tokens, segments)
     return segments, index, [r[index.seg] for r in rows]
 
 
@@ -237,7 +253,18 @@ def partitioned_terms(corpus, scopes: list[TermScope], engine: Engine | None = N
     source = open_source(corpus)
     parts = partitions or source.partitions()
     engine = engine or Engine()
-    first = list(engine.map(candidates_partial, parts, TermJob(source, tuple(scopes))))
+    with tempfile.TemporaryDirectory(prefix="hcrisis-terms-") as spill:
+        return _two_passes(corpus, source, parts, scopes, engine, check, spill if _shares_disk(engine) else None)
+
+
+def _shares_disk(engine: Engine) -> bool:
+    """Do the engine's workers see this machine's files (this process, or a local cluster)?"""
+    return engine.name == "local" or getattr(engine, "cluster", None) is not None
+
+
+def _two_passes(corpus, source: Source, parts: list[Partition], scopes: list[TermScope], engine: Engine,
+                check, spill: str | None) -> PartitionedTerms:
+    first = list(engine.map(candidates_partial, parts, TermJob(source, tuple(scopes), spill=spill)))
     rows = pd.concat([p.outline for p in first], ignore_index=True) if first else pd.DataFrame()
     if rows.empty:
         raise CorpusError("corpus has no text segments", path=getattr(corpus, "root", corpus),
@@ -248,7 +275,7 @@ def partitioned_terms(corpus, scopes: list[TermScope], engine: Engine | None = N
     tables = [kept(levels, scope) for levels, scope in zip(merged, scopes)]
     wanted = tuple({int(m): t.index[(t["length"] == m).to_numpy()].tolist() for m in range(MIN_N, MAX_N + 1)}
                    for t in tables)
-    second = list(engine.map(details_partial, parts, TermJob(source, tuple(scopes), wanted)))
+    second = list(engine.map(details_partial, parts, TermJob(source, tuple(scopes), wanted, spill)))
     words = np.sum([p.words for p in first], axis=0)
     tables = [finish(t, second, i, int(words[i])) for i, t in enumerate(tables)]
     counts = [pd.concat([lv["count"] for lv in levels.values()]) for levels in merged]
