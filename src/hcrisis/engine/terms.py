@@ -65,20 +65,24 @@ class TermJob:
 
 def _index(part: Partition, job: TermJob) -> tuple[pd.DataFrame, TermIndex, list[np.ndarray]]:
     """The partition's segments, the `TermIndex` of its scopes' rows and each scope's token mask.
-    With a spill folder the first pass writes the partition's tokens there (Arrow,
-    `hcrisis.text.tokenfile`) and the second maps them instead of tokenising again."""
+    With a spill folder the first pass leaves there the partition's tokens (Arrow,
+    `hcrisis.text.tokenfile`) and the columns of its segments the second pass reads
+    (documents, participants, scope rows), which then neither reads nor tokenises again."""
     from hcrisis.engine.stages import tokens_of_rows
     from hcrisis.text.tokenfile import read_tokens, write_tokens
 
-    segments = job.source.segments(part)
-    rows = [scope.mask(segments) for scope in job.scopes]
-    spilled = Path(job.spill) / f"part-{part.index:05d}.arrow" if job.spill else None
-    if spilled is not None and spilled.is_file():
-        tokens = read_tokens(spilled)
+    spilled = Path(job.spill) / f"part-{part.index:05d}" if job.spill else None
+    if spilled is not None and spilled.with_suffix(".arrow").is_file():
+        tokens, segments = read_tokens(spilled.with_suffix(".arrow")), pd.read_pickle(spilled.with_suffix(".pkl"))
+        rows = [segments[f"_scope{i}"].to_numpy() for i in range(len(job.scopes))]
     else:
+        segments = job.source.segments(part)
+        rows = [scope.mask(segments) for scope in job.scopes]
         tokens = tokens_of_rows(segments, np.logical_or.reduce(rows))
         if spilled is not None:
-            write_tokens(tokens, spilled)
+            kept = segments[["document_id", "participant_id"]].assign(**{f"_scope{i}": r for i, r in enumerate(rows)})
+            kept.to_pickle(spilled.with_suffix(".pkl"))
+            write_tokens(tokens, spilled.with_suffix(".arrow"))   # last: the pair is complete when it exists
     index = TermIndex(tokens, segments)
     return segments, index, [r[index.seg] for r in rows]
 
