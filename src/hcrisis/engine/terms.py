@@ -190,29 +190,31 @@ def details_partial(part: Partition, job: TermJob) -> Details:
     pid = segments["participant_id"].fillna("").astype(str).to_numpy(dtype=object)
     out = Details([], [], [])
     for inside, wanted in zip(insides, job.wanted):
-        people, forms = [], []
-        for m, keys in wanted.items():
-            lv, all_keys = _candidates(index, m, inside)
-            ids = lv["id"][pd.Index(all_keys).isin(keys)]
-            pos = index._positions(m, inside)
-            pos = pos[np.isin(index.ids[m][pos], ids)]
-            key_of = dict(zip(lv["id"].tolist(), all_keys))
-            who = pid[index.seg[pos]]
-            people.append(pd.DataFrame({"key": [key_of[i] for i in index.ids[m][pos].tolist()], "participant": who})
-                          .loc[who != ""].drop_duplicates())
-            term_ids, first, count = _unique_pairs(index.ids[m][pos], _sequence_codes(index.lower, pos, m))
-            forms.append(pd.DataFrame({"key": [key_of[i] for i in term_ids.tolist()],
-                                       "lowers": _join(index.lower_names, index.lower, pos[first], m),
-                                       "form": _join(index.lower_names, index.lower, pos[first], m,
-                                                     index.tokens.space),
-                                       "n": count, "first": pos[first]}).sort_values(["key", "first"],
-                                                                                       kind="mergesort"))
-        out.participants.append(pd.concat(people, ignore_index=True) if people else
-                                pd.DataFrame({"key": [], "participant": []}))
-        out.forms.append(pd.concat(forms, ignore_index=True).drop(columns="first") if forms else
-                         pd.DataFrame({"key": [], "lowers": [], "form": [], "n": []}))
+        levels = [_level_details(index, m, inside, keys, pid) for m, keys in wanted.items()]
+        out.participants.append(pd.concat([people for people, _ in levels], ignore_index=True))
+        out.forms.append(pd.concat([forms for _, forms in levels], ignore_index=True))
         out.parts.append({k: _part_counts(index, inside, k, keys) for k, keys in _split_parts(wanted).items()})
     return out
+
+
+def _level_details(index: TermIndex, m: int, inside: np.ndarray, keys: list[str],
+                   pid: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Distinct (key, participant) pairs of the wanted terms of length m, and their surface
+    forms: key, lower-cased tokens, form as written at its first occurrence, count (in
+    order of first occurrence within a key, as `TermIndex._forms` lists them)."""
+    lv, all_keys = _candidates(index, m, inside)
+    pos = index._positions(m, inside)
+    pos = pos[np.isin(index.ids[m][pos], lv["id"][pd.Index(all_keys).isin(keys)])]
+    key_of = dict(zip(lv["id"].tolist(), all_keys))
+    who = pid[index.seg[pos]]
+    people = pd.DataFrame({"key": [key_of[i] for i in index.ids[m][pos].tolist()], "participant": who})
+    term_ids, first, count = _unique_pairs(index.ids[m][pos], _sequence_codes(index.lower, pos, m))
+    forms = pd.DataFrame({"key": [key_of[i] for i in term_ids.tolist()],
+                          "lowers": _join(index.lower_names, index.lower, pos[first], m),
+                          "form": _join(index.lower_names, index.lower, pos[first], m, index.tokens.space),
+                          "n": count, "first": pos[first]})
+    forms = forms.sort_values(["key", "first"], kind="mergesort").drop(columns="first")
+    return people.loc[who != ""].drop_duplicates(), forms
 
 
 def finish(table: pd.DataFrame, partials: list[Details], scope: int, words: int) -> pd.DataFrame:
