@@ -56,7 +56,7 @@ def main(argv: list[str]) -> int:
             run_freq(corpus, [ALL], out, engine=engine, allow_identifiers=True)
         elif command == "terms":
             from hcrisis.ingest.segments import ALL
-            from hcrisis.text.terms import run_terms
+            from hcrisis.text.runs import run_terms
             run_terms(corpus, [ALL], out, engine=None if engine_name == "none" else engine, allow_identifiers=True)
         elif command == "reproduce":
             corpus = reproduce(corpus, out, engine if engine.name == "dask" else None)

@@ -16,7 +16,8 @@ from hcrisis.engine.terms import partitioned_terms, scopes_of
 from hcrisis.engine.tokens import engine_tokens
 from hcrisis.ingest.corpus import load_corpus
 from hcrisis.ingest.segments import ALL, Segment
-from hcrisis.text.terms import TermIndex, TermSettings, keyness_of, run_terms, term_keyness
+from hcrisis.text.runs import run_terms
+from hcrisis.text.terms import TermIndex, TermSettings, keyness_of, term_keyness
 from hcrisis.text.tokens import Tokens, tokenize_segments
 from test_any_study import study  # noqa: F401 - the ward study, a fixture
 from test_engine import CODEBOOK, cluster, corpus, partitionings, whole  # noqa: F401 - fixtures

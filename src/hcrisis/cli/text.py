@@ -237,7 +237,7 @@ def terms(
     Example: hcrisis terms corpora/thesis-excerpts --where 'sector=housing association' --where 'sector=local authority' --compare
     """
     from hcrisis.engine import open_engine
-    from hcrisis.text.terms import check_model_engine, run_terms
+    from hcrisis.text.runs import check_model_engine, run_terms
 
     check_model_engine(model, engine)      # before reading the corpus or starting a cluster
     inputs = open_inputs("terms", corpus, study, out, skip_bad, outline=not model)
