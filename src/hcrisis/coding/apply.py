@@ -48,7 +48,6 @@ unit once):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Sequence, TYPE_CHECKING
 
@@ -326,29 +325,31 @@ def write_codings(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataFr
 def write_matrices(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataFrame, out: Path,
                    attributes: Sequence[str]) -> list[Path]:
     """matrix_<attribute> and its figures for each attribute (a column of `segments`)."""
-    tables, draw = _matrix_tables(codings, codebook, segments, Path(out), attributes)
-    return tables + draw()
+    tables, mats = _matrix_tables(codings, codebook, segments, Path(out), attributes)
+    return tables + _draw_figures(mats, codebook, Path(out))
 
 
 def start_matrices(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataFrame, out: Path,
                    attributes: Sequence[str]) -> tuple[list[Path], Callable[[], list[Path]]]:
-    """`write_matrices` with the figures drawn in a forked process (`start_in_background`):
-    the matrix tables written now, and a function that waits for the figures and their
-    tables and returns their paths. Drawing them is most of the time matrices take."""
+    """`write_matrices` with the figures drawn in forked processes (`start_in_background`),
+    one per attribute (two cores draw two at once): the matrix tables written now, and a
+    function that waits for the figures and their tables and returns their paths. Drawing
+    them is most of the time matrices take."""
     from hcrisis.workers import start_in_background
 
-    tables, draw = _matrix_tables(codings, codebook, segments, Path(out), attributes)
-    return tables, start_in_background(draw)
+    tables, mats = _matrix_tables(codings, codebook, segments, Path(out), attributes)
+    drawing = [start_in_background(_draw_figures, [m], codebook, Path(out)) for m in mats]
+    return tables, lambda: [p for done in drawing for p in done()]
 
 
-def _matrix_tables(codings, codebook, segments, out: Path, attributes) -> tuple[list[Path], Callable[[], list[Path]]]:
-    """The matrix tables, written, and a function drawing their figures."""
+def _matrix_tables(codings, codebook, segments, out: Path, attributes) -> tuple[list[Path], list[tuple]]:
+    """The matrix tables, written, and each with its attribute (for `_draw_figures`)."""
     written, mats = [], []
     for attribute in attributes:
         mat = matrix(codings, codebook, segments, attribute)
         written += write_table(mat, out / f"matrix_{attribute}", title=f"Matrix coding: codes by {attribute}")
         mats.append((mat, attribute))
-    return written, partial(_draw_figures, mats, codebook, out)
+    return written, mats
 
 
 def _draw_figures(mats: list[tuple[pd.DataFrame, str]], codebook: Codebook, out: Path) -> list[Path]:

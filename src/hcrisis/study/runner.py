@@ -159,6 +159,11 @@ class StepContext:
             self.run.memo[name] = make()
         return self.run.memo[name]
 
+    def submit(self, function: Callable[..., Any], *args) -> Callable[[], Any]:
+        """Start `function(*args)` in the process that imported the step type's `preload`
+        modules (`Workers.submit`) and go on; the function returned waits for the result."""
+        return self.run.workers.submit(function, *args)
+
     def defer(self, finish: Callable[[], list[Path]]) -> None:
         """Leave work running in the background (`Workers.defer`): `finish()` returns the
         files it wrote; the step's outputs and its record are complete only then."""
@@ -250,8 +255,19 @@ def reproduce(study: str | Path | Study, only: list[str] | None = None, cache: b
     store = open_store(study.outputs) if cache else None
     corpus = cached_corpus(study.corpus_path, store)
     check_segment_columns(study, corpus.segments)
-    run = Run(study, corpus, study.outputs, store, Workers(tokeniser),
+    preload = tuple(sorted({name for s in chosen for name in s.type.preload}))
+    run = Run(study, corpus, study.outputs, store, Workers(tokeniser, preload),
               partial=len(chosen) < len(steps), notes=notes, engine=engine)
+    try:
+        _run_steps(run, chosen, progress)
+    finally:
+        run.workers.close()
+    return run
+
+
+def _run_steps(run: Run, chosen: list[PlannedStep], progress: Callable[[str], None] | None) -> None:
+    """The chosen steps, then the final ones (the report), then manifest.json."""
+    study, corpus = run.study, run.corpus
     run.read(study.path)
     run.inputs.update(corpus.input_hashes)   # the corpus files as they were read, not as they are now
     corpus_hashes = [(str(p), run.inputs[p]) for p in sorted({run.read(f) for f in corpus.input_files()})]
@@ -270,7 +286,6 @@ def reproduce(study: str | Path | Study, only: list[str] | None = None, cache: b
             run.workers.defer(ctx.deferred, ctx.wrote)
     run.workers.finish_all()
     run.written.append(write_atomic(run.out / run.manifest_name, render_manifest(run)))
-    return run
 
 
 def run_step(run: Run, planned: PlannedStep, corpus_hashes: list, keys: dict[str, str]) -> str:
@@ -290,6 +305,7 @@ def run_step(run: Run, planned: PlannedStep, corpus_hashes: list, keys: dict[str
             run.results[d.id] = dict(record.results)
             run.skipped.append(d.id)
             return digest(key, record.inputs)
+    run.workers.start_preloading()   # a step runs: the run is not all replayed
     marks = len(run.checks), len(run.sections), len(run.written)
     inputs_before = set(run.inputs)
     ctx = StepContext(run, planned)

@@ -94,7 +94,8 @@ def compare_with(ctx: StepContext, gold, thesis_gold: bool = False):
     segments, tokens = participant_rows(ctx)
     gold = gold(segments, tree) if callable(gold) else gold
     result = compare_on_corpus(ctx.needs("coding")["codings"], gold, tree, segments, level=None,
-                               unit="segment", out=None, baseline=True, thesis_gold=thesis_gold, tokens=tokens)
+                               unit="segment", out=None, baseline=True, thesis_gold=thesis_gold, tokens=tokens,
+                               submit=ctx.submit)
     ctx.wrote(write_agreement(result, ctx.out))
     return result
 
