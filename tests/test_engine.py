@@ -14,7 +14,6 @@ from typer.testing import CliRunner
 from conftest import ROOT, write
 from hcrisis.cli import app
 from hcrisis.engine.partitions import Partition, open_source, pack_corpus, plan
-from hcrisis.coding.apply import code_corpus
 from hcrisis.engine.partitions import outline
 from hcrisis.engine.stages import Scope, count_words
 from hcrisis.ingest.corpus import load_corpus
@@ -100,16 +99,27 @@ def test_property_partitioned_counts_equal_whole_corpus(corpus, whole, parts, wh
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(parts=partitionings)
-def test_property_partitioned_codings_equal_whole_corpus(corpus, whole, parts):
-    from hcrisis.coding.apply import apply_codebook
+def test_property_partitioned_codings_equal_whole_corpus(corpus, whole, parts, tmp_path_factory):
+    """codings.csv and the quotation files (the same bytes), matrices and co-occurrence."""
+    from hcrisis.coding.apply import apply_codebook, code_corpus, cooccurrence, matrix, spilled_outputs, write_codings
     from hcrisis.coding.codebook import load_codebook
 
     c, tokens = whole
     book = load_codebook(ROOT / "codebooks" / "thesis.yaml")
     expected = apply_codebook(book, c.segments, tokens)
-    got = code_corpus(corpus, book, c.segments["segment_id"].to_numpy(), partitions=parts)
     assert len(expected) > 20
-    pd.testing.assert_frame_equal(got, expected)
+    out = tmp_path_factory.mktemp("codings")
+    write_codings(expected, book, c.segments, out / "whole")
+    with code_corpus(open_source(corpus), book, out / "parts", ["sector"], guarded=True, partitions=parts) as coded:
+        spilled_outputs(coded.spill, book, out / "parts", quotes=True)
+        got = pd.concat(list(coded.spill.units()), ignore_index=True)
+        pd.testing.assert_frame_equal(coded.matrix("sector"), matrix(expected, book, c.segments, "sector"))
+        pd.testing.assert_frame_equal(coded.cooccurrence(), cooccurrence(expected, book))
+    assert _files(out / "parts") == _files(out / "whole") and len(_files(out / "whole")) > 3
+    assert got["segment_id"].tolist() == expected["segment_id"].tolist()      # what the privacy guard reads
+    assert got["quote"].tolist() == [t[a:b] for t, a, b in zip(c.segments["text"].to_numpy()[expected["row"]],
+                                                                expected["start"], expected["end"])]
+    assert sorted(p.name for p in out.iterdir()) == ["parts", "whole"]     # no temporary folder left
 
 
 def test_plan_groups_documents_by_size():

@@ -102,11 +102,14 @@ class Inputs:
     command: str
     given_out: Path | None = None
     outline: bool = False    # the corpus's segments are its outline (hcrisis.engine): read by partition
+    folder: Path | None = None   # the corpus folder, not read here (open_inputs with read=False)
 
     @property
     def counted(self) -> Corpus | Path | None:
         """What a partitioned command counts: the folder (read again by partition) for an
-        outline, else the corpus loaded here."""
+        outline or a corpus not read here, else the corpus loaded here."""
+        if self.folder is not None:
+            return self.folder
         return self.corpus.root if self.outline and self.corpus is not None else self.corpus
 
     @property
@@ -131,15 +134,18 @@ class Inputs:
 
 
 def open_inputs(command: str, corpus: Optional[Path], study: Optional[Path], out: Optional[Path],
-                skip_bad: bool, required: bool = True, outline: bool = False) -> Inputs:
+                skip_bad: bool, required: bool = True, outline: bool = False, read: bool = True) -> Inputs:
     """Load the study (if given) and the corpus (given, the study's, else the thesis's in
     its project folder; if not `required`, none) and choose the output folder. With
     `outline` (and not `skip_bad`) only the corpus's outline is kept: its segments without
-    text, read partition by partition (`hcrisis.engine.partitions.read_outline`)."""
+    text, read partition by partition (`hcrisis.engine.partitions.read_outline`); without
+    `read` (and not `skip_bad`) the corpus is not read at all (`Inputs.counted`: its folder)."""
     from hcrisis.study.model import load_study
 
     s = load_study(study) if study is not None else None
     path = corpus or (s.corpus_path if s is not None else thesis_corpus(command, required))
+    if path is not None and not read and not skip_bad:
+        return Inputs(None, s, command, out, folder=Path(path))
     if path is not None and outline and not skip_bad:
         from hcrisis.engine.partitions import read_outline
         return Inputs(read_outline(path), s, command, out, outline=True)
