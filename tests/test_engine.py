@@ -122,6 +122,44 @@ def test_property_partitioned_codings_equal_whole_corpus(corpus, whole, parts, t
     assert sorted(p.name for p in out.iterdir()) == ["parts", "whole"]     # no temporary folder left
 
 
+def test_forked_local_engine_codes_the_same_bytes(corpus, tmp_path):
+    """Two forked processes (three partitions) give the outputs of one process."""
+    from hcrisis.coding.apply import code_corpus, spilled_outputs
+    from hcrisis.coding.codebook import load_codebook
+    from hcrisis.engine.run import Engine
+
+    book = load_codebook(ROOT / "codebooks" / "thesis.yaml")
+    written = {}
+    for processes in (1, 2):
+        out = tmp_path / str(processes)
+        with code_corpus(open_source(corpus), book, out, ["sector"], guarded=False, engine=Engine(processes),
+                         partitions=cuts([3, 3, 3])) as coded:
+            spilled_outputs(coded.spill, book, out, quotes=True)
+            written[processes] = (_files(out), coded.matrix("sector"), coded.cooccurrence(), coded.rows)
+    assert written[2][0] == written[1][0] and len(written[1][0]) > 3
+    pd.testing.assert_frame_equal(written[2][1], written[1][1])
+    pd.testing.assert_frame_equal(written[2][2], written[1][2])
+    assert written[2][3] == written[1][3] == len(load_corpus(corpus).segments)
+
+
+def _refuse_second(item, shared):
+    from hcrisis.errors import InputError
+
+    if item == 2:
+        raise InputError("unreadable partition", path=shared, fix="pack the corpus again")
+    return item * 10
+
+
+def test_forked_local_engine_passes_errors_and_order(tmp_path):
+    from hcrisis.engine.run import Engine
+    from hcrisis.errors import InputError
+
+    assert list(Engine(2).map(_refuse_second, [5, 1, 3, 4], None)) == [50, 10, 30, 40]
+    with pytest.raises(InputError) as err:
+        list(Engine(2).map(_refuse_second, [1, 2, 3], tmp_path / "p.parquet"))
+    assert err.value.one_line() == f"{tmp_path / 'p.parquet'}: unreadable partition (pack the corpus again)"
+
+
 def test_plan_groups_documents_by_size():
     sizes = [("a", 5), ("b", 5), ("c", 1), ("d", 20), ("e", 0)]
     assert [p.documents for p in plan(sizes, max_bytes=10)] == [("a", "b"), ("c",), ("d",), ("e",)]

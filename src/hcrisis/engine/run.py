@@ -12,11 +12,22 @@ ENGINES = ("local", "dask")
 
 
 class Engine:
-    """Runs `fn(item, shared)` for every item; results in the items' order."""
+    """Runs `fn(item, shared)` for every item; results in the items' order: one after
+    another in this process, or (`processes` > 1, where processes can be forked) in that
+    many forked processes, each item's result pickled back."""
 
     name = "local"
 
+    def __init__(self, processes: int = 1):
+        self.processes = processes
+
     def map(self, fn: Callable[[Any, Any], Any], items: Iterable, shared: Any) -> Iterator:
+        import multiprocessing
+
+        items = list(items)
+        if self.processes > 1 and len(items) > 1 and "fork" in multiprocessing.get_all_start_methods():
+            yield from _forked_map(fn, items, shared, min(self.processes, len(items)))
+            return
         for item in items:
             yield fn(item, shared)
 
@@ -69,6 +80,7 @@ class DaskEngine(Engine):
         try:
             for future in futures:
                 yield future.result()
+                future.release()      # the worker may drop the result now (partials can be large)
         except (KilledWorker, FutureCancelledError) as exc:
             raise HcrisisError(f"Dask workers died running a partition more times than the scheduler "
                                f"allows ({exc.__class__.__name__}); nothing was written",
@@ -88,12 +100,43 @@ def _shared(value: Any) -> Any:
     return value
 
 
-def open_engine(name: str = "local", scheduler: str | None = None, workers: int | None = None) -> Engine:
-    """The engine named on the command line (`--engine`, `--scheduler`)."""
+# The function and shared value of a forked map: the processes inherit them at the fork,
+# so the shared value (a corpus source, a codebook) is never pickled.
+_FORKED: list[tuple[Callable, Any]] = []
+
+
+def _forked_map(fn: Callable, items: list, shared: Any, processes: int) -> Iterator:
+    """`fn(item, shared)` in `processes` forked processes (`die_with_parent`), results in order."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from hcrisis.workers import die_with_parent
+
+    _FORKED.append((fn, shared))
+    pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"),
+                               initializer=die_with_parent, initargs=(os.getpid(),))
+    try:
+        futures = [pool.submit(_forked_call, len(_FORKED) - 1, item) for item in items]
+        for future in futures:
+            yield future.result()
+    finally:
+        pool.shutdown(cancel_futures=True)
+        _FORKED.pop()
+
+
+def _forked_call(key: int, item: Any) -> Any:
+    fn, shared = _FORKED[key]
+    return fn(item, shared)
+
+
+def open_engine(name: str = "local", scheduler: str | None = None, workers: int | None = None,
+                processes: int = 1) -> Engine:
+    """The engine named on the command line (`--engine`, `--scheduler`); the local one
+    with `processes` forked processes (see `Engine`)."""
     if name not in ENGINES:
         raise InputError(f"unknown engine '{name}'", fix="use --engine local or --engine dask")
     if name == "local":
         if scheduler:
             raise InputError("--scheduler needs --engine dask", fix="add --engine dask or leave out --scheduler")
-        return Engine()
+        return Engine(processes)
     return DaskEngine(scheduler, workers)
