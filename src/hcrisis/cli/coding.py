@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Optional
 
@@ -48,9 +47,11 @@ def code(
     from hcrisis.engine import open_engine
 
     inputs = open_inputs("code", corpus, study, out, skip_bad, read=False)   # read by partition
+    from hcrisis.engine.run import local_processes
+
     # two partitions at a time on the local engine where there are two CPUs: their coding is
     # most of the time, and the merge is cheap (pieces copied on disk)
-    with open_engine(engine, scheduler, processes=min(os.cpu_count() or 1, 2)) as eng:
+    with open_engine(engine, scheduler, processes=local_processes()) as eng:
         result = run_code(inputs.counted, _codebook(codebook, inputs), inputs.out, allow_identifiers=allow_identifiers,
                           attributes=by, engine=eng)
     typer.echo(f"{result.codings} codings of {result.coded_segments} of {result.segments} segments with "

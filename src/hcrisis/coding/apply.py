@@ -195,10 +195,17 @@ def cooccurrence_counts(units: pd.DataFrame, codebook: Codebook) -> np.ndarray:
     """Units (sentences when every code codes sentences, else segments) coded by each
     pair of codes (codebook order; the diagonal: by each code); `units` from `with_ancestors`."""
     by_sentence = all(c.unit == "sentence" for c in codebook.codes)
-    keys, at = np.unique(units["unit_key" if by_sentence else "row"].to_numpy(), return_inverse=True)
-    m = np.zeros((len(keys), len(codebook.codes)))
-    m[at.reshape(-1), units["code"].to_numpy()] = 1.0
-    return np.rint(m.T @ m).astype(np.int64)      # float products for BLAS: exact for counts below 2**53
+    n = len(codebook.codes)
+    pairs = units.drop_duplicates(["unit_key" if by_sentence else "row", "code"])
+    key = pairs["unit_key" if by_sentence else "row"].to_numpy()
+    order = np.argsort(key, kind="stable")
+    code = pairs["code"].to_numpy(dtype=np.int64)[order]
+    firsts = np.flatnonzero(np.r_[True, key[order][1:] != key[order][:-1]]) if len(key) else np.zeros(0, np.int64)
+    sizes = np.diff(np.r_[firsts, len(key)])
+    per = np.repeat(sizes, sizes)                        # each coding: the codings of its unit
+    a = np.repeat(np.arange(len(code)), per)
+    b = np.repeat(np.repeat(firsts, sizes), per) + np.arange(len(a)) - np.repeat(np.cumsum(per) - per, per)
+    return np.bincount(code[a] * n + code[b], minlength=n * n).reshape(n, n).astype(np.int64)
 
 
 def cooccurrence_table(both: np.ndarray, codebook: Codebook) -> pd.DataFrame:
@@ -544,6 +551,9 @@ def code_corpus(source, codebook: Codebook, out: Path, attributes: Sequence[str]
     from hcrisis.engine import Engine
 
     job = CodeJob(source, codebook, tuple(attributes), guarded)
+    if getattr(engine, "processes", 1) > 1:   # built once here, inherited by the forked processes
+        from hcrisis.text.tokens import shared_pipeline
+        shared_pipeline()
     with Spill(out) as spill:
         coded = CodedCorpus(codebook, tuple(attributes), spill)
         for part in (engine or Engine()).map(code_partial, partitions or source.partitions(), job):

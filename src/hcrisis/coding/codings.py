@@ -14,10 +14,9 @@ corpus's order, in runs of consecutive pieces, and the folder is removed.
 
 from __future__ import annotations
 
-import mmap
+import os
 import shutil
 import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -30,6 +29,7 @@ from hcrisis.files import atomic_path
 
 KINDS = ("csv", "quotes", "raw")   # the pieces' files: codings.csv lines, quotation blocks, unit texts
 GUARD_CHUNK = 20_000               # units checked by the privacy guard at a time
+COPY_BYTES = 1 << 22               # bytes copied from a pieces file at a time
 
 
 def load_codings(path: str | Path) -> pd.DataFrame:
@@ -137,26 +137,20 @@ class Spill:
     def codings(self) -> int:
         return len(self.order)
 
-    @contextmanager
-    def _mapped(self, kind: str) -> Iterator[bytes | mmap.mmap]:
-        """The file of `kind`, memory-mapped (an empty one cannot be)."""
-        path = self.folder / kind
-        if path.stat().st_size == 0:
-            yield b""
-            return
-        with open(path, "rb") as src, mmap.mmap(src.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-            yield mm
-
     def _copy(self, kind: str, which: np.ndarray, fh) -> None:
         """Write the pieces `which` (in that order) of `kind`, each run of consecutive
-        pieces in the file with one copy."""
+        pieces in the file read at once (in blocks of `COPY_BYTES`: files are read, not
+        memory-mapped, so that the pages read do not count as this process's memory)."""
         if not len(which):
             return
         a, b = self.bounds[kind][:, which]
         cut = np.flatnonzero(a[1:] != b[:-1]) + 1
-        with self._mapped(kind) as mm:
+        with open(self.folder / kind, "rb") as src:
             for first, last in zip(np.r_[0, cut].tolist(), np.r_[cut, len(a)].tolist()):
-                fh.write(mm[a[first]:b[last - 1]])
+                at, end = int(a[first]), int(b[last - 1])
+                while at < end:
+                    fh.write(block := os.pread(src.fileno(), min(end - at, COPY_BYTES), at))
+                    at += len(block)
 
     def write_csv(self, path: Path, header: str) -> Path:
         """codings.csv: the header, then every coding's line in order."""
@@ -192,9 +186,9 @@ class Spill:
     def units(self) -> Iterator[pd.DataFrame]:
         """segment_id and quote (the unit's text) of every coding in order, by chunks."""
         a, b = self.bounds["raw"]
-        with self._mapped("raw") as mm:
+        with open(self.folder / "raw", "rb") as src:
             for at in range(0, len(self.order), GUARD_CHUNK):
                 which = self.order[at:at + GUARD_CHUNK]
                 yield pd.DataFrame({"segment_id": self.segment_ids[self.rank[which]],
-                                    "quote": [mm[x:y].decode("utf-8") for x, y in zip(a[which].tolist(),
-                                                                                        b[which].tolist())]})
+                                    "quote": [os.pread(src.fileno(), y - x, x).decode("utf-8")
+                                              for x, y in zip(a[which].tolist(), b[which].tolist())]})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import deque
 from typing import Any, Callable, Iterable, Iterator
 
 from hcrisis.errors import HcrisisError, InputError
@@ -110,23 +111,38 @@ def _forked_map(fn: Callable, items: list, shared: Any, processes: int) -> Itera
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from hcrisis.workers import die_with_parent
-
     _FORKED.append((fn, shared))
     pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"),
-                               initializer=die_with_parent, initargs=(os.getpid(),))
+                               initializer=_forked_start, initargs=(os.getpid(),))
     try:
-        futures = [pool.submit(_forked_call, len(_FORKED) - 1, item) for item in items]
-        for future in futures:
-            yield future.result()
+        futures = deque(pool.submit(_forked_call, len(_FORKED) - 1, item) for item in items)
+        while futures:      # a future holds its result: dropped once read, so results do not pile up
+            yield futures.popleft().result()
     finally:
         pool.shutdown(cancel_futures=True)
         _FORKED.pop()
 
 
+def _forked_start(parent: int) -> None:
+    from threadpoolctl import threadpool_limits
+
+    from hcrisis.workers import die_with_parent
+
+    die_with_parent(parent)
+    # the processes take the CPUs already: BLAS threads of their own would only contend
+    # (measured: 2 CPU-s of 18 in coding 5M words on two CPUs)
+    threadpool_limits(limits=1, user_api="blas")
+
+
 def _forked_call(key: int, item: Any) -> Any:
     fn, shared = _FORKED[key]
     return fn(item, shared)
+
+
+def local_processes(most: int = 2) -> int:
+    """Forked processes for a local engine: one per CPU, at most `most` (each holds a
+    partition's text and tokens)."""
+    return max(1, min(os.cpu_count() or 1, most))
 
 
 def open_engine(name: str = "local", scheduler: str | None = None, workers: int | None = None,
