@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from conftest import ROOT, write
 from hcrisis.cli import app
 from hcrisis.engine.partitions import Partition, open_source, pack_corpus, plan
+from hcrisis.coding.apply import code_corpus
 from hcrisis.engine.partitions import outline
 from hcrisis.engine.stages import Scope, count_words
 from hcrisis.ingest.corpus import load_corpus
@@ -99,9 +100,23 @@ def test_property_partitioned_counts_equal_whole_corpus(corpus, whole, parts, wh
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(parts=partitionings)
-def test_property_partitioned_codings_equal_whole_corpus(corpus, whole, parts, tmp_path_factory):
+def test_property_partitioned_codings_equal_whole_corpus(corpus, whole, parts):
+    from hcrisis.coding.apply import apply_codebook
+    from hcrisis.coding.codebook import load_codebook
+
+    c, tokens = whole
+    book = load_codebook(ROOT / "codebooks" / "thesis.yaml")
+    expected = apply_codebook(book, c.segments, tokens)
+    got = code_corpus(corpus, book, c.segments["segment_id"].to_numpy(), partitions=parts)
+    assert len(expected) > 20
+    pd.testing.assert_frame_equal(got, expected)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(parts=partitionings)
+def test_property_partitioned_outputs_equal_whole_corpus(corpus, whole, parts, tmp_path_factory):
     """codings.csv and the quotation files (the same bytes), matrices and co-occurrence."""
-    from hcrisis.coding.apply import apply_codebook, code_corpus, cooccurrence, matrix, spilled_outputs, write_codings
+    from hcrisis.coding.apply import apply_codebook, code_partitions, cooccurrence, matrix, spilled_outputs, write_codings
     from hcrisis.coding.codebook import load_codebook
 
     c, tokens = whole
@@ -110,7 +125,8 @@ def test_property_partitioned_codings_equal_whole_corpus(corpus, whole, parts, t
     assert len(expected) > 20
     out = tmp_path_factory.mktemp("codings")
     write_codings(expected, book, c.segments, out / "whole")
-    with code_corpus(open_source(corpus), book, out / "parts", ["sector"], guarded=True, partitions=parts) as coded:
+    with code_partitions(open_source(corpus), book, out / "parts", ["sector"], guarded=True,
+                         partitions=parts) as coded:
         spilled_outputs(coded.spill, book, out / "parts", quotes=True)
         got = pd.concat(list(coded.spill.units()), ignore_index=True)
         pd.testing.assert_frame_equal(coded.matrix("sector"), matrix(expected, book, c.segments, "sector"))
@@ -124,7 +140,7 @@ def test_property_partitioned_codings_equal_whole_corpus(corpus, whole, parts, t
 
 def test_forked_local_engine_codes_the_same_bytes(corpus, tmp_path):
     """Two forked processes (three partitions) give the outputs of one process."""
-    from hcrisis.coding.apply import code_corpus, spilled_outputs
+    from hcrisis.coding.apply import code_partitions, spilled_outputs
     from hcrisis.coding.codebook import load_codebook
     from hcrisis.engine.run import Engine
 
@@ -132,8 +148,8 @@ def test_forked_local_engine_codes_the_same_bytes(corpus, tmp_path):
     written = {}
     for processes in (1, 2):
         out = tmp_path / str(processes)
-        with code_corpus(open_source(corpus), book, out, ["sector"], guarded=False, engine=Engine(processes),
-                         partitions=cuts([3, 3, 3])) as coded:
+        with code_partitions(open_source(corpus), book, out, ["sector"], guarded=False, engine=Engine(processes),
+                             partitions=cuts([3, 3, 3])) as coded:
             spilled_outputs(coded.spill, book, out, quotes=True)
             written[processes] = (_files(out), coded.matrix("sector"), coded.cooccurrence(), coded.rows)
     assert written[2][0] == written[1][0] and len(written[1][0]) > 3

@@ -498,19 +498,54 @@ class CodedPart:
     speakers: pd.DataFrame | None
 
 
-def code_partial(part, job: CodeJob) -> CodedPart:
-    """Code a partition (only its coded rows tokenised) and reduce it to a `CodedPart`."""
+def _coded_segments(part, job: CodeJob) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A partition's segments table and codings (only its coded rows tokenised)."""
     from hcrisis.engine.stages import tokens_of_rows
 
     segments = job.source.segments(part)
     needed = np.zeros(len(segments), dtype=bool)
     needed[coded_rows(segments)] = True
-    codings = apply_codebook(job.codebook, segments, tokens_of_rows(segments, needed))
+    return segments, apply_codebook(job.codebook, segments, tokens_of_rows(segments, needed))
+
+
+def code_partial(part, job: CodeJob) -> CodedPart:
+    """Code a partition and reduce it to a `CodedPart`."""
+    segments, codings = _coded_segments(part, job)
     units = with_ancestors(codings, job.codebook)
     speakers = segments[["speaker", "participant_id"]].drop_duplicates() if job.guarded else None
     return CodedPart(len(segments), pieces(codings, segments, raw=job.guarded),
                      [matrix_counts(units, segments, a) for a in job.attributes],
                      cooccurrence_counts(units, job.codebook), speakers)
+
+
+def codings_partial(part, job: CodeJob) -> tuple[pd.DataFrame, int]:
+    """A partition's codings (rows of its own segments table) and its number of rows."""
+    segments, codings = _coded_segments(part, job)
+    return codings, len(segments)
+
+
+def merge_codings(partials: list[tuple[pd.DataFrame, int]], segment_ids: np.ndarray) -> pd.DataFrame:
+    """Codings of every partition, rows shifted to the whole table's, in `apply_codebook`'s
+    order (a unit's coding depends on its own words and the codebook only: the description
+    idf comes from the codebook)."""
+    first = np.cumsum([0] + [n for _, n in partials])
+    df = pd.concat([c.assign(row=c["row"] + first[i]) for i, (c, _) in enumerate(partials)], ignore_index=True)
+    rank = pd.factorize(segment_ids, sort=True)[0][df["row"].to_numpy()]
+    return df.take(np.lexsort((df["order"].to_numpy(), df["start"].to_numpy(), rank))).reset_index(drop=True)
+
+
+def code_corpus(corpus, codebook: Codebook, segment_ids: np.ndarray, engine=None, partitions=None) -> pd.DataFrame:
+    """`apply_codebook` over a corpus (folder or loaded) partition by partition on an engine,
+    every coding held in memory (a study's corpus: its steps read the codings);
+    `segment_ids` of the whole segments table. `hcrisis code` writes its outputs from
+    the partitions without holding them (`code_partitions`)."""
+    from hcrisis.engine import Engine
+    from hcrisis.engine.partitions import open_source
+
+    source = open_source(corpus)
+    partials = list((engine or Engine()).map(codings_partial, partitions or source.partitions(),
+                                             CodeJob(source, codebook, (), False)))
+    return merge_codings(partials, segment_ids)
 
 
 @dataclass
@@ -542,8 +577,8 @@ class CodedCorpus:
 
 
 @contextmanager
-def code_corpus(source, codebook: Codebook, out: Path, attributes: Sequence[str], *, guarded: bool,
-                engine=None, partitions=None) -> Iterator[CodedCorpus]:
+def code_partitions(source, codebook: Codebook, out: Path, attributes: Sequence[str], *, guarded: bool,
+                    engine=None, partitions=None) -> Iterator[CodedCorpus]:
     """Code a corpus source (`hcrisis.engine.partitions`) partition by partition on `engine`
     (default: in this process; `partitions`: the source's own unless given) into a
     `CodedCorpus`, its pieces sorted; their temporary files (beside `out`) are removed
@@ -565,14 +600,14 @@ def code_corpus(source, codebook: Codebook, out: Path, attributes: Sequence[str]
 def run_code(corpus: str | Path | Corpus, codebook: str | Path, out: str | Path, *,
              allow_identifiers: bool = False, attributes: Sequence[str] | None = None, engine=None) -> CodeRun:
     """`hcrisis code`: code the corpus (folder, packed or loaded) partition by partition
-    (`code_corpus`, on `engine`), check the quotations, then write every output; matrix
+    (`code_partitions`, on `engine`), check the quotations, then write every output; matrix
     coding by `attributes` (default: every declared attribute). No partition's text is
     kept past its own reduction."""
     from hcrisis.engine.partitions import open_source
 
     book, source, out = load_codebook(codebook), open_source(corpus), Path(out)
     by = _matrix_attributes(source, attributes)
-    with code_corpus(source, book, out, by, guarded=not allow_identifiers, engine=engine) as coded:
+    with code_partitions(source, book, out, by, guarded=not allow_identifiers, engine=engine) as coded:
         if coded.rows == 0:
             raise CorpusError("corpus has no text segments", path=_declared_in(source),
                               fix="list at least one non-empty document or table")
