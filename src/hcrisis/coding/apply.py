@@ -50,7 +50,6 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence, TYPE_CHECKING
 
@@ -432,15 +431,16 @@ def write_codings(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataFr
 def write_matrices(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataFrame, out: Path,
                    attributes: Sequence[str]) -> list[Path]:
     """matrix_<attribute> and its figures for each attribute (a column of `segments`)."""
-    tables, draw = _matrix_tables(_matrices(codings, codebook, segments, attributes), codebook, Path(out))
-    return tables + draw()
+    mats = _matrices(codings, codebook, segments, attributes)
+    return _matrix_tables(mats, Path(out)) + _draw_figures(mats, codebook, Path(out))
 
 
 def start_matrices(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataFrame, out: Path,
                    attributes: Sequence[str]) -> tuple[list[Path], Callable[[], list[Path]]]:
-    """`write_matrices` with the figures drawn in a forked process (`start_in_background`):
-    the matrix tables written now, and a function that waits for the figures and their
-    tables and returns their paths. Drawing them is most of the time matrices take."""
+    """`write_matrices` with the figures drawn in forked processes (`start_in_background`),
+    one per attribute (two cores draw two at once): the matrix tables written now, and a
+    function that waits for the figures and their tables and returns their paths. Drawing
+    them is most of the time matrices take."""
     return _start_matrices(_matrices(codings, codebook, segments, attributes), codebook, Path(out))
 
 
@@ -451,16 +451,15 @@ def _matrices(codings, codebook, segments, attributes) -> list[tuple[pd.DataFram
 def _start_matrices(mats, codebook: Codebook, out: Path) -> tuple[list[Path], Callable[[], list[Path]]]:
     from hcrisis.workers import start_in_background
 
-    tables, draw = _matrix_tables(mats, codebook, out)
-    return tables, start_in_background(draw)
+    tables = _matrix_tables(mats, out)
+    drawing = [start_in_background(_draw_figures, [m], codebook, out) for m in mats]
+    return tables, lambda: [p for done in drawing for p in done()]
 
 
-def _matrix_tables(mats: list[tuple[pd.DataFrame, str]], codebook: Codebook,
-                   out: Path) -> tuple[list[Path], Callable[[], list[Path]]]:
-    """The matrix tables, written, and a function drawing their figures."""
-    written = [p for mat, attribute in mats
-               for p in write_table(mat, out / f"matrix_{attribute}", title=f"Matrix coding: codes by {attribute}")]
-    return written, partial(_draw_figures, mats, codebook, out)
+def _matrix_tables(mats: list[tuple[pd.DataFrame, str]], out: Path) -> list[Path]:
+    """The matrix tables, written."""
+    return [p for mat, attribute in mats
+            for p in write_table(mat, out / f"matrix_{attribute}", title=f"Matrix coding: codes by {attribute}")]
 
 
 def _draw_figures(mats: list[tuple[pd.DataFrame, str]], codebook: Codebook, out: Path) -> list[Path]:
