@@ -344,3 +344,14 @@ def test_workers_dying_every_time_fail_in_one_line(cluster, corpus):
         list(engine.map(_always_kill, cuts([9]), None))
     assert err.value.one_line().startswith("Dask workers died running a partition more times than the scheduler "
                                            "allows (KilledWorker); nothing was written")
+
+
+def test_in_flight_submits_a_bounded_number_ahead():
+    from hcrisis.engine.run import in_flight
+
+    submitted = []
+    handed = []
+    for future in in_flight(lambda item: submitted.append(item) or item * 10, range(7), 3):
+        handed.append(future)
+        assert len(submitted) - len(handed) <= 3
+    assert handed == [0, 10, 20, 30, 40, 50, 60] and submitted == list(range(7))

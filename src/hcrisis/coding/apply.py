@@ -43,6 +43,16 @@ unit once):
 - figures (PNG and SVG, byte-stable): theme references by attribute (bar
   chart) and the code × value matrix of `col_pct` (heatmap), each with its
   table CSV beside it.
+
+`hcrisis code` (`run_code`) never holds the corpus or its codings: each
+partition (`hcrisis.engine`) is coded where it is read and reduced to a
+`CodedPart` — its codings as pieces of the output files (`pieces`, merged on
+disk in the whole corpus's order by `hcrisis.coding.codings.Spill`), its
+matrix counts (references, segments and words add up over partitions; the
+participants are kept as distinct code, value and participant triples) and
+its co-occurrence counts (units are within a partition, so pair counts add
+up). The in-memory functions (`write_outputs`, `matrix`, `cooccurrence`,
+`quotations`) are the same reductions over a single table.
 """
 
 from __future__ import annotations

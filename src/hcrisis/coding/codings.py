@@ -76,7 +76,8 @@ class Pieces:
         ids, segment = np.unique(segment_ids.astype(str).astype(object), return_inverse=True)
         data = {kind: packed(t if kind != "quotes" else [t[i] for i in np.argsort(order, kind="stable").tolist()])
                 for kind, t in texts.items()}
-        return cls(ids, segment.astype(np.int64), np.asarray(start, np.int64), np.asarray(order, np.int64), data)
+        # 32-bit keys: the client keeps them for every coding of the corpus
+        return cls(ids, segment.astype(np.int32), np.asarray(start, np.int32), np.asarray(order, np.int32), data)
 
 
 class Spill:
@@ -107,18 +108,17 @@ class Spill:
         """Append a partition's pieces (partitions in any order: the keys decide)."""
         offset = sum(len(i) for i in self.ids)
         self.ids.append(pieces.segment_ids)
-        self.keys.append((pieces.segment + offset, pieces.start, pieces.order))
+        self.keys.append((pieces.segment.astype(np.int64) + offset, pieces.start, pieces.order))
         grouped = np.argsort(pieces.order, kind="stable")
         for kind, (data, lengths) in pieces.data.items():
             at = self.files[kind].tell()
             self.files[kind].write(data)
-            ends = at + np.cumsum(lengths)
-            span = np.stack([ends - lengths, ends])
+            starts, lengths = at + np.cumsum(lengths) - lengths, lengths.astype(np.int32)
             if kind == "quotes":   # blocks grouped by code: back to the codings' order
                 back = np.empty_like(grouped)
                 back[grouped] = np.arange(len(grouped))
-                span = span[:, back]
-            self.spans[kind].append(span)
+                starts, lengths = starts[back], lengths[back]
+            self.spans[kind].append((starts, lengths))
 
     def sort(self) -> None:
         """The whole corpus's order of the codings (`self.order`), and their segment ids' ranks."""
@@ -130,12 +130,18 @@ class Spill:
         segment, start, self.code = (np.concatenate(k) for k in zip(*self.keys)) if self.keys else (empty,) * 3
         self.rank = inverse.reshape(-1)[segment]
         self.order = np.lexsort((self.code, start, self.rank))
-        self.bounds = {kind: np.concatenate(s, axis=1) if s else np.zeros((2, 0), np.int64)
+        self.bounds = {kind: tuple(np.concatenate(c) for c in zip(*s)) if s else (empty, empty.astype(np.int32))
                        for kind, s in self.spans.items()}
+        self.keys, self.spans = [], {}
 
     @property
     def codings(self) -> int:
         return len(self.order)
+
+    def _bounds(self, kind: str, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where the pieces `which` of `kind` start and end in its file."""
+        starts, lengths = self.bounds[kind]
+        return starts[which], starts[which] + lengths[which]
 
     def _copy(self, kind: str, which: np.ndarray, fh) -> None:
         """Write the pieces `which` (in that order) of `kind`, each run of consecutive
@@ -143,7 +149,7 @@ class Spill:
         memory-mapped, so that the pages read do not count as this process's memory)."""
         if not len(which):
             return
-        a, b = self.bounds[kind][:, which]
+        a, b = self._bounds(kind, which)
         cut = np.flatnonzero(a[1:] != b[:-1]) + 1
         with open(self.folder / kind, "rb") as src:
             for first, last in zip(np.r_[0, cut].tolist(), np.r_[cut, len(a)].tolist()):
@@ -185,10 +191,10 @@ class Spill:
 
     def units(self) -> Iterator[pd.DataFrame]:
         """segment_id and quote (the unit's text) of every coding in order, by chunks."""
-        a, b = self.bounds["raw"]
         with open(self.folder / "raw", "rb") as src:
             for at in range(0, len(self.order), GUARD_CHUNK):
                 which = self.order[at:at + GUARD_CHUNK]
+                a, b = self._bounds("raw", which)
                 yield pd.DataFrame({"segment_id": self.segment_ids[self.rank[which]],
                                     "quote": [os.pread(src.fileno(), y - x, x).decode("utf-8")
-                                              for x, y in zip(a[which].tolist(), b[which].tolist())]})
+                                              for x, y in zip(a.tolist(), b.tolist())]})

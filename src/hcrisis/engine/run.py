@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 from collections import deque
@@ -77,9 +78,15 @@ class DaskEngine(Engine):
         from distributed.client import FutureCancelledError
 
         handle = self.client.submit(_shared, shared, pure=False)
-        futures = [self.client.submit(fn, item, handle, pure=False) for item in items]
+        futures: list = []
+
+        def submit(item):
+            futures.append(self.client.submit(fn, item, handle, pure=False))
+            return futures[-1]
+
         try:
-            for future in futures:
+            # a result stays on its worker until read: a task or two per worker ahead, no more
+            for future in in_flight(submit, items, 2 * max(1, sum(self.client.nthreads().values()))):
                 yield future.result()
                 future.release()      # the worker may drop the result now (partials can be large)
         except (KilledWorker, FutureCancelledError) as exc:
@@ -101,6 +108,18 @@ def _shared(value: Any) -> Any:
     return value
 
 
+def in_flight(submit: Callable[[Any], Any], items: Iterable, most: int) -> Iterator:
+    """The futures of `submit(item)` for the items in order, at most `most` submitted and
+    not yet handed out: the next item is submitted as a future is handed out (so results
+    finished ahead of their turn, held until read, stay few)."""
+    waiting = iter(items)
+    futures = deque(submit(item) for item in itertools.islice(waiting, most))
+    while futures:
+        future = futures.popleft()
+        futures.extend(submit(item) for item in itertools.islice(waiting, 1))
+        yield future
+
+
 # The function and shared value of a forked map: the processes inherit them at the fork,
 # so the shared value (a corpus source, a codebook) is never pickled.
 _FORKED: list[tuple[Callable, Any]] = []
@@ -115,9 +134,11 @@ def _forked_map(fn: Callable, items: list, shared: Any, processes: int) -> Itera
     pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"),
                                initializer=_forked_start, initargs=(os.getpid(),))
     try:
-        futures = deque(pool.submit(_forked_call, len(_FORKED) - 1, item) for item in items)
-        while futures:      # a future holds its result: dropped once read, so results do not pile up
-            yield futures.popleft().result()
+        # one item more than processes: a process never waits for its next item, and at
+        # most that many results wait here to be read (a future holds its result)
+        for future in in_flight(lambda item: pool.submit(_forked_call, len(_FORKED) - 1, item), items,
+                                processes + 1):
+            yield future.result()
     finally:
         pool.shutdown(cancel_futures=True)
         _FORKED.pop()
