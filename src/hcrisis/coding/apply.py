@@ -158,10 +158,41 @@ class MatrixCounts:
     people: pd.DataFrame
     eligible: pd.Series
 
-    def __add__(self, other: "MatrixCounts") -> "MatrixCounts":
-        return MatrixCounts(pd.concat([self.counts, other.counts]).groupby(level=[0, 1]).sum(),
-                            pd.concat([self.people, other.people]).drop_duplicates(),
-                            self.eligible.add(other.eligible, fill_value=0).astype(np.int64))
+    def participants(self) -> pd.Series:
+        """Distinct participants per code and value."""
+        return self.people.groupby(["code", "value"]).size()
+
+
+class MatrixTotal:
+    """`MatrixCounts` added up as partitions arrive; the distinct participants kept as
+    one integer per code, value and participant (values and participants numbered
+    here), so the client holds 8 bytes per triple rather than a row of strings."""
+
+    BITS = 24     # bits for a value's number and for a participant's
+
+    def __init__(self) -> None:
+        self.counts: pd.DataFrame | None = None
+        self.eligible = pd.Series(dtype=np.int64)
+        self.numbers: tuple[dict[str, int], dict[str, int]] = ({}, {})    # values, participants
+        self.keys = np.zeros(0, dtype=np.int64)
+
+    def add(self, part: MatrixCounts) -> None:
+        self.counts = part.counts if self.counts is None else \
+            pd.concat([self.counts, part.counts]).groupby(level=[0, 1]).sum()
+        self.eligible = self.eligible.add(part.eligible, fill_value=0).astype(np.int64)
+        value, person = (np.fromiter((n.setdefault(x, len(n)) for x in part.people[c].tolist()), np.int64,
+                                     len(part.people)) for n, c in zip(self.numbers, ("value", "participant")))
+        if max(map(len, self.numbers)) >= 1 << self.BITS:
+            raise InputError(f"more than {1 << self.BITS:,} participants or values of an attribute for a matrix",
+                             fix="tabulate fewer attributes with --by")
+        code = part.people["code"].to_numpy(dtype=np.int64)
+        self.keys = np.union1d(self.keys, (code << 2 * self.BITS) | (value << self.BITS) | person)
+
+    def participants(self) -> pd.Series:
+        pairs, n = np.unique(self.keys >> self.BITS, return_counts=True)
+        values = np.array(list(self.numbers[0]), dtype=object)
+        index = [pairs >> self.BITS, values[pairs & ((1 << self.BITS) - 1)]] if len(pairs) else [[], []]
+        return pd.Series(n, index=pd.MultiIndex.from_arrays(index, names=["code", "value"]), dtype=np.int64)
 
 
 def matrix_counts(units: pd.DataFrame, segments: pd.DataFrame, attribute: str) -> MatrixCounts:
@@ -177,12 +208,12 @@ def matrix_counts(units: pd.DataFrame, segments: pd.DataFrame, attribute: str) -
     return MatrixCounts(counts, people, eligible)
 
 
-def matrix_table(total: MatrixCounts, codebook: Codebook, attribute: str) -> pd.DataFrame:
+def matrix_table(total: MatrixCounts | MatrixTotal, codebook: Codebook, attribute: str) -> pd.DataFrame:
     """Code × attribute value: references, segments, participants, words, row and column %."""
     eligible = total.eligible
     values = sorted(eligible.index, key=lambda v: (v == NONE, v))
     grid = pd.MultiIndex.from_product([range(len(codebook.codes)), values], names=["code", "value"])
-    counts = total.counts.assign(participants=total.people.groupby(["code", "value"]).size())
+    counts = total.counts.assign(participants=total.participants())
     counts = counts[["references", "segments", "participants", "words"]].reindex(grid, fill_value=0)
     counts = counts.fillna(0).astype(int).reset_index()
     ids = np.array([c.id for c in codebook.codes], dtype=object)
@@ -392,16 +423,18 @@ def unit_texts(codings: pd.DataFrame, segments: pd.DataFrame) -> list[str]:
                                              codings["end"].tolist())]
 
 
-def pieces(codings: pd.DataFrame, segments: pd.DataFrame, *, quotes: bool = True, raw: bool = False) -> Pieces:
+def pieces(codings: pd.DataFrame, segments: pd.DataFrame, *, quotes: bool = True, raw: bool = False,
+           folder: Path | None = None) -> Pieces:
     """The codings of a segments table as `Pieces` of the output files: codings.csv lines,
-    quotation blocks (if `quotes`) and the units' texts (if `raw`, for the privacy guard)."""
+    quotation blocks (if `quotes`) and the units' texts (if `raw`, for the privacy guard);
+    their bytes left in files in `folder` if given."""
     texts = {"csv": csv_rows(codings[CODING_COLUMNS])}
     if quotes:
         texts["quotes"] = quote_blocks(codings, segments)
     if raw:
         texts["raw"] = unit_texts(codings, segments)
     return Pieces.of(codings["segment_id"].to_numpy(dtype=object), codings["start"].to_numpy(),
-                     codings["order"].to_numpy(), texts)
+                     codings["order"].to_numpy(), texts, folder)
 
 
 def spilled_outputs(spill: Spill, codebook: Codebook, out: Path, quotes: bool) -> list[Path]:
@@ -492,6 +525,7 @@ class CodeJob:
     codebook: Codebook
     attributes: tuple[str, ...]
     guarded: bool           # the privacy guard reads the units' texts
+    folder: Path | None = None   # where the pieces are left, if the partitions are coded on this machine
 
 
 @dataclass
@@ -522,7 +556,7 @@ def code_partial(part, job: CodeJob) -> CodedPart:
     segments, codings = _coded_segments(part, job)
     units = with_ancestors(codings, job.codebook)
     speakers = segments[["speaker", "participant_id"]].drop_duplicates() if job.guarded else None
-    return CodedPart(len(segments), pieces(codings, segments, raw=job.guarded),
+    return CodedPart(len(segments), pieces(codings, segments, raw=job.guarded, folder=job.folder),
                      [matrix_counts(units, segments, a) for a in job.attributes],
                      cooccurrence_counts(units, job.codebook), speakers)
 
@@ -567,15 +601,16 @@ class CodedCorpus:
     attributes: tuple[str, ...]
     spill: Spill
     rows: int = 0
-    matrices: list[MatrixCounts] | None = None
+    matrices: list[MatrixTotal] = field(default_factory=list)
     pairs: Any = 0
     speakers: list[pd.DataFrame] = field(default_factory=list)
 
     def add(self, part: CodedPart) -> None:
         self.spill.add(part.pieces)
         self.rows, self.pairs = self.rows + part.rows, self.pairs + part.pairs
-        self.matrices = part.matrices if self.matrices is None else [a + b for a, b in zip(self.matrices,
-                                                                                           part.matrices)]
+        self.matrices = self.matrices or [MatrixTotal() for _ in part.matrices]
+        for total, counts in zip(self.matrices, part.matrices):
+            total.add(counts)
         self.speakers += [part.speakers] if part.speakers is not None else []
 
     def matrix(self, attribute: str) -> pd.DataFrame:
@@ -594,11 +629,13 @@ def code_partitions(source, codebook: Codebook, out: Path, attributes: Sequence[
     on leaving."""
     from hcrisis.engine import Engine
 
-    job = CodeJob(source, codebook, tuple(attributes), guarded)
-    if getattr(engine, "processes", 1) > 1:   # built once here, inherited by the forked processes
+    forked = getattr(engine, "processes", 1) > 1
+    if forked:   # built once here, inherited by the forked processes
         from hcrisis.text.tokens import shared_pipeline
         shared_pipeline()
     with Spill(out) as spill:
+        # forked processes share this machine's disk: their pieces wait in files, not in this process
+        job = CodeJob(source, codebook, tuple(attributes), guarded, spill.folder if forked else None)
         coded = CodedCorpus(codebook, tuple(attributes), spill)
         for part in (engine or Engine()).map(code_partial, partitions or source.partitions(), job):
             coded.add(part)

@@ -67,17 +67,27 @@ class Pieces:
     segment: np.ndarray
     start: np.ndarray
     order: np.ndarray
-    data: dict[str, tuple[bytes, np.ndarray]]
+    data: dict[str, tuple[bytes | Path, np.ndarray]]
 
     @classmethod
     def of(cls, segment_ids: np.ndarray, start: np.ndarray, order: np.ndarray,
-           texts: dict[str, list[str]]) -> "Pieces":
-        """From each coding's segment id, start, code order and texts (by kind of `KINDS`)."""
+           texts: dict[str, list[str]], folder: Path | None = None) -> "Pieces":
+        """From each coding's segment id, start, code order and texts (by kind of `KINDS`);
+        with `folder` (a `Spill`'s, on this machine) the bytes are left in files there
+        rather than carried to the process that merges them."""
         ids, segment = np.unique(segment_ids.astype(str).astype(object), return_inverse=True)
         data = {kind: packed(t if kind != "quotes" else [t[i] for i in np.argsort(order, kind="stable").tolist()])
                 for kind, t in texts.items()}
+        if folder is not None:
+            data = {kind: (_left_in(folder, kind, b), lengths) for kind, (b, lengths) in data.items()}
         # 32-bit keys: the client keeps them for every coding of the corpus
         return cls(ids, segment.astype(np.int32), np.asarray(start, np.int32), np.asarray(order, np.int32), data)
+
+
+def _left_in(folder: Path, kind: str, data: bytes) -> Path:
+    with tempfile.NamedTemporaryFile(dir=folder, prefix=f"{kind}.", delete=False) as fh:
+        fh.write(data)
+    return Path(fh.name)
 
 
 class Spill:
@@ -112,7 +122,12 @@ class Spill:
         grouped = np.argsort(pieces.order, kind="stable")
         for kind, (data, lengths) in pieces.data.items():
             at = self.files[kind].tell()
-            self.files[kind].write(data)
+            if isinstance(data, Path):     # left in a file by the process that coded the partition
+                with open(data, "rb") as src:
+                    shutil.copyfileobj(src, self.files[kind], COPY_BYTES)
+                data.unlink()
+            else:
+                self.files[kind].write(data)
             starts, lengths = at + np.cumsum(lengths) - lengths, lengths.astype(np.int32)
             if kind == "quotes":   # blocks grouped by code: back to the codings' order
                 back = np.empty_like(grouped)
