@@ -198,8 +198,9 @@ def _engine_stage(b: Bench, command: str, engine: str) -> tuple:
     engine or Dask on a LocalCluster of 2 workers: per-worker peaks in the notes."""
     out = b.folder / f"out-{command}-{engine}"
     shutil.rmtree(out, ignore_errors=True)
-    cmd = [sys.executable, str(HERE / "engine_run.py"), command, str(b.folder / "corpus"), str(out)]
-    child = run_child(cmd + (["--engine", "dask", "--workers", "2"] if engine == "dask" else []))
+    source = b.study if command == "reproduce" else b.folder / "corpus"
+    cmd = [sys.executable, str(HERE / "engine_run.py"), command, str(source), str(out)]
+    child = run_child(cmd + (["--engine", "dask", "--workers", "2"] if engine == "dask" else ["--engine", engine]))
     got = json.loads(child.last_line)
     note = f"{got['partitions']} partitions"
     if got["worker_mb"]:
@@ -231,6 +232,18 @@ for _command, _local, _local_target, _dask in (
         ("code", "code, thesis codebook, local (subprocess)", "5M: ≤ 10 s", "code, dask 2 workers (subprocess)")):
     stage(_local, sizes=SCALE, target=_local_target)(lambda b, c=_command: _engine_stage(b, c, "local"))
     stage(_dask, sizes=SCALE, target="files identical to local")(lambda b, c=_command: _dask_stage(b, c))
+
+
+# terms: the whole corpus in memory (the library's path without an engine), then by partition
+# with the local engine (`hcrisis terms`) and with Dask; reproduce of the synthetic study cold,
+# as the CLI's local engine runs it and with Dask
+for _command, _engines, _sizes in (("terms", ("none", "local", "dask"), ALL),
+                                   ("reproduce", ("local", "dask"), SMALL)):
+    for _engine in _engines:
+        _name = {"none": "whole corpus in memory", "local": "local engine", "dask": "dask 2 workers"}[_engine]
+        stage(f"{_command}, {_name} (subprocess)", sizes=_sizes,
+              target="files identical to local" if _engine == "dask" else "")(
+            lambda b, c=_command, e=_engine: _dask_stage(b, c) if e == "dask" else _engine_stage(b, c, e))
 
 
 def _same_outputs(b: Bench, command: str) -> None:
@@ -380,6 +393,38 @@ def reproduce_steps(b: Bench) -> int:
     marks.append(("(report)", time.perf_counter()))
     b.shared["steps"] = [(n, t1 - t0) for (n, t0), (_, t1) in zip(marks, marks[1:])]
     return b.words
+
+
+def _stored_tokens(b: Bench, command: list[str], stored: bool) -> tuple:
+    """`hcrisis freq`/`kwic --study` of the synthetic study: with no tokens in its rerun store
+    (tokenised as always), then once the store holds them (filled here from the shared
+    tokens; the second of two runs is timed, the first stores the loaded corpus too).
+    The stored-tokens run's outputs are compared with the tokenising run's."""
+    from hcrisis.study.rerun import cached_tokens, open_store
+
+    out = b.folder / f"out-{command[0]}-{'stored' if stored else 'tokenised'}"
+    args = [str(BIN / "hcrisis"), *command, "--study", str(b.study), "--allow-identifiers",
+            "--out", str(out / ("kwic.csv" if command[0] == "kwic" else ""))]
+    store = open_store(b.load_study().outputs)
+    if stored:
+        cached_tokens(b.corpus().segments, store, lambda _: b.tokens())
+        run_child(args)
+    else:
+        shutil.rmtree(store.root / "tokens", ignore_errors=True)
+    child = run_child(args)
+    b.shared.setdefault("outputs", {})[(command[0], stored)] = out
+    if stored:
+        a, d = (b.shared["outputs"][(command[0], s)] for s in (False, True))
+        files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+        same = all((a / f).read_bytes() == (d / f).read_bytes() for f in files)
+        b.shared["note"] = f"{len(files)} files {'identical' if same else 'DIFFERENT'} to the tokenising run's"
+    return b.words, child.seconds, child.mb, child.cpu
+
+
+for _command in (["freq"], ["kwic", "tenant*"]):
+    for _stored in (False, True):
+        stage(f"{_command[0]}, {'--study stored tokens' if _stored else 'tokenising'} (subprocess)")(
+            lambda b, c=_command, s=_stored: _stored_tokens(b, c, s))
 
 
 @stage("hcrisis --help (subprocess)", sizes=SMALL, target="≤ 0.5 s")

@@ -105,7 +105,11 @@ def make_study(folder: str | Path, corpus: str | Path, outputs: str | Path) -> P
     study.update(study="synthetic", title="SYNTHETIC benchmark study", corpus=str(corpus),
                  outputs=str(outputs), design=str(ROOT / "corpora" / "study-design"),
                  codebook=str(ROOT / "codebooks" / "thesis.yaml"))
+    # the design and codebook stay in the checkout: let the study reach them
+    study["base_folder"] = os.path.relpath(os.path.commonpath([Path(folder).resolve(), ROOT]), Path(folder).resolve())
     study.get("settings", {}).pop("quotes", None)
+    # the thesis's agreement reads the section of each excerpt, which synthetic turns do not have
+    study["steps"] = [s for s in study.get("steps", []) if s.get("type") != "thesis.agreement"]
     for step in study.get("steps", []):    # files named in settings: relative to the thesis study
         if "file" in step.get("settings", {}):
             step["settings"]["file"] = str((ROOT / "studies" / step["settings"]["file"]).resolve())

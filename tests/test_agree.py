@@ -141,6 +141,42 @@ def test_alpha_edge_cases():
     assert math.isnan(krippendorff_alpha_nominal([["x", None], [None, "y"]]))
 
 
+def alpha_by_pairs(data) -> float:
+    """Krippendorff's nominal alpha straight from its definition, pair by pair: each ordered
+    pair of values from different coders of a unit adds 1 / (m_u - 1) to its coincidence."""
+    from collections import Counter
+
+    o = Counter()
+    for column in zip(*data):
+        present = [v for v in column if v is not None]
+        for i, c in enumerate(present):
+            for j, k in enumerate(present):
+                if i != j:
+                    o[c, k] += 1 / (len(present) - 1)
+    n_c = Counter()
+    for (c, _), w in o.items():
+        n_c[c] += w
+    n = sum(n_c.values())
+    expected = sum(n_c[c] * n_c[k] for c in n_c for k in n_c if c != k)
+    if n < 2 or expected == 0:
+        return float("nan")
+    return 1 - (n - 1) * sum(w for (c, k), w in o.items() if c != k) / expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 5).flatmap(lambda coders: st.lists(
+    st.lists(st.one_of(st.none(), st.sampled_from("abcd")), min_size=coders, max_size=coders), max_size=30)))
+def test_alpha_equals_its_definition_pair_by_pair(units):
+    data = [list(coder) for coder in zip(*units)] if units else []
+    ours, reference = krippendorff_alpha_nominal(data), alpha_by_pairs(data)
+    if math.isnan(reference):
+        assert math.isnan(ours)
+    elif len(data) == 2:     # two coders: every coincidence is a whole number, so no rounding at all
+        assert ours == reference
+    else:
+        assert ours == pytest.approx(reference, rel=1e-12, abs=1e-12)
+
+
 def test_binary_scores_literal():
     gold = np.array([1, 1, 0, 0, 1], dtype=bool)
     pred = np.array([1, 0, 1, 0, 1], dtype=bool)

@@ -63,3 +63,65 @@ def test_other_languages_get_their_own_pipeline():
         tokeniser.close()
     assert_same_tokens(tokens, tokenize_segments(segments))
     assert "logement" in tokens.types["lemma"].tolist()
+
+
+# ---------------------------------------------------------------- the preloaded process
+def _square_and_pid(x: int) -> tuple[int, int]:
+    import os
+    return x * x, os.getpid()
+
+
+def _fails(message: str) -> None:
+    raise ValueError(message)
+
+
+def test_preloaded_imports_then_runs_calls_in_order_whatever_order_they_are_asked_for():
+    import os
+    import sys
+
+    from hcrisis.workers import Preloaded
+
+    preloaded = Preloaded(("json", "no_such_module_here"))   # a missing module is skipped, not fatal
+    try:
+        first, second = preloaded.submit(_square_and_pid, 3), preloaded.submit(_square_and_pid, 4)
+        assert second()[0] == 16 and first()[0] == 9
+        assert preloaded.submit(sys.getrecursionlimit)() == sys.getrecursionlimit()
+        assert preloaded.submit(_square_and_pid, 2)()[1] != os.getpid()     # ran in the other process
+        with pytest.raises(ValueError, match="told to"):
+            preloaded.submit(_fails, "told to")()
+        assert preloaded.submit(_square_and_pid, 5)()[0] == 25                # and it goes on
+    finally:
+        preloaded.close()
+    assert not preloaded._process.is_alive()
+
+
+def test_preloaded_gone_calls_are_made_here():
+    import os
+
+    from hcrisis.workers import Preloaded
+
+    preloaded = Preloaded(())
+    waiting = preloaded.submit(_square_and_pid, 6)
+    assert waiting()[0] == 36
+    preloaded._process.kill()
+    preloaded._process.join()
+    assert preloaded.submit(_square_and_pid, 7)() == (49, os.getpid())
+    preloaded.close()
+    assert preloaded.submit(_square_and_pid, 8)() == (64, os.getpid())
+
+
+def test_workers_preload_only_when_started_and_stop_it():
+    import os
+
+    from hcrisis.study.parallel import Workers
+
+    workers = Workers(preload=("json",))
+    assert workers.submit(_square_and_pid, 2)() == (4, os.getpid())        # not started: made here
+    workers.start_preloading()
+    process = workers._preloaded._process
+    assert workers.submit(_square_and_pid, 3)()[1] == process.pid
+    workers.close()
+    assert not process.is_alive() and workers.submit(_square_and_pid, 4)() == (16, os.getpid())
+    nothing = Workers()
+    nothing.start_preloading()
+    assert nothing._preloaded is None                                           # nothing to preload

@@ -147,6 +147,33 @@ def test_token_arrays_are_cached(tiny_corpus, tmp_path, monkeypatch):
         cached_tokens(changed, cache)
 
 
+def test_stored_tokens_are_an_arrow_file_read_back_mapped_to_equal_arrays(tiny_corpus, tmp_path):
+    """The tokens entry is an uncompressed Arrow IPC file any Arrow reader opens; read back,
+    every column equals the tokeniser's and the per-token columns are views of the mapping."""
+    from pyarrow import feather
+
+    from hcrisis.ingest.corpus import load_corpus
+    from hcrisis.text.tokens import tokenize_segments
+
+    segments = load_corpus(tiny_corpus).segments
+    expected = tokenize_segments(segments)
+    cached_tokens(segments, Cache(tmp_path / "c"))
+    (entry,) = (tmp_path / "c" / "tokens").iterdir()
+    assert entry.suffix == ".arrow"
+    assert feather.read_table(entry).num_rows == 1
+    got = cached_tokens(segments, Cache(tmp_path / "c"))
+    for name in ("bounds", "type_id", "start", "sent_start", "space"):
+        a, b = getattr(expected, name), getattr(got, name)
+        assert a.dtype == b.dtype and np.array_equal(a, b), name
+    for name in ("type_id", "start", "sent_start", "space"):
+        assert not getattr(got, name).flags.owndata          # a view, not a copy
+    pd.testing.assert_frame_equal(got.types, expected.types)
+    assert got.segment_ids == expected.segment_ids and got.model == expected.model
+    entry.write_bytes(entry.read_bytes()[:200])               # damaged: a miss, tokenised again
+    again = cached_tokens(segments, Cache(tmp_path / "c"))
+    assert np.array_equal(again.type_id, expected.type_id)
+
+
 def test_corpus_is_cached_until_a_file_changes(tiny_corpus, tmp_path, monkeypatch):
     from hcrisis.ingest import corpus as corpus_module
 

@@ -63,3 +63,16 @@ def test_markdown_cells_of_every_dtype():
         "|  | a b | False | 1 | 2.0000 |  |",   # missing values empty, as in the CSV
         "| inf |  | True | 2 | 3.0000 | 2.0000 |",
     ]
+
+
+def test_csv_cell_with_carriage_return_stays_one_row():
+    """A bare CR in a cell (a label from a YAML or table file) would end the row in a
+    CSV reader; it is written as LF, which the csv module quotes."""
+    import csv
+    import io
+
+    df = pd.DataFrame({"label": ["a\rb", "c\r\nd", "e"], "n": [1, 2, 3]})
+    text = table_to_csv(df)
+    assert text == 'label,n\n"a\nb",1\n"c\nd",2\ne,3\n'
+    assert list(csv.reader(io.StringIO(text, newline=""))) == [["label", "n"], ["a\nb", "1"], ["c\nd", "2"], ["e", "3"]]
+    assert "\r" not in table_to_markdown(df)

@@ -50,6 +50,15 @@ def guard_cell(text: str) -> str:
     return "'" + text if text[:1] in _GUARDED_START and _formula_like(text) else text
 
 
+def csv_cell(text: str) -> str:
+    """A text cell for CSV: `guard_cell`, with line ends as LF. The csv module quotes a
+    cell holding LF but not one holding a bare CR, which CSV readers take for the end
+    of the row; transcripts' line ends are LF already (`hcrisis.ingest.readers`)."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return guard_cell(text)
+
+
 def unguard_cell(text: str) -> str:
     """The text `guard_cell` was given (any other text unchanged)."""
     return text[1:] if text[:1] == "'" and _formula_like(text[1:]) else text
@@ -64,7 +73,7 @@ def _missing(v: object) -> bool:
 
 def _cells(col: pd.Series, fmt: Callable[[float], str], guard: bool = False) -> list[str]:
     """A column's values as text: floats with `fmt`, missing values empty, the rest str;
-    with `guard`, text values through `guard_cell`."""
+    with `guard`, text values through `csv_cell`."""
     # tolist(): iterating a pandas string column element by element is slow
     kind = _kind(col)
     if kind == "f":
@@ -73,8 +82,8 @@ def _cells(col: pd.Series, fmt: Callable[[float], str], guard: bool = False) -> 
     if kind in NUMERIC:
         return list(map(str, values))
     if pd.api.types.infer_dtype(values, skipna=False) == "string":   # all str: the common case
-        return [guard_cell(v) for v in values] if guard else values
-    text = guard_cell if guard else str
+        return [csv_cell(v) for v in values] if guard else values
+    text = csv_cell if guard else str
     return ["" if _missing(v) else fmt(v) if isinstance(v, float) else
             text(v) if isinstance(v, str) else str(v) for v in values]
 
@@ -96,7 +105,7 @@ def _float_cells(values: np.ndarray, fmt: Callable[[float], str]) -> list[str]:
 def table_to_markdown(df: pd.DataFrame, floatfmt: str = "{:.4f}") -> str:
     """A GitHub-flavoured Markdown table, formatted without extra packages."""
     columns = [_cells(col, floatfmt.format) if _kind(col) in NUMERIC else
-               [v.replace("|", "\\|").replace("\n", " ") for v in _cells(col, floatfmt.format)]
+               [v.replace("|", "\\|").replace("\r", " ").replace("\n", " ") for v in _cells(col, floatfmt.format)]
                for _, col in df.items()]
     cols = [str(c) for c in df.columns]
     lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
@@ -108,7 +117,7 @@ def table_to_csv(df: pd.DataFrame) -> str:
     """CSV with LF line ends, minimal quoting and floats as %.6g (missing values
     empty), text cells guarded against formula injection (`guard_cell`):
     byte-stable across runs, the text pandas' to_csv gives for other cells."""
-    return "".join(_csv_lines([[guard_cell(str(c)) for c in df.columns]]) + csv_rows(df))
+    return "".join(_csv_lines([[csv_cell(str(c)) for c in df.columns]]) + csv_rows(df))
 
 
 def csv_rows(df: pd.DataFrame) -> list[str]:

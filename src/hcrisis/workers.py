@@ -1,6 +1,7 @@
 """Worker processes that end with the process that forked them.
 
-hcrisis forks workers to tokenise and to draw clouds and coding figures. If the parent is
+hcrisis forks workers to tokenise, to draw clouds and coding figures, and to
+import slow modules (scikit-learn) before a step needs them (`Preloaded`). If the parent is
 killed (SIGKILL, the out-of-memory killer, a closed terminal) nothing runs
 its clean-up, and a worker blocked reading from its pipe would wait forever.
 So each worker calls `die_with_parent` first: on Linux the kernel kills it
@@ -10,16 +11,20 @@ daemon thread watches for the parent's exit (the worker is re-parented).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
+import importlib
 import os
 import signal
 import sys
 import threading
 import time
-from typing import Callable, TypeVar
+from typing import Any, Callable, TypeVar
 
 T = TypeVar("T")
+# start `function(*args)`; the function returned waits for its result (or raises its error)
+Submit = Callable[..., Callable[[], Any]]
 
 PR_SET_PDEATHSIG = 1          # <linux/prctl.h>
 WATCH_SECONDS = 0.5
@@ -70,7 +75,7 @@ def start_in_background(function: Callable[..., T], *args) -> Callable[[], T]:
     import multiprocessing
 
     if "fork" not in multiprocessing.get_all_start_methods():
-        return lambda: function(*args)
+        return call_later(function, *args)
     from concurrent.futures import ProcessPoolExecutor
 
     key = id(args)
@@ -86,3 +91,81 @@ def start_in_background(function: Callable[..., T], *args) -> Callable[[], T]:
             pool.shutdown()
             _PENDING.pop(key, None)
     return result
+
+
+def call_later(function: Callable[..., T], *args) -> Callable[[], T]:
+    """The `Submit` contract kept in this process: the call is made when its result is asked for."""
+    return lambda: function(*args)
+
+
+def _serve_calls(conn, parent_end, parent: int, modules: tuple[str, ...]) -> None:
+    """In the forked process: import `modules`, then run each call received, in order."""
+    die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)   # Ctrl-C: leave quietly, the parent reports it
+    parent_end.close()   # so that recv() ends (EOFError) when the parent closes its end
+    for name in modules:
+        with contextlib.suppress(ImportError):   # a missing module is the call's to report
+            importlib.import_module(name)
+    while True:
+        try:
+            function, args = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            result = ("ok", function(*args))
+        except Exception as exc:  # noqa: BLE001 - sent to the parent, which raises it
+            result = ("error", exc)
+        conn.send(result)
+
+
+class Preloaded:
+    """A forked process that imports slow modules now and runs calls later (`submit`).
+
+    Importing scikit-learn takes about a second; a study step that fits models
+    would wait for it. Forked when a run starts, the process imports it on the
+    other CPU while the first steps run, then runs the calls the step submits
+    while the step goes on. Calls and their results travel pickled, in order;
+    if the process is gone, a call is made in this process, with the same result.
+    """
+
+    def __init__(self, modules: tuple[str, ...]):
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        self._conn, child_end = context.Pipe()
+        self._process = context.Process(target=_serve_calls, args=(child_end, self._conn, os.getpid(), modules),
+                                        name="hcrisis-preloaded")
+        self._process.start()
+        child_end.close()
+        self._sent = self._received = 0             # calls sent and results received, in order
+        self._results: dict[int, tuple] = {}        # received, by call number, until asked for
+
+    def submit(self, function: Callable[..., T], *args) -> Callable[[], T]:
+        """Start `function(*args)` in the process (after the calls before it); return a
+        function that waits for the result (ask once). `function` must be importable by
+        name; sending large arguments waits until the process has imported its modules."""
+        try:
+            self._conn.send((function, args))
+        except (OSError, ValueError):   # the process is gone, or closed
+            return call_later(function, *args)
+        number, self._sent = self._sent, self._sent + 1
+
+        def result() -> T:
+            try:
+                while number not in self._results:
+                    self._results[self._received] = self._conn.recv()
+                    self._received += 1
+            except (EOFError, OSError):   # died meanwhile: this call is made here
+                return function(*args)
+            status, value = self._results.pop(number)
+            if status == "error":
+                raise value
+            return value
+        return result
+
+    def close(self) -> None:
+        """Stop the process (its calls done or not) and wait for it."""
+        self._conn.close()
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()

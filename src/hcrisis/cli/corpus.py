@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from hcrisis.cli import app
-from hcrisis.cli.common import CORPUS, SKIP_BAD, emit_table, open_inputs, print_table
+from hcrisis.cli.common import CORPUS, SKIP_BAD, emit_table, open_corpus, open_inputs, print_table, thesis_corpus
 
 
 corpus_app = typer.Typer(no_args_is_help=True, help="Inspect and set up corpora.")
@@ -29,11 +29,15 @@ def corpus_info(
 
     Example: hcrisis corpus info corpora/thesis-excerpts --by document --format csv
     """
-    from hcrisis.ingest.corpus import corpus_summary
+    from hcrisis.engine.partitions import open_source
+    from hcrisis.engine.summary import describe_corpus
 
-    c = open_inputs("corpus info", corpus, None, None, skip_bad).corpus
-    emit_table(corpus_summary(c, by), fmt, title=f"corpus {c.name}")
-    for doc, speaker in c.unmapped_speakers:
+    path = corpus or thesis_corpus("corpus info")
+    # read partition by partition (one partition's text in memory), or as loaded with --skip-bad
+    source = open_corpus(path, skip_bad=True) if skip_bad else path
+    described = describe_corpus(source, by)
+    emit_table(described.table, fmt, title=f"corpus {open_source(source).name}")
+    for doc, speaker in described.unmapped_speakers:
         typer.echo(f"unmapped speaker label in {doc}: '{speaker}'", err=True)
 
 

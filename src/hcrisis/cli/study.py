@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from hcrisis.cli import app
-from hcrisis.cli.common import DEFAULT_STUDY
+from hcrisis.cli.common import DEFAULT_STUDY, ENGINE, SCHEDULER
 from hcrisis.cli.progress import StepProgress
 
 study_app = typer.Typer(no_args_is_help=True, help="Study files: hcrisis study init CORPUS.")
@@ -20,6 +20,8 @@ def reproduce(
     study: Path = typer.Argument(DEFAULT_STUDY, help="Study file (YAML)."),
     only: Optional[list[str]] = typer.Option(None, "--only", help="Run only this step (and the steps it reads)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Run every step, ignoring .hcrisis-cache/."),
+    engine: str = ENGINE,
+    scheduler: Optional[str] = SCHEDULER,
 ) -> None:
     """Run the study's declared steps: tables, figures, report and manifest.
 
@@ -27,17 +29,21 @@ def reproduce(
     replayed (their outputs are checked by hash and kept). With --only the
     report and manifest are written as reproduction.partial.md and
     manifest.partial.json.
+    With --engine dask the corpus is tokenised and coded partition by partition on
+    a Dask cluster, with the same outputs.
     Example: hcrisis reproduce studies/thesis.yaml --only agreement
     """
     from hcrisis.study.parallel import start_tokeniser
 
-    tokeniser = start_tokeniser()   # loads spaCy on the other CPU while the rest is imported
+    # loads spaCy on the other CPU while the rest is imported (not needed when workers tokenise)
+    tokeniser = start_tokeniser() if engine == "local" else None
     try:
+        from hcrisis.engine import open_engine
         from hcrisis.study.runner import reproduce as run_study, status_counts
 
-        with StepProgress() as progress:
+        with open_engine(engine, scheduler) as eng, StepProgress() as progress:
             run = run_study(study, only, progress=progress, cache=not no_cache, tokeniser=tokeniser,
-                            notes=progress.detail)
+                            notes=progress.detail, engine=eng if eng.name != "local" else None)
     finally:
         if tokeniser is not None:
             tokeniser.close()

@@ -24,6 +24,21 @@ def _freq_settings(inputs, **overrides):
     return FreqSettings.from_mapping(inputs.settings("freq"), **overrides)
 
 
+def _stored(command: str, corpus: Optional[Path], study: Optional[Path], out: Optional[Path], skip_bad: bool):
+    """(inputs, tokens) when the --study's rerun store holds the tokens of this corpus's
+    text (`hcrisis reproduce` stored them): the corpus and tokens as stored, not made
+    again; else None."""
+    if study is None or skip_bad:
+        return None
+    from hcrisis.cli.common import Inputs
+    from hcrisis.study.model import load_study
+    from hcrisis.study.rerun import stored_tokens
+
+    s = load_study(study)
+    found = stored_tokens(s.outputs, corpus or s.corpus_path)
+    return (Inputs(found[0], s, command, out), found[1]) if found is not None else None
+
+
 def _term_settings(inputs, **overrides):
     from hcrisis.text.terms import TermSettings
     return TermSettings.from_mapping(inputs.settings("terms"), inputs.study and inputs.study.path, **overrides)
@@ -55,12 +70,13 @@ def freq(
     from hcrisis.engine import open_engine
     from hcrisis.text.runs import run_freq
 
-    inputs = open_inputs("freq", corpus, study, out, skip_bad, outline=not terms)
+    inputs, tokens = _stored("freq", corpus, study, out, skip_bad) or (
+        open_inputs("freq", corpus, study, out, skip_bad, outline=not terms), None)
     settings = _freq_settings(inputs, min_length=min_length, stop_words=stop_words, grouping=grouping, top=top)
     with open_engine(engine, scheduler) as eng:
         run = run_freq(inputs.counted, inputs.segments(segment, where, by), inputs.out, settings=settings,
                        terms=_term_settings(inputs) if terms else None, allow_identifiers=allow_identifiers,
-                       engine=eng)
+                       engine=eng, tokens=tokens)
     for seg_id, table in run.tables.items():
         print_table(table.head(20).drop(columns="members"),
                     title=f"{seg_id}: {table.attrs['denominator']:,} counted words ({settings.describe()})")
@@ -141,12 +157,13 @@ def kwic(
         raise InputError(f"too many arguments: {' '.join(corpus_word)}",
                          fix="give the corpus folder, then one word: hcrisis kwic CORPUS WORD")
     corpus, word = (None, *corpus_word) if len(corpus_word) == 1 else (Path(corpus_word[0]), corpus_word[1])
-    inputs = open_inputs("kwic", corpus, study, None, skip_bad)
+    inputs, tokens = _stored("kwic", corpus, study, None, skip_bad) or (
+        open_inputs("kwic", corpus, study, None, skip_bad), None)
     chosen = inputs.segments(segment, where)
     if len(chosen) > 1:
         raise InputError(f"kwic searches one segment, not {len(chosen)}", fix="select one segment")
     hits, written = run_kwic(inputs.corpus, word, chosen[0], out, window=window, paragraph=paragraph,
-                             match=match, allow_identifiers=allow_identifiers)
+                             match=match, allow_identifiers=allow_identifiers, tokens=tokens)
     for doc, part in hits.groupby("document_id", sort=False):
         shown = ", ".join(sorted({str(v) for c in ("sector", "source_type") if c in part for v in part[c] if v}))
         typer.echo(f"{doc} ({shown}): {len(part)} hit(s)" if shown else f"{doc}: {len(part)} hit(s)")
@@ -210,19 +227,25 @@ def terms(
     out: Optional[Path] = OUT,
     allow_identifiers: bool = ALLOW_IDENTIFIERS,
     skip_bad: bool = SKIP_BAD,
+    engine: str = ENGINE,
+    scheduler: Optional[str] = SCHEDULER,
 ) -> None:
     """Multi-word terms (2-4 tokens) ranked by C-value, with G2 and PMI of their parts.
 
-    Without a segment: all participant speech.
+    Without a segment: all participant speech. The corpus is reduced partition by
+    partition (on --engine), except with --model (the whole corpus in this process).
     Example: hcrisis terms corpora/thesis-excerpts --where 'sector=housing association' --where 'sector=local authority' --compare
     """
-    from hcrisis.text.terms import run_terms
+    from hcrisis.engine import open_engine
+    from hcrisis.text.runs import check_model_engine, run_terms
 
-    inputs = open_inputs("terms", corpus, study, out, skip_bad)
-    run = run_terms(inputs.corpus, inputs.segments(segment, where, by), inputs.out,
-                    settings=_term_settings(inputs, min_freq=min_freq, min_docs=min_docs, top=top),
-                    model=model, compare=compare, uncovered=uncovered,
-                    allow_identifiers=allow_identifiers)
+    check_model_engine(model, engine)      # before reading the corpus or starting a cluster
+    inputs = open_inputs("terms", corpus, study, out, skip_bad, outline=not model)
+    with open_engine(engine, scheduler) as eng:
+        run = run_terms(inputs.counted, inputs.segments(segment, where, by), inputs.out,
+                        settings=_term_settings(inputs, min_freq=min_freq, min_docs=min_docs, top=top),
+                        model=model, compare=compare, uncovered=uncovered,
+                        allow_identifiers=allow_identifiers, engine=eng)
     for seg_id, table in run.tables.items():
         print_table(table[["rank", "term", "count", "documents", "c_value", "g2", "pmi"]].head(20),
                     title=f"{seg_id}: {len(table)} terms in {table.attrs['words']:,} words")

@@ -52,6 +52,7 @@ import pandas as pd
 from hcrisis.coding.codetree import CodeTree, load_code_tree, normalise_section
 from hcrisis.errors import InputError
 from hcrisis.tables import write_table
+from hcrisis.workers import Submit, call_later
 
 if TYPE_CHECKING:
     from hcrisis.coding.spans import SpanAgreement
@@ -99,14 +100,18 @@ def krippendorff_alpha_nominal(data: Sequence[Sequence[Hashable | None]]) -> flo
     columns = list(zip(*data)) if len(data) else []
     values = sorted({v for col in columns for v in col if v is not None}, key=str)
     index = {v: i for i, v in enumerate(values)}
+    # counts[u, c]: how many coders gave unit u value c (missing values count nowhere)
+    codes = np.array([[index.get(v, -1) for v in col] for col in columns], dtype=np.int64)
+    codes = codes.reshape(len(columns), len(data))
+    unit, coder = np.nonzero(codes >= 0)
+    counts = np.zeros((len(columns), len(values)), dtype=np.int64)
+    np.add.at(counts, (unit, codes[unit, coder]), 1)
+    m_u = counts.sum(axis=1)
     o = np.zeros((len(values), len(values)))
-    for col in columns:
-        present = [index[v] for v in col if v is not None]
-        m = len(present)
-        if m < 2:
-            continue
-        counts = np.bincount(present, minlength=len(values)).astype(float)
-        o += (np.outer(counts, counts) - np.diag(counts)) / (m - 1)
+    # units grouped by m_u: their pair counts summed as integers, divided by m_u - 1 once
+    for m in np.unique(m_u[m_u >= 2]):
+        group = counts[m_u == m]
+        o += (group.T @ group - np.diag(group.sum(axis=0))) / (m - 1)
     n_c = o.sum(axis=1)
     n = n_c.sum()
     expected = n * n - float((n_c ** 2).sum())  # sum_{c != k} n_c n_k
@@ -428,8 +433,15 @@ def confusion_table(cmp: Comparison, tree: CodeTree) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- baseline
-def baseline_rows(docs: list[str], cmp: Comparison, unit: str, folds: int = 5) -> list[dict]:
-    """TF-IDF + logistic regression predicting the gold label, stratified k-fold (seed fixed).
+def _gold_units(gold_label: list[str | None]) -> tuple[list[int], np.ndarray]:
+    """Positions of the units with a gold label, and their labels."""
+    idx = [i for i, g in enumerate(gold_label) if g is not None]
+    return idx, np.array([gold_label[i] for i in idx], dtype=object)
+
+
+def baseline_predictions(docs: list[str], gold_label: list[str | None], folds: int = 5) -> np.ndarray | None:
+    """TF-IDF + logistic regression predicting the gold label, stratified k-fold (seed fixed):
+    a prediction per unit with a gold label (None when fewer than two labels can be learnt).
 
     Labels with at least `folds` units are cross-validated; units of rarer
     labels cannot be learnt in every fold, so they are predicted by the model
@@ -440,12 +452,11 @@ def baseline_rows(docs: list[str], cmp: Comparison, unit: str, folds: int = 5) -
 
     from hcrisis.coding.suggest import text_classifier
 
-    idx = [i for i, g in enumerate(cmp.gold_label) if g is not None]
-    y = np.array([cmp.gold_label[i] for i in idx], dtype=object)
+    idx, y = _gold_units(gold_label)
     labels, counts = np.unique(y, return_counts=True)
     common = np.isin(y, labels[counts >= folds])
     if len(set(y[common])) < 2:
-        return []
+        return None
     x = np.array([docs[i] for i in idx], dtype=object)
     pred = np.empty(len(y), dtype=object)
     # One BLAS thread: these fits are small, and multi-threaded OpenBLAS makes each
@@ -456,6 +467,14 @@ def baseline_rows(docs: list[str], cmp: Comparison, unit: str, folds: int = 5) -
                                          cv=StratifiedKFold(folds, shuffle=True, random_state=SEED))
         if (~common).any():
             pred[~common] = text_classifier(SEED).fit(x[common], y[common]).predict(x[~common])
+    return pred
+
+
+def baseline_rows(cmp: Comparison, unit: str, pred: np.ndarray | None) -> list[dict]:
+    """The baseline's figures on each split, from its `baseline_predictions`."""
+    if pred is None:
+        return []
+    idx, y = _gold_units(cmp.gold_label)
     rows = []
     for split in SPLITS:
         keep = [k for k, i in enumerate(idx) if split == "all" or cmp.split[i] == split]
@@ -481,19 +500,23 @@ class Agreement:
 
 def agreement(pred: pd.DataFrame, gold: pd.DataFrame, tree: CodeTree, *, units: list[str],
               levels: Sequence[str] = LEVELS, unit: str = "segment", docs: list[str] | None = None,
-              split_by: dict[str, str] | None = None, about_gold: dict[str, pd.DataFrame] | None = None) -> Agreement:
-    """Compare `pred` with `gold` on `units` at each level (plus the baseline when `docs`)."""
-    rows, per_code, confusion = [], {}, None
-    for level in levels:
-        cmp = compare(pred, gold, units, tree, level, split_by)
-        rows += summary_rows(cmp, unit)
-        if docs is not None:
-            rows += baseline_rows(docs, cmp, unit)
-        per_code[level] = per_code_table(cmp, tree)
-        if level == "theme":
-            confusion = confusion_table(cmp, tree)
-    if confusion is None:
-        confusion = confusion_table(compare(pred, gold, units, tree, "theme", split_by), tree)
+              split_by: dict[str, str] | None = None, about_gold: dict[str, pd.DataFrame] | None = None,
+              submit: Submit | None = None) -> Agreement:
+    """Compare `pred` with `gold` on `units` at each level (plus the baseline when `docs`).
+
+    `submit(function, *args)` starts a call and returns a function waiting for its result
+    (`hcrisis.workers.Preloaded.submit`): the baseline's fits are submitted first and run
+    there, scikit-learn already imported, while the codebook's figures are computed here."""
+    cmps = [compare(pred, gold, units, tree, level, split_by) for level in levels]
+    fits = [(submit or call_later)(baseline_predictions, docs, cmp.gold_label) for cmp in cmps] \
+        if docs is not None else []
+    summaries = [summary_rows(cmp, unit) for cmp in cmps]
+    per_code = {level: per_code_table(cmp, tree) for level, cmp in zip(levels, cmps)}
+    theme = dict(zip(levels, cmps)).get("theme") or compare(pred, gold, units, tree, "theme", split_by)
+    confusion = confusion_table(theme, tree)
+    rows = []
+    for i, cmp in enumerate(cmps):
+        rows += summaries[i] + (baseline_rows(cmp, unit, fits[i]()) if fits else [])
     return Agreement(pd.DataFrame(rows), per_code, confusion, about_gold or {})
 
 
@@ -545,9 +568,10 @@ def run_agree(codings_path: str | Path | pd.DataFrame, gold: str | Path | pd.Dat
 
 def compare_on_corpus(pred: pd.DataFrame, gold: pd.DataFrame, tree: CodeTree, segments: pd.DataFrame | None,
                       *, level: str | None, unit: str, out, baseline: bool, thesis_gold: bool = False,
-                      tokens=None) -> Agreement:
+                      tokens=None, submit: Submit | None = None) -> Agreement:
     """Choose the units (segments or sentences), build baseline texts, compare, write.
-    `thesis_gold`: the gold is the author's placement (`section_gold`); its tables are added."""
+    `thesis_gold`: the gold is the author's placement (`section_gold`); its tables are added.
+    `submit`: where the baseline is fitted (`agreement`)."""
     levels = [level] if level else list(LEVELS)
     if segments is None:
         if unit == "sentence":
@@ -572,7 +596,7 @@ def compare_on_corpus(pred: pd.DataFrame, gold: pd.DataFrame, tree: CodeTree, se
             split_by = keys
             docs = unit_documents(tokens) if baseline else None
         result = agreement(pred, gold, tree, units=units, levels=levels, unit=unit, docs=docs,
-                           split_by=split_by, about_gold=about_gold)
+                           split_by=split_by, about_gold=about_gold, submit=submit)
     if out is not None:
         write_agreement(result, out)
     return result

@@ -448,7 +448,8 @@ def doc_tokens(docs: list) -> "Tokens":
     types = pd.DataFrame({"form": forms, "lower": [f.lower() for f in forms],
                           "lemma": [strings[int(m)] for m in pairs[:, 1]],
                           "is_punct": [not any(ch.isalnum() for ch in f) for f in forms]})
-    return Tokens([str(i) for i in range(len(docs))], np.concatenate([[0], np.cumsum([len(d) for d in docs])]),
+    bounds = np.concatenate([[0], np.cumsum([len(d) for d in docs])]).astype(np.int64)   # int64 when no docs too
+    return Tokens([str(i) for i in range(len(docs))], bounds,
                   type_id.ravel().astype(np.int64), arr[:, 2].astype(np.int64), arr[:, 3] == 1,
                   arr[:, 4] == 1, types)
 

@@ -64,6 +64,15 @@ class Source:
         """Columns of the segments table (fixed ones, then attributes)."""
         raise NotImplementedError
 
+    def attributes(self) -> list[str]:
+        """The corpus's declared attributes."""
+        raise NotImplementedError
+
+    @property
+    def path(self) -> Path | None:
+        """The file errors about the whole corpus name (its manifest, or pack.json)."""
+        raise NotImplementedError
+
     def outline_corpus(self, segments: pd.DataFrame):
         """A `Corpus` of the manifest and registry with `segments` as its table (for the
         checks and the privacy guard a command runs on the whole corpus)."""
@@ -89,6 +98,13 @@ class FolderSource(Source):
         from hcrisis.ingest.corpus import SEGMENT_COLUMNS
         return SEGMENT_COLUMNS + self.spec.attributes
 
+    def attributes(self) -> list[str]:
+        return self.spec.attributes
+
+    @property
+    def path(self) -> Path:
+        return self.spec.manifest_path
+
     def outline_corpus(self, segments: pd.DataFrame):
         from hcrisis.ingest.corpus import Corpus
         spec = self.spec
@@ -110,6 +126,13 @@ class LoadedSource(Source):
 
     def columns(self) -> list[str]:
         return list(self.table.columns)
+
+    def attributes(self) -> list[str]:
+        return self.loaded.attributes
+
+    @property
+    def path(self) -> Path:
+        return self.loaded.manifest_path
 
     def outline_corpus(self, segments: pd.DataFrame):
         return self.loaded
@@ -146,7 +169,14 @@ class PackedSource(Source):
 
     def columns(self) -> list[str]:
         from hcrisis.ingest.corpus import SEGMENT_COLUMNS
-        return SEGMENT_COLUMNS + list(self.info["attributes"])
+        return SEGMENT_COLUMNS + self.attributes()
+
+    def attributes(self) -> list[str]:
+        return list(self.info["attributes"])
+
+    @property
+    def path(self) -> Path:
+        return self.folder / PACK_FILE
 
 
 def outline(segments: pd.DataFrame) -> pd.DataFrame:

@@ -494,26 +494,52 @@ def corpus_summary(corpus: Corpus, by: str | None = None, min_length: int = 3, t
     are removed: alphabetic tokens of at least `min_length` letters; they are
     split into participant, interviewer and unlabelled words by speaker role.
     `tokens`: the corpus's `hcrisis.text.tokens.Tokens`, if already made (else
-    it is tokenised here).
+    it is tokenised here). `hcrisis.engine.summary` computes the same table
+    partition by partition.
     """
     from hcrisis.text.tokens import counted_words, tokenize_segments
 
-    seg = corpus.segments
-    column = by if by in corpus.attributes else BY_COLUMNS.get(by, by) if by else None
-    if column is not None and column not in seg.columns:
-        names = [*corpus.attributes, *BY_COLUMNS]
-        raise CorpusError(f"unknown attribute '{by}'", path=corpus.manifest_path,
-                          fix=f"use one of {', '.join(names)}")
-    words = counted_words(tokens if tokens is not None else tokenize_segments(seg), min_length)
+    column = summary_column(by, corpus.attributes, corpus.segments.columns, corpus.manifest_path)
+    words = counted_words(tokens if tokens is not None else tokenize_segments(corpus.segments), min_length)
+    return merge_summaries([summary_partial(corpus.segments, column, words)], by)
+
+
+def summary_column(by: str | None, attributes: list[str], columns, manifest_path: Path) -> str | None:
+    """The segments-table column `corpus info --by` names (None: the whole corpus)."""
+    column = by if by in attributes else BY_COLUMNS.get(by, by) if by else None
+    if column is not None and column not in columns:
+        raise CorpusError(f"unknown attribute '{by}'", path=manifest_path,
+                          fix=f"use one of {', '.join([*attributes, *BY_COLUMNS])}")
+    return column
+
+
+def summary_partial(seg: pd.DataFrame, column: str | None, words: np.ndarray) -> pd.DataFrame:
+    """Segments and words per (group, document, participant) of some segment rows: what
+    `merge_summaries` needs of them (documents and participants are counted once
+    however the rows were split)."""
     role = seg["speaker_role"].to_numpy()
-    frame = seg.assign(words=words, group=seg[column].replace("", "(none)") if column else "all",
-                       participant_words=np.where(role == PARTICIPANT, words, 0),
-                       interviewer_words=np.where(role == INTERVIEWER, words, 0),
-                       unlabelled_words=np.where(role == UNLABELLED, words, 0))
+    frame = pd.DataFrame({
+        "group": seg[column].replace("", "(none)") if column else "all",
+        "document_id": seg["document_id"], "participant_id": seg["participant_id"], "segments": 1,
+        "words": words, "participant_words": np.where(role == PARTICIPANT, words, 0),
+        "interviewer_words": np.where(role == INTERVIEWER, words, 0),
+        "unlabelled_words": np.where(role == UNLABELLED, words, 0)})
+    return frame.groupby(["group", "document_id", "participant_id"], sort=False, as_index=False).sum()
+
+
+def merge_summaries(partials: list[pd.DataFrame], by: str | None) -> pd.DataFrame:
+    """The `corpus_summary` table from `summary_partial`s, one row per group (sorted)."""
+    frame = pd.concat(partials, ignore_index=True)
     out = frame.groupby("group", sort=True).agg(
         documents=("document_id", "nunique"),
         participants=("participant_id", lambda s: s[s != ""].nunique()),
-        segments=("segment_id", "count"),
-        **{c: (c, "sum") for c in SUMMARY_COLUMNS[3:]},
+        **{c: (c, "sum") for c in SUMMARY_COLUMNS[2:]},
     ).reset_index().rename(columns={"group": by or "corpus"})
     return out
+
+
+def unmapped_speakers(seg: pd.DataFrame) -> list[tuple[str, str]]:
+    """(document, label) of every speaker label mapped to no participant, in order of
+    first turn: labelled turns with no participant that are not an interviewer's."""
+    rows = seg[(seg["speaker"] != "") & (seg["participant_id"] == "") & ~seg["is_interviewer"].astype(bool)]
+    return list(dict.fromkeys(zip(rows["document_id"].tolist(), rows["speaker"].tolist())))

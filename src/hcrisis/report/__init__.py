@@ -161,6 +161,6 @@ def _key(kind: str, catalogue, store, inputs: dict, allow_identifiers: bool) -> 
     paths = [*tables, *(f.path for f in catalogue.figures), *(p.with_suffix(".md") for p in tables)]
     files = [(p.relative_to(catalogue.root).as_posix(), store.file_hash(p)) for p in paths]
     templates = sorted((p.name, sha256_file(p)) for p in (Path(__file__).parent / "templates").iterdir())
-    writers = {name: metadata.version(name) for name in ("jinja2", "xlsxwriter")}
+    writers = {name: metadata.version(name) for name in ("jinja2",)}   # the workbook's writer is hcrisis's own
     return digest("report", kind, files, inputs, allow_identifiers, source_hash(__name__), templates,
                   package_versions(), writers)

@@ -1,13 +1,17 @@
 """The reproduction's parallel work, behind one interface: `Workers`.
 
-Two tricks keep `hcrisis reproduce` short on a two-core machine; step types
-reach them only through `ctx.tokens()` and `ctx.defer()`:
+Three tricks keep `hcrisis reproduce` short on a two-core machine; step types
+reach them only through `ctx.tokens()`, `ctx.defer()` and `ctx.submit()`:
 
 - a tokeniser started before it is needed (`Tokeniser`), so loading spaCy
   is off the critical path;
 - work a step leaves running in other processes (clouds, the coding
   matrices' figures being drawn) while
-  the next steps run, finished before the report (`Workers.defer`).
+  the next steps run, finished before the report (`Workers.defer`);
+- slow imports a step type declares (`StepType.preload`: scikit-learn for
+  the agreement baseline) done in a process forked when the first step runs,
+  which then runs the calls the step submits (`Workers.submit`,
+  `hcrisis.workers.Preloaded`).
 
 The tokeniser:
 
@@ -31,14 +35,16 @@ import multiprocessing
 import os
 import signal
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, TypeVar
 
-from hcrisis.workers import die_with_parent
+from hcrisis.workers import Preloaded, call_later, die_with_parent
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from hcrisis.text.tokens import TokenArrays, Tokens
+
+T = TypeVar("T")
 
 
 def _serve(conn, parent_end, parent: int) -> None:
@@ -121,11 +127,29 @@ def start_tokeniser() -> Tokeniser | None:
 
 
 class Workers:
-    """The run's parallel helpers: an early tokeniser (or None) and deferred work."""
+    """The run's parallel helpers: an early tokeniser (or None), deferred work, and a
+    process importing the `preload` modules (started by `start_preloading`)."""
 
-    def __init__(self, tokeniser: Tokeniser | None = None):
+    def __init__(self, tokeniser: Tokeniser | None = None, preload: tuple[str, ...] = ()):
         self.tokeniser = tokeniser
         self._deferred: list[Callable[[], None]] = []
+        self._preload, self._preloaded = preload, None
+
+    def start_preloading(self) -> None:
+        """Fork the process importing the `preload` modules (once; not without them or fork)."""
+        if self._preload and self._preloaded is None and "fork" in multiprocessing.get_all_start_methods():
+            self._preloaded = Preloaded(self._preload)
+
+    def submit(self, function: Callable[..., T], *args) -> Callable[[], T]:
+        """`function(*args)` started in the preloaded process if there is one, else made here
+        when its result is asked for: returns the function that gives the result."""
+        return (self._preloaded.submit if self._preloaded else call_later)(function, *args)
+
+    def close(self) -> None:
+        """Stop the preloaded process."""
+        if self._preloaded is not None:
+            self._preloaded.close()
+            self._preloaded = None
 
     def tokenize_segments(self, segments: pd.DataFrame) -> Tokens:
         """The blank pipeline's tokens, by the early tokeniser if there is one."""

@@ -18,11 +18,14 @@ study's outputs folder (the project folder; gitignored). Three kinds of entry:
   every file in the corpus folder and the readers' code.
 - `tokens`: the corpus's token arrays (`hcrisis.text.tokens.Tokens`, compact
   numpy arrays, not spaCy Docs), keyed by the segments' text and the
-  tokeniser's code and versions.
+  tokeniser's code and versions, as an Arrow file read back memory-mapped
+  (`hcrisis.text.tokenfile`). `hcrisis freq`, `kwic` and `terms` given
+  `--study` read them too (`stored_tokens`), so a corpus a study has
+  tokenised is not tokenised again.
 
-Entries are Python pickles, written atomically; the store trusts its own
-folder like the rest of the project. Delete the folder (or run `hcrisis
-reproduce --no-cache`) to start cold.
+Other entries are Python pickles. Entries are written atomically; the store
+trusts its own folder like the rest of the project. Delete the folder (or
+run `hcrisis reproduce --no-cache`) to start cold.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from hcrisis.files import sha256_file, write_atomic
 CACHE_DIR = ".hcrisis-cache"
 FORMAT = 3             # bump when the record layout changes
 KEEP_TOKENS = 4        # corpora and token arrays kept (most recently used first)
+TOKENS_FILE = ".arrow"   # token entries: Arrow IPC files (hcrisis.text.tokenfile)
 STEP_BYTES = 2 << 30   # step records kept, in bytes (codings and other results can be large)
 TOKENISER_PACKAGES = ("spacy", "spacy-lookups-data", "numpy", "pandas")
 PACKAGES = ["hcrisis", "spacy", "spacy-lookups-data", "pandas", "numpy", "scikit-learn",
@@ -132,6 +136,11 @@ def _package_file_hash(path: Path) -> str:
     return sha256_file(path)
 
 
+def _unpickle(path: Path) -> Any:
+    with open(path, "rb") as fh:
+        return pickle.load(fh)
+
+
 class RerunStore:
     """Pickled entries by kind and key under one folder."""
 
@@ -163,14 +172,14 @@ class RerunStore:
         for p in paths:
             self._hashes.pop(self.resolve(p), None)
 
-    def _path(self, kind: str, key: str) -> Path:
-        return self.root / kind / f"{key}.pkl"
+    def _path(self, kind: str, key: str, suffix: str = ".pkl") -> Path:
+        return self.root / kind / f"{key}{suffix}"
 
-    def load(self, kind: str, key: str) -> Any | None:
-        path = self._path(kind, key)
+    def load(self, kind: str, key: str, read: Callable[[Path], Any] = _unpickle, suffix: str = ".pkl") -> Any | None:
+        """The entry read by `read` (default: unpickled); None if absent or unreadable."""
+        path = self._path(kind, key, suffix)
         try:
-            with open(path, "rb") as fh:
-                value = pickle.load(fh)
+            value = read(path)
             os.utime(path)   # most recently used, for pruning
             return value
         except Exception:  # noqa: BLE001 - a damaged or stale entry is a miss
@@ -187,10 +196,16 @@ class RerunStore:
         self.prune(kind, keep, keep_bytes)
         return True
 
+    def store_file(self, kind: str, key: str, write: Callable[[Path], Any], suffix: str,
+                   keep: int | None = None) -> None:
+        """An entry written by `write(path)` (which writes atomically)."""
+        write(self._path(kind, key, suffix))
+        self.prune(kind, keep)
+
     def prune(self, kind: str, keep: int | None = None, keep_bytes: int | None = None) -> None:
         """Delete the least recently used entries of a kind beyond `keep` entries or
         `keep_bytes` bytes (the newest entry is always kept)."""
-        entries = sorted(self._path(kind, "x").parent.glob("*.pkl"),
+        entries = sorted((p for p in self._path(kind, "x").parent.glob("*") if p.is_file()),
                          key=lambda p: (p.stat().st_mtime, p.name), reverse=True)
         total = 0
         for i, p in enumerate(entries):
@@ -264,6 +279,13 @@ def segments_hash(segments) -> str:
     return h.hexdigest()
 
 
+def tokens_key(segments) -> str:
+    """The key of a segments table's tokens: their text, the tokeniser's code and versions."""
+    versions = {k: v for k, v in package_versions().items() if k in TOKENISER_PACKAGES}
+    return digest(FORMAT, "tokens", TOKENS_FILE, segments_hash(segments), versions,
+                  source_hash("hcrisis.text.tokens"))
+
+
 def cached_tokens(segments, store: RerunStore | None, tokenize: Callable | None = None):
     """`tokenize(segments)` (default `tokenize_segments`, the blank pipeline), loaded
     from the store when the text is unchanged."""
@@ -271,11 +293,28 @@ def cached_tokens(segments, store: RerunStore | None, tokenize: Callable | None 
         from hcrisis.text.tokens import tokenize_segments as tokenize
     if store is None:
         return tokenize(segments)
-    versions = {k: v for k, v in package_versions().items() if k in TOKENISER_PACKAGES}
-    key = digest(FORMAT, "tokens", segments_hash(segments), versions,
-                 source_hash("hcrisis.text.tokens"))
-    tokens = store.load("tokens", key)
+    from hcrisis.text.tokenfile import write_tokens
+
+    key = tokens_key(segments)
+    tokens = _load_tokens(store, key)
     if tokens is None:
         tokens = tokenize(segments)
-        store.store("tokens", key, tokens, keep=KEEP_TOKENS)
+        store.store_file("tokens", key, lambda path: write_tokens(tokens, path), TOKENS_FILE, keep=KEEP_TOKENS)
     return tokens
+
+
+def _load_tokens(store: RerunStore, key: str):
+    from hcrisis.text.tokenfile import read_tokens
+    return store.load("tokens", key, read_tokens, TOKENS_FILE)
+
+
+def stored_tokens(outputs: str | Path, corpus: str | Path):
+    """(corpus, tokens) of a corpus folder as the rerun store of a study with this outputs
+    folder holds them (`hcrisis reproduce` stored them), or None: nothing stored, or a
+    file, the text or the tokeniser changed since."""
+    store = open_store(outputs)
+    if not (store.root / "tokens").is_dir():
+        return None
+    loaded = cached_corpus(corpus, store)
+    tokens = _load_tokens(store, tokens_key(loaded.segments))
+    return (loaded, tokens) if tokens is not None else None

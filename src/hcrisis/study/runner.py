@@ -79,6 +79,7 @@ class Run:
     ran: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)     # replayed from the rerun store
     notes: Callable[[str], None] | None = None           # told what a step is doing (progress display)
+    engine: Any = None    # an hcrisis.engine.Engine for the corpus-reducing work, else this process
 
     @property
     def report_name(self) -> str:
@@ -87,6 +88,14 @@ class Run:
     @property
     def manifest_name(self) -> str:
         return "manifest.partial.json" if self.partial else "manifest.json"
+
+    def tokenize(self, segments: pd.DataFrame):
+        """The corpus's tokens: partition by partition on the run's engine (joined in
+        partition order: `hcrisis.engine.tokens`), else by the run's workers."""
+        if self.engine is None:
+            return self.workers.tokenize_segments(segments)
+        from hcrisis.engine.tokens import engine_tokens
+        return engine_tokens(self.study.corpus_path, self.engine, segment_ids=segments["segment_id"].tolist())
 
     def read(self, path: str | Path) -> Path:
         """Record an input file with its hash as it is read; return its path."""
@@ -141,8 +150,7 @@ class StepContext:
         """The corpus tokenised once per run and shared by every step."""
         if "tokens" not in self.run.memo:
             self.note(f"tokenising {len(self.corpus.segments):,} segments")
-            self.run.memo["tokens"] = cached_tokens(self.corpus.segments, self.run.store,
-                                                    self.run.workers.tokenize_segments)
+            self.run.memo["tokens"] = cached_tokens(self.corpus.segments, self.run.store, self.run.tokenize)
         return self.run.memo["tokens"]
 
     def memo(self, name: str, make: Callable[[], Any]) -> Any:
@@ -150,6 +158,11 @@ class StepContext:
         if name not in self.run.memo:
             self.run.memo[name] = make()
         return self.run.memo[name]
+
+    def submit(self, function: Callable[..., Any], *args) -> Callable[[], Any]:
+        """Start `function(*args)` in the process that imported the step type's `preload`
+        modules (`Workers.submit`) and go on; the function returned waits for the result."""
+        return self.run.workers.submit(function, *args)
 
     def defer(self, finish: Callable[[], list[Path]]) -> None:
         """Leave work running in the background (`Workers.defer`): `finish()` returns the
@@ -225,14 +238,16 @@ def select(steps: list[PlannedStep], only: list[str] | None, study: Study) -> li
 
 def reproduce(study: str | Path | Study, only: list[str] | None = None, cache: bool = True,
               progress: Callable[[str], None] | None = None, tokeniser=None,
-              notes: Callable[[str], None] | None = None) -> Run:
+              notes: Callable[[str], None] | None = None, engine=None) -> Run:
     """Run the study's declared steps; return the run (checks, files written, steps replayed).
 
     `only`: step ids to run, with the steps they read (a partial run: see the
     module docstring). `cache`: replay steps whose key and files are
     unchanged (`hcrisis.study.rerun`). `tokeniser`: an early
     `hcrisis.study.parallel.Tokeniser` (the caller closes it). `progress(step_id)` is
-    called as each step starts, `notes(text)` with what it is doing.
+    called as each step starts, `notes(text)` with what it is doing. `engine`: an
+    `hcrisis.engine.Engine` (`--engine dask`) that tokenises and codes the corpus
+    partition by partition, with outputs identical to this process's.
     """
     study = study if isinstance(study, Study) else load_study(study)
     steps = plan(study)
@@ -240,8 +255,19 @@ def reproduce(study: str | Path | Study, only: list[str] | None = None, cache: b
     store = open_store(study.outputs) if cache else None
     corpus = cached_corpus(study.corpus_path, store)
     check_segment_columns(study, corpus.segments)
-    run = Run(study, corpus, study.outputs, store, Workers(tokeniser),
-              partial=len(chosen) < len(steps), notes=notes)
+    preload = tuple(sorted({name for s in chosen for name in s.type.preload}))
+    run = Run(study, corpus, study.outputs, store, Workers(tokeniser, preload),
+              partial=len(chosen) < len(steps), notes=notes, engine=engine)
+    try:
+        _run_steps(run, chosen, progress)
+    finally:
+        run.workers.close()
+    return run
+
+
+def _run_steps(run: Run, chosen: list[PlannedStep], progress: Callable[[str], None] | None) -> None:
+    """The chosen steps, then the final ones (the report), then manifest.json."""
+    study, corpus = run.study, run.corpus
     run.read(study.path)
     run.inputs.update(corpus.input_hashes)   # the corpus files as they were read, not as they are now
     corpus_hashes = [(str(p), run.inputs[p]) for p in sorted({run.read(f) for f in corpus.input_files()})]
@@ -260,7 +286,6 @@ def reproduce(study: str | Path | Study, only: list[str] | None = None, cache: b
             run.workers.defer(ctx.deferred, ctx.wrote)
     run.workers.finish_all()
     run.written.append(write_atomic(run.out / run.manifest_name, render_manifest(run)))
-    return run
 
 
 def run_step(run: Run, planned: PlannedStep, corpus_hashes: list, keys: dict[str, str]) -> str:
@@ -280,6 +305,7 @@ def run_step(run: Run, planned: PlannedStep, corpus_hashes: list, keys: dict[str
             run.results[d.id] = dict(record.results)
             run.skipped.append(d.id)
             return digest(key, record.inputs)
+    run.workers.start_preloading()   # a step runs: the run is not all replayed
     marks = len(run.checks), len(run.sections), len(run.written)
     inputs_before = set(run.inputs)
     ctx = StepContext(run, planned)

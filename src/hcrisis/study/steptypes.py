@@ -31,6 +31,8 @@ class StepType:
     reads: tuple[str, ...] = ()
     writes: str = "tables"
     final: bool = False         # runs after every other step and its background work (the report)
+    # slow imports of the calls it submits (`StepContext.submit`), done in a process forked as the run starts
+    preload: tuple[str, ...] = ()
 
     @property
     def module(self) -> str:
@@ -42,6 +44,9 @@ class StepType:
 
 
 _GENERIC = "hcrisis.study.steps"
+# what the agreement baseline imports (`hcrisis.coding.agreement.baseline_predictions`)
+_BASELINE = ("sklearn.model_selection", "sklearn.linear_model", "sklearn.pipeline",
+             "sklearn.feature_extraction.text", "threadpoolctl")
 STEP_TYPES = {t.name: t for t in [
     StepType("describe", f"{_GENERIC}.corpus:describe",
              "documents, segments, participants and words, overall and by each declared attribute"),
@@ -60,7 +65,7 @@ STEP_TYPES = {t.name: t for t in [
     StepType("cooccurrence", f"{_GENERIC}.coding:cooccurrence", "pairs of codes on the same units",
              reads=("coding",), writes="coding"),
     StepType("agreement", f"{_GENERIC}.coding:agreement", "the coding against a gold codings CSV "
-             "(`gold`)", reads=("coding",), writes="coding"),
+             "(`gold`)", reads=("coding",), writes="coding", preload=_BASELINE),
     StepType("qdpx", f"{_GENERIC}.exchange:qdpx", "the corpus with the coding as a REFI-QDA project "
              "(<study>.qdpx) for NVivo, ATLAS.ti, MAXQDA and QualCoder", reads=("coding",), writes="coding"),
     StepType("checks", f"{_GENERIC}.checks:checks", "declared published numbers and claims "
@@ -81,7 +86,7 @@ STEP_TYPES = {t.name: t for t in [
              "the coding", reads=("coding",), writes="coding"),
     StepType("thesis.agreement", "hcrisis.thesis.coding:agreement", "the coding against the "
              "author's placement of each quotation (its section), with the targets",
-             reads=("coding",), writes="coding"),
+             reads=("coding",), writes="coding", preload=_BASELINE),
 ]}
 
 

@@ -325,11 +325,12 @@ def tokenize_with_progress(segments: pd.DataFrame) -> Tokens:
 
 
 def count_words(corpus: str | Path | Corpus, settings: FreqSettings = FreqSettings(),
-                segments: Sequence[Segment] = ()) -> FreqCounter:
+                segments: Sequence[Segment] = (), tokens: Tokens | None = None) -> FreqCounter:
     """A word counter over a corpus (a folder, or one loaded), tokenised once with a
-    progress bar; `segments` are checked against it first (`check_segments`)."""
+    progress bar (unless its `tokens` are given); `segments` are checked against it first
+    (`check_segments`)."""
     from hcrisis.ingest.corpus import as_corpus
 
     c = as_corpus(corpus)
     check_segments(segments, c.segments, c.manifest_path)
-    return FreqCounter(tokenize_with_progress(c.segments), c.segments, settings)
+    return FreqCounter(tokens if tokens is not None else tokenize_with_progress(c.segments), c.segments, settings)

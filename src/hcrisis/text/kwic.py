@@ -131,9 +131,10 @@ def kwic(tokens: Tokens, segments: pd.DataFrame, word: str, *, window: int = 5,
 
 def run_kwic(corpus: str | Path | Corpus, word: str, segment: Segment = ALL, out: str | Path | None = None, *,
              window: int = 5, paragraph: bool = False, match: str = "lemma",
-             allow_identifiers: bool = False) -> tuple[pd.DataFrame, list[Path]]:
+             allow_identifiers: bool = False, tokens: Tokens | None = None) -> tuple[pd.DataFrame, list[Path]]:
     """`hcrisis kwic`: the hits of `word` in a segment, identifiers masked unless allowed;
-    with `out`, also written (FILE.csv and .md), refused if a hit shows an identifier."""
+    with `out`, also written (FILE.csv and .md), refused if a hit shows an identifier.
+    `tokens`: the corpus's tokens if already made (a study's stored tokens), else tokenised now."""
     from hcrisis.ingest.corpus import as_corpus
     from hcrisis.ingest.privacy import guard_masked
     from hcrisis.tables import write_table
@@ -142,7 +143,7 @@ def run_kwic(corpus: str | Path | Corpus, word: str, segment: Segment = ALL, out
     c = as_corpus(corpus)
     check_segments([segment], c.segments, c.manifest_path)
     check_query(word, match, window)     # before the slow part (tokenising)
-    hits = kwic(tokenize_with_progress(c.segments), c.segments, word, window=window, paragraph=paragraph,
+    hits = kwic(tokens if tokens is not None else tokenize_with_progress(c.segments), c.segments, word, window=window, paragraph=paragraph,
                 rows=segment.mask(c.segments), match=match,
                 scanner=None if allow_identifiers else Scanner.from_corpus(c))
     if out is None:

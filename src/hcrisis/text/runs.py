@@ -1,12 +1,14 @@
-"""`hcrisis freq` and `hcrisis compare` as library calls: count once, write each table.
+"""`hcrisis freq`, `hcrisis compare` and `hcrisis terms` as library calls: count once, write each table.
 
 Kept apart from `hcrisis.text.freq` (the counting) because `freq --terms`
-merges multi-word terms, which `hcrisis.text.terms` builds on that counting.
+merges multi-word terms, which `hcrisis.text.terms` builds on that counting,
+and from `hcrisis.text.terms` because its engine path (`hcrisis.engine.terms`)
+builds on that module.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
@@ -15,16 +17,18 @@ import pandas as pd
 from hcrisis.errors import InputError
 from hcrisis.ingest.corpus import as_corpus
 from hcrisis.ingest.privacy import item_guard
-from hcrisis.ingest.segments import Segment
+from hcrisis.ingest.segments import Segment, check_segments
 from hcrisis.tables import write_table
 from hcrisis.engine.stages import Scope
 from hcrisis.text.freq import FreqSettings, check_languages, count_words, write_frequencies
-from hcrisis.text.terms import TermSettings, accepted_terms, merge_terms, merged_frequency_table
+from hcrisis.text.terms import (TermIndex, TermSettings, accepted_terms, coverage, keyness_of, merge_terms,
+                                merged_frequency_table, noun_chunk_spans, term_keyness, write_terms)
 
 if TYPE_CHECKING:
     from hcrisis.engine import Engine
     from hcrisis.engine.stages import ScopeCounts
     from hcrisis.ingest.corpus import Corpus
+    from hcrisis.text.tokens import Tokens
 
 
 @dataclass
@@ -35,19 +39,21 @@ class FreqRun:
 
 def run_freq(corpus: str | Path | Corpus, segments: Sequence[Segment], out: str | Path, *,
              settings: FreqSettings = FreqSettings(), terms: TermSettings | None = None,
-             allow_identifiers: bool = False, engine: Engine | None = None) -> FreqRun:
+             allow_identifiers: bool = False, engine: Engine | None = None, tokens: Tokens | None = None) -> FreqRun:
     """`hcrisis freq`: the frequency table of each segment, written as freq_<segment>.csv/.md.
     With `terms`, multi-word terms count as single items (`merged_frequency_table`). A
     table whose words include an identifier is refused unless `allow_identifiers`. With
     an `engine` (and no terms) the corpus is counted partition by partition on it
-    (`hcrisis.engine`: the same tables, one partition's tokens in memory at a time)."""
-    if engine is not None and terms is None:
+    (`hcrisis.engine`: the same tables, one partition's tokens in memory at a time).
+    `tokens`: the loaded corpus's tokens if already made (a study's stored tokens): counted
+    here, with the same tables."""
+    if engine is not None and terms is None and tokens is None:
         counts = _partitioned(corpus, [Scope(seg) for seg in segments], settings, engine)
         c = counts.corpus()
         tables = {seg.id: counts.table(i, top=settings.top) for i, seg in enumerate(segments)}
     else:
         c = as_corpus(corpus)
-        counter = count_words(c, settings, segments)
+        counter = count_words(c, settings, segments, tokens)
         if terms is not None:
             accepted = accepted_terms(counter.tokens, counter.segments, terms)
             merged = merge_terms(counter.tokens, accepted)     # once for every segment
@@ -113,3 +119,97 @@ def _partitioned(corpus, scopes: list[Scope], settings: FreqSettings, engine: En
     for scope in scopes:
         check_languages(scope.mask(outline), outline, settings, scope.segment.id)
     return counts
+
+
+@dataclass
+class TermsRun:
+    tables: dict[str, pd.DataFrame]
+    written: list[Path]
+    keyness: pd.DataFrame | None = None
+    uncovered: dict[str, pd.DataFrame] = field(default_factory=dict)   # by segment id
+
+
+def run_terms(corpus: str | Path | Corpus, segments: Sequence[Segment], out: str | Path, *,
+              settings: TermSettings = TermSettings(), model: str | None = None, compare: bool = False,
+              uncovered: str | Path | None = None, allow_identifiers: bool = False, engine=None) -> TermsRun:
+    """`hcrisis terms`: the term table of each segment (terms_<segment>.csv/.md); with
+    `compare`, term keyness of the two segments; with `uncovered` (a codebook), the
+    terms of each segment no code matches and the terms each code covers. A table
+    holding an identifier term is refused unless `allow_identifiers`. With an `engine`
+    (and no `model`) the corpus is reduced partition by partition on it
+    (`hcrisis.engine.terms`: the same tables, one partition's tokens in memory at a time)."""
+    from hcrisis.ingest.privacy import item_guard
+
+    if compare and len(segments) != 2:
+        raise InputError(f"term keyness needs two segments, not {len(segments)}",
+                         fix="select two, e.g. --where sector=x --where sector=y --compare")
+    check_model_engine(model, engine.name if engine is not None else "local")
+    run = TermsRun({}, [])
+    if engine is not None and not model:
+        c = _partitioned_terms(corpus, segments, settings, compare, engine, run)
+    else:
+        c = _whole_corpus_terms(corpus, segments, settings, model, compare, run)
+    guard = item_guard(c, allow_identifiers)
+    if compare:
+        a, b = segments
+        guard(run.keyness["item"], Path(out) / f"terms_keyness_{a.id}_vs_{b.id}.csv")
+    for seg in segments:       # every table checked before any is written
+        guard(run.tables[seg.id]["term"], Path(out) / f"terms_{seg.id}.csv")
+    for seg in segments:
+        table = run.tables[seg.id]
+        run.written += write_terms(table, out, seg, settings)
+        if uncovered is not None:
+            run.uncovered[seg.id], per_code = coverage(table, uncovered)
+            name = Path(uncovered).name
+            run.written += write_table(run.uncovered[seg.id], Path(out) / f"terms_uncovered_{seg.id}",
+                                       title=f"Terms of {seg.id} that no code of {name} matches")
+            run.written += write_table(per_code, Path(out) / f"terms_codebook_coverage_{seg.id}",
+                                       title=f"Terms of {seg.id} each code of {name} covers")
+    if compare:
+        run.written += write_table(run.keyness, Path(out) / f"terms_keyness_{a.id}_vs_{b.id}",
+                                   title=f"Term keyness {a.id} vs {b.id}: {len(run.keyness)} terms tested")
+    return run
+
+
+def check_model_engine(model: str | None, engine: str) -> None:
+    """Noun chunks (`--model`) are found on the whole corpus in this process, not on an engine's workers."""
+    if model and engine == "dask":
+        raise InputError(f"--model needs the whole corpus's parses in one process, not --engine {engine}",
+                         fix="leave out --model or use --engine local")
+
+
+def _whole_corpus_terms(corpus, segments: Sequence[Segment], settings: TermSettings, model: str | None,
+                        compare: bool, run: TermsRun):
+    """The tables of `run_terms` from the whole corpus's tokens in this process; the corpus."""
+    from hcrisis.ingest.corpus import as_corpus
+    from hcrisis.text.freq import tokenize_with_progress
+    from hcrisis.text.tokens import build_pipeline
+
+    c = as_corpus(corpus)
+    check_segments(segments, c.segments, c.manifest_path)
+    nlp = build_pipeline(model) if model else None       # checked before the slow part (tokenising)
+    tokens = tokenize_with_progress(c.segments)
+    index = TermIndex(tokens, c.segments, chunks=noun_chunk_spans(tokens, nlp) if nlp is not None else None)
+    run.tables.update({seg.id: index.table(seg, settings.min_freq, settings.min_docs, settings.top)
+                       for seg in segments})
+    if compare:
+        a, b = segments
+        run.keyness = term_keyness(index, a, b, settings, labels=(a.id, b.id))
+    return c
+
+
+def _partitioned_terms(corpus, segments: Sequence[Segment], settings: TermSettings, compare: bool, engine,
+                       run: TermsRun):
+    """The tables of `run_terms` by partition (`hcrisis.engine.terms`); the corpus (its outline)."""
+    from hcrisis.engine.terms import partitioned_terms, scopes_of
+
+    def check(c) -> None:    # on the whole corpus's outline, before the second pass
+        check_segments(segments, c.segments, c.manifest_path)
+
+    terms = partitioned_terms(corpus, scopes_of(list(segments), settings, compare), engine, check=check)
+    run.tables.update({seg.id: terms.tables[i] for i, seg in enumerate(segments)})
+    if compare:
+        a, b = segments
+        run.keyness = keyness_of(terms.tables[2], terms.counts[:2], (int(terms.words[0]), int(terms.words[1])),
+                                 (a.id, b.id), "fdr_bh")
+    return terms.corpus()

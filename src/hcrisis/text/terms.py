@@ -54,20 +54,18 @@ clouds count "social purpose" as one item instead of "social" and "purpose"
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
 from hcrisis.errors import InputError
-from hcrisis.ingest.segments import ALL, Segment, check_segments
+from hcrisis.ingest.segments import ALL, Segment
 from hcrisis.tables import write_table
 from hcrisis.text.tokens import Tokens, lemmatize_form
 
-if TYPE_CHECKING:
-    from hcrisis.ingest.corpus import Corpus
 
 MIN_N, MAX_N = 2, 4
 TERM_COLUMNS = ["rank", "term", "length", "count", "documents", "participants",
@@ -253,18 +251,8 @@ class TermIndex:
                 for i, lv in enumerate(levels.values()):
                     for k in list(lv):
                         lv[k] = lv[k][keep[at[i]:at[i + 1]]]
-        df = pd.concat([self._frame(m, lv) for m, lv in levels.items()])
-        df = df.rename_axis("key").reset_index()
-        df = df.sort_values(["c_value", "count", "key"], ascending=[False, False, True], kind="mergesort")
-        df = (df.head(top) if top is not None else df).set_index("key")
-        term, members = self._forms(df, inside)
-        df.insert(0, "rank", np.arange(1, len(df) + 1))
-        df.insert(1, "term", term)
-        df["members"] = members
-        df = df[[c for c in TERM_COLUMNS + ["noun_chunks"] if c in df]]
-        df.index.name = None
-        df.attrs["words"] = int((self.word & inside).sum())
-        return df
+        df = ranked(pd.concat([self._frame(m, lv) for m, lv in levels.items()]), top)
+        return finish_table(df, *self._forms(df, inside), int((self.word & inside).sum()))
 
     def _level_stats(self, m: int, inside: np.ndarray) -> dict[str, np.ndarray]:
         """Count, documents, participants and a position of every level-m candidate."""
@@ -304,14 +292,10 @@ class TermIndex:
                 np.add.at(nested_sum[k], at[hit], lv["count"][b_rows[hit]])
                 np.add.at(nested_n[k], at[hit], 1)
         for m, lv in levels.items():
-            f = lv["count"].astype(float)
-            n = nested_n[m]
-            lv["c_value"] = np.log2(m) * np.where(n > 0, f - nested_sum[m] / np.maximum(n, 1), f)
+            lv["c_value"] = c_value(m, lv["count"], nested_sum[m], nested_n[m])
 
     def _strength(self, levels: dict[int, dict[str, np.ndarray]], inside: np.ndarray) -> None:
         """G² and PMI of the weakest split of every kept candidate (module docstring)."""
-        from hcrisis.text.keyness import g2
-
         counts = {}
         for k in range(1, self.max_n):
             n = self.ids[k].size
@@ -319,19 +303,9 @@ class TermIndex:
                                     minlength=int(self.ids[k].max()) + 1 if n else 1)
         total = float((self.word & inside).sum())
         for m, lv in levels.items():
-            f = lv["count"].astype(float)
-            g_all, p_all = [], []
-            for k in range(1, m):
-                fl = counts[k][self.ids[k][lv["pos"]]].astype(float)
-                fr = counts[m - k][self.ids[m - k][lv["pos"] + k]].astype(float)
-                o12, o21 = np.maximum(fl - f, 0), np.maximum(fr - f, 0)
-                g_all.append(g2(f, o12, f + o21, np.maximum(total - f - o21, o12), full_table=True))
-                with np.errstate(divide="ignore"):
-                    p_all.append(np.log2(f * total / (fl * fr)))
-            g_all, p_all = np.array(g_all), np.array(p_all)
-            weakest = np.argmin(g_all, axis=0) if f.size else np.zeros(0, int)
-            lv["g2"] = np.take_along_axis(g_all, weakest[None], 0)[0] if f.size else f
-            lv["pmi"] = np.take_along_axis(p_all, weakest[None], 0)[0] if f.size else f
+            parts = [(counts[k][self.ids[k][lv["pos"]]], counts[m - k][self.ids[m - k][lv["pos"] + k]])
+                     for k in range(1, m)]
+            lv["g2"], lv["pmi"] = weakest_split(lv["count"], parts, total)
 
     def _frame(self, m: int, lv: dict[str, np.ndarray]) -> pd.DataFrame:
         """The level-m rows, indexed by lemma key (surface forms come later, for the rows kept)."""
@@ -352,13 +326,65 @@ class TermIndex:
             ids, first, count = _unique_pairs(self.ids[m][pos], _sequence_codes(self.lower, pos, m))
             f = pd.DataFrame({"id": ids, "n": count, "form": _join(self.lower_names, self.lower, pos[first], m,
                                                                     self.tokens.space)})
-            f = f.sort_values(["id", "n", "form"], ascending=[True, False, True], kind="mergesort")
-            ids, ns, forms = f["id"].to_numpy(), f["n"].tolist(), f["form"].tolist()
-            starts = np.flatnonzero(np.diff(ids, prepend=-1)).tolist()
-            for a, b in zip(starts, starts[1:] + [len(forms)]):
-                found[m, int(ids[a])] = (forms[a], ", ".join(f"{forms[i]} ({ns[i]})" for i in range(a, b)))
+            found.update({(m, i): shown for i, shown in shown_forms(f).items()})
         rows = [found[m, i] for m, i in zip(table["length"].tolist(), table["_id"].tolist())]
         return [r[0] for r in rows], [r[1] for r in rows]
+
+
+def c_value(m: int, count: np.ndarray, nested_sum: np.ndarray, nested_n: np.ndarray) -> np.ndarray:
+    """C-value of candidates of m tokens: their counts, and the summed counts and number of the
+    kept candidates they are nested in (module docstring)."""
+    f = count.astype(float)
+    return np.log2(m) * np.where(nested_n > 0, f - nested_sum / np.maximum(nested_n, 1), f)
+
+
+def weakest_split(count: np.ndarray, parts: list[tuple[np.ndarray, np.ndarray]],
+                  total: float) -> tuple[np.ndarray, np.ndarray]:
+    """G² and PMI of each candidate's weakest split, from its count, (f(L), f(R)) of each
+    split and the scope's words (module docstring)."""
+    from hcrisis.text.keyness import g2
+
+    f = count.astype(float)
+    g_all, p_all = [], []
+    for fl, fr in parts:
+        fl, fr = fl.astype(float), fr.astype(float)
+        o12, o21 = np.maximum(fl - f, 0), np.maximum(fr - f, 0)
+        g_all.append(g2(f, o12, f + o21, np.maximum(total - f - o21, o12), full_table=True))
+        with np.errstate(divide="ignore"):
+            p_all.append(np.log2(f * total / (fl * fr)))
+    if not f.size:
+        return f, f
+    g_all, p_all = np.array(g_all), np.array(p_all)
+    weakest = np.argmin(g_all, axis=0)
+    return np.take_along_axis(g_all, weakest[None], 0)[0], np.take_along_axis(p_all, weakest[None], 0)[0]
+
+
+def ranked(df: pd.DataFrame, top: int | None) -> pd.DataFrame:
+    """Rows (indexed by lemma key) by C-value, count, then key; the first `top`."""
+    df = df.rename_axis("key").reset_index()
+    df = df.sort_values(["c_value", "count", "key"], ascending=[False, False, True], kind="mergesort")
+    return (df.head(top) if top is not None else df).set_index("key")
+
+
+def shown_forms(forms: pd.DataFrame) -> dict:
+    """Per term id: its shown form and 'form (n), ...', from rows (id, n, form) of each distinct
+    surface form (in order of first occurrence within an id)."""
+    f = forms.sort_values(["id", "n", "form"], ascending=[True, False, True], kind="mergesort")
+    ids, ns, names = f["id"].tolist(), f["n"].tolist(), f["form"].tolist()
+    starts = [i for i in range(len(ids)) if i == 0 or ids[i] != ids[i - 1]]
+    return {ids[a]: (names[a], ", ".join(f"{names[i]} ({ns[i]})" for i in range(a, b)))
+            for a, b in zip(starts, starts[1:] + [len(ids)])}
+
+
+def finish_table(df: pd.DataFrame, term: list[str], members: list[str], words: int) -> pd.DataFrame:
+    """The ranked rows with rank, shown term and members, in `TERM_COLUMNS` order."""
+    df.insert(0, "rank", np.arange(1, len(df) + 1))
+    df.insert(1, "term", term)
+    df["members"] = members
+    df = df[[c for c in TERM_COLUMNS + ["noun_chunks"] if c in df]]
+    df.index.name = None
+    df.attrs["words"] = words
+    return df
 
 
 # ---------------------------------------------------------------- noun chunks
@@ -485,14 +511,20 @@ def term_keyness(index: TermIndex, scope_a: Segment | np.ndarray, scope_b: Segme
     The candidates are those of the two scopes together (same thresholds),
     each named by its surface form over both; counts are per side.
     """
-    from hcrisis.text.keyness import keyness
-
     ra, rb = index.rows(scope_a), index.rows(scope_b)
     both = index.table(ra | rb, settings.min_freq, settings.min_docs)
-    names = both["term"]
-    side = [index.table(r, 1, 1)["count"].reindex(both.index, fill_value=0).rename(names) for r in (ra, rb)]
-    return keyness(side[0], side[1], total_a=index.words(ra), total_b=index.words(rb),
-                   labels=labels, correction=correction)
+    return keyness_of(both, [index.table(r, 1, 1)["count"] for r in (ra, rb)], (index.words(ra), index.words(rb)),
+                      labels, correction)
+
+
+def keyness_of(both: pd.DataFrame, counts: list[pd.Series], words: tuple[int, int], labels: tuple[str, str],
+               correction: str) -> pd.DataFrame:
+    """Keyness of the terms of the union's table `both`, from each side's count of every
+    candidate (by lemma key) and words."""
+    from hcrisis.text.keyness import keyness
+
+    side = [c.reindex(both.index, fill_value=0).rename(both["term"]) for c in counts]
+    return keyness(side[0], side[1], total_a=words[0], total_b=words[1], labels=labels, correction=correction)
 
 
 # ---------------------------------------------------------------- codebook coverage
@@ -540,15 +572,7 @@ def coverage(table: pd.DataFrame, codebook_path: str | Path) -> tuple[pd.DataFra
     return unc, per_code
 
 
-# ---------------------------------------------------------------- command and step
-@dataclass
-class TermsRun:
-    tables: dict[str, pd.DataFrame]
-    written: list[Path]
-    keyness: pd.DataFrame | None = None
-    uncovered: dict[str, pd.DataFrame] = field(default_factory=dict)   # by segment id
-
-
+# ---------------------------------------------------------------- tables as written, merged terms
 def table_title(seg: Segment, table: pd.DataFrame, settings: TermSettings) -> str:
     return (f"Multi-word terms: {seg.label} ({seg.id}); {table.attrs['words']:,} words; "
             f"2-4 token n-grams, count >= {settings.min_freq}, documents >= {settings.min_docs}; "
@@ -559,51 +583,6 @@ def write_terms(table: pd.DataFrame, out: Path, seg: Segment, settings: TermSett
     """terms_<segment>.csv and .md."""
     return write_table(table.reset_index(drop=True), Path(out) / f"terms_{seg.id}",
                        title=table_title(seg, table, settings))
-
-
-def run_terms(corpus: str | Path | Corpus, segments: Sequence[Segment], out: str | Path, *,
-              settings: TermSettings = TermSettings(), model: str | None = None, compare: bool = False,
-              uncovered: str | Path | None = None, allow_identifiers: bool = False) -> TermsRun:
-    """`hcrisis terms`: the term table of each segment (terms_<segment>.csv/.md); with
-    `compare`, term keyness of the two segments; with `uncovered` (a codebook), the
-    terms of each segment no code matches and the terms each code covers. A table
-    holding an identifier term is refused unless `allow_identifiers`."""
-    from hcrisis.ingest.corpus import as_corpus
-    from hcrisis.ingest.privacy import item_guard
-    from hcrisis.text.freq import tokenize_with_progress
-    from hcrisis.text.tokens import build_pipeline
-
-    if compare and len(segments) != 2:
-        raise InputError(f"term keyness needs two segments, not {len(segments)}",
-                         fix="select two, e.g. --where sector=x --where sector=y --compare")
-    c = as_corpus(corpus)
-    check_segments(segments, c.segments, c.manifest_path)
-    guard = item_guard(c, allow_identifiers)
-    nlp = build_pipeline(model) if model else None       # checked before the slow part (tokenising)
-    tokens = tokenize_with_progress(c.segments)
-    index = TermIndex(tokens, c.segments, chunks=noun_chunk_spans(tokens, nlp) if nlp is not None else None)
-    run = TermsRun({seg.id: index.table(seg, settings.min_freq, settings.min_docs, settings.top)
-                    for seg in segments}, [])
-    if compare:
-        a, b = segments
-        run.keyness = term_keyness(index, a, b, settings, labels=(a.id, b.id))
-        guard(run.keyness["item"], Path(out) / f"terms_keyness_{a.id}_vs_{b.id}.csv")
-    for seg in segments:       # every table checked before any is written
-        guard(run.tables[seg.id]["term"], Path(out) / f"terms_{seg.id}.csv")
-    for seg in segments:
-        table = run.tables[seg.id]
-        run.written += write_terms(table, out, seg, settings)
-        if uncovered is not None:
-            run.uncovered[seg.id], per_code = coverage(table, uncovered)
-            name = Path(uncovered).name
-            run.written += write_table(run.uncovered[seg.id], Path(out) / f"terms_uncovered_{seg.id}",
-                                       title=f"Terms of {seg.id} that no code of {name} matches")
-            run.written += write_table(per_code, Path(out) / f"terms_codebook_coverage_{seg.id}",
-                                       title=f"Terms of {seg.id} each code of {name} covers")
-    if compare:
-        run.written += write_table(run.keyness, Path(out) / f"terms_keyness_{a.id}_vs_{b.id}",
-                                   title=f"Term keyness {a.id} vs {b.id}: {len(run.keyness)} terms tested")
-    return run
 
 
 def accepted_terms(tokens: Tokens, segments: pd.DataFrame, settings: TermSettings,

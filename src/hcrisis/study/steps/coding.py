@@ -25,15 +25,19 @@ def codebook_path(ctx: StepContext):
 def coding(ctx: StepContext) -> None:
     """codings.csv and quotations per code (left out, with a note, when a coded unit holds
     identifiers and `allow_identifiers` is not set)."""
-    from hcrisis.coding.apply import apply_codebook, coded_rows, guard_quotes, theme_summary, write_codings
+    from hcrisis.coding.apply import (apply_codebook, code_corpus, coded_rows, guard_quotes, theme_summary,
+                                      write_codings)
     from hcrisis.coding.codebook import load_codebook
     from hcrisis.coding.codebook_doc import similarity_note
 
     book = load_codebook(codebook_path(ctx))
     segments = ctx.corpus.segments
-    tokens = ctx.tokens()
+    tokens = ctx.tokens() if ctx.run.engine is None else None
     ctx.note(f"coding {len(coded_rows(segments)):,} segments with {len(book.codes)} codes")
-    codings = apply_codebook(book, segments, tokens)
+    if tokens is None:     # partition by partition on the engine (equal codings: hcrisis.engine)
+        codings = code_corpus(ctx.study.corpus_path, book, segments["segment_id"].to_numpy(), ctx.run.engine)
+    else:
+        codings = apply_codebook(book, segments, tokens)
     ctx.results.update(codings=codings, codebook=book)
     try:
         guard_quotes(codings, segments, ctx.out, bool(ctx.settings.get("allow_identifiers", False)), ctx.corpus)
@@ -90,7 +94,8 @@ def compare_with(ctx: StepContext, gold, thesis_gold: bool = False):
     segments, tokens = participant_rows(ctx)
     gold = gold(segments, tree) if callable(gold) else gold
     result = compare_on_corpus(ctx.needs("coding")["codings"], gold, tree, segments, level=None,
-                               unit="segment", out=None, baseline=True, thesis_gold=thesis_gold, tokens=tokens)
+                               unit="segment", out=None, baseline=True, thesis_gold=thesis_gold, tokens=tokens,
+                               submit=ctx.submit)
     ctx.wrote(write_agreement(result, ctx.out))
     return result
 
