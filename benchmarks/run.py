@@ -208,7 +208,8 @@ def _engine_stage(b: Bench, command: str, engine: str) -> tuple:
     got = json.loads(child.last_line)
     note = f"{got['partitions']} partitions"
     if got["worker_mb"]:
-        note += ", workers' peak " + " / ".join(f"{m:.0f}" for m in got["worker_mb"]) + " MB"
+        note += (", workers' peak " if engine == "dask" else ", forked processes' peak ") \
+            + " / ".join(f"{m:.0f}" for m in got["worker_mb"]) + " MB"
     b.shared["note"] = note
     b.shared.setdefault("outputs", {})[(command, engine)] = out
     return b.words, child.seconds, got["main_mb"], got["cpu"]

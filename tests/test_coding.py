@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings, strategies as st
 from typer.testing import CliRunner
 
 from hcrisis.cli import app
@@ -250,3 +251,25 @@ def test_an_attribute_no_segment_has_gets_its_table_and_no_figure(tmp_path):
     out = tmp_path / "out"
     assert (out / "matrix_site.csv").read_text(encoding="utf-8").splitlines()[1].split(",")[2] == "(none)"
     assert (out / "figure_matrix_wave.png").exists() and not list(out.glob("figure_*_site*"))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 3)), max_size=40),
+       st.sampled_from(["unit_key", "row"]))
+def test_property_cooccurrence_counts_are_the_dense_product(pairs, unit):
+    """Units coded by each pair of codes, counted by pairs, equal MᵀM of the unit × code
+    indicator matrix (what the whole-corpus path multiplied)."""
+    import yaml
+
+    from hcrisis.coding.apply import cooccurrence_counts
+    from hcrisis.coding.codebook import build_codebook
+
+    book = build_codebook(yaml.safe_load(CODEBOOK))
+    if unit == "unit_key":     # every code by sentence: the unit is the sentence
+        book = build_codebook({**yaml.safe_load(CODEBOOK), "defaults": {"unit": "sentence"}})
+    keys = np.array([k for k, _ in pairs], dtype=np.int64)
+    units = pd.DataFrame({"unit_key": keys, "row": keys // 2 if unit == "row" else keys, "words": 1,
+                          "code": np.array([c for _, c in pairs], dtype=np.int64)})
+    m = np.zeros((7, len(book.codes)), dtype=np.int64)
+    m[units[unit].to_numpy(), units["code"].to_numpy()] = 1
+    assert np.array_equal(cooccurrence_counts(units, book), m.T @ m)

@@ -145,6 +145,69 @@ def test_freq_and_compare_read_each_transcript_once(corpus, tmp_path, monkeypatc
         assert result.exit_code == 0, result.output
         assert sorted(reads) == sorted(corpus / f"d{i}.txt" for i in range(N_DOCS))
 
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(parts=partitionings)
+def test_property_partitioned_outputs_equal_whole_corpus(corpus, whole, parts, tmp_path_factory):
+    """codings.csv and the quotation files (the same bytes), matrices and co-occurrence."""
+    from hcrisis.coding.apply import apply_codebook, code_partitions, cooccurrence, matrix, spilled_outputs, write_codings
+    from hcrisis.coding.codebook import load_codebook
+
+    c, tokens = whole
+    book = load_codebook(ROOT / "codebooks" / "thesis.yaml")
+    expected = apply_codebook(book, c.segments, tokens)
+    assert len(expected) > 20
+    out = tmp_path_factory.mktemp("codings")
+    write_codings(expected, book, c.segments, out / "whole")
+    with code_partitions(open_source(corpus), book, out / "parts", ["sector"], guarded=True,
+                         partitions=parts) as coded:
+        spilled_outputs(coded.spill, book, out / "parts", quotes=True)
+        got = pd.concat(list(coded.spill.units()), ignore_index=True)
+        pd.testing.assert_frame_equal(coded.matrix("sector"), matrix(expected, book, c.segments, "sector"))
+        pd.testing.assert_frame_equal(coded.cooccurrence(), cooccurrence(expected, book))
+    assert _files(out / "parts") == _files(out / "whole") and len(_files(out / "whole")) > 3
+    assert got["segment_id"].tolist() == expected["segment_id"].tolist()      # what the privacy guard reads
+    assert got["quote"].tolist() == [t[a:b] for t, a, b in zip(c.segments["text"].to_numpy()[expected["row"]],
+                                                                expected["start"], expected["end"])]
+    assert sorted(p.name for p in out.iterdir()) == ["parts", "whole"]     # no temporary folder left
+
+
+def test_forked_local_engine_codes_the_same_bytes(corpus, tmp_path):
+    """Two forked processes (three partitions) give the outputs of one process."""
+    from hcrisis.coding.apply import code_partitions, spilled_outputs
+    from hcrisis.coding.codebook import load_codebook
+    from hcrisis.engine.run import Engine
+
+    book = load_codebook(ROOT / "codebooks" / "thesis.yaml")
+    written = {}
+    for processes in (1, 2):
+        out = tmp_path / str(processes)
+        with code_partitions(open_source(corpus), book, out, ["sector"], guarded=False, engine=Engine(processes),
+                             partitions=cuts([3, 3, 3])) as coded:
+            spilled_outputs(coded.spill, book, out, quotes=True)
+            written[processes] = (_files(out), coded.matrix("sector"), coded.cooccurrence(), coded.rows)
+    assert written[2][0] == written[1][0] and len(written[1][0]) > 3
+    pd.testing.assert_frame_equal(written[2][1], written[1][1])
+    pd.testing.assert_frame_equal(written[2][2], written[1][2])
+    assert written[2][3] == written[1][3] == len(load_corpus(corpus).segments)
+
+
+def _refuse_second(item, shared):
+    from hcrisis.errors import InputError
+
+    if item == 2:
+        raise InputError("unreadable partition", path=shared, fix="pack the corpus again")
+    return item * 10
+
+
+def test_forked_local_engine_passes_errors_and_order(tmp_path):
+    from hcrisis.engine.run import Engine
+    from hcrisis.errors import InputError
+
+    assert list(Engine(2).map(_refuse_second, [5, 1, 3, 4], None)) == [50, 10, 30, 40]
+    with pytest.raises(InputError) as err:
+        list(Engine(2).map(_refuse_second, [1, 2, 3], tmp_path / "p.parquet"))
+    assert err.value.one_line() == f"{tmp_path / 'p.parquet'}: unreadable partition (pack the corpus again)"
+
 
 def test_plan_groups_documents_by_size():
     sizes = [("a", 5), ("b", 5), ("c", 1), ("d", 20), ("e", 0)]
@@ -314,3 +377,14 @@ def test_workers_dying_every_time_fail_in_one_line(cluster, corpus):
         list(engine.map(_always_kill, cuts([9]), None))
     assert err.value.one_line().startswith("Dask workers died running a partition more times than the scheduler "
                                            "allows (KilledWorker); nothing was written")
+
+
+def test_in_flight_submits_a_bounded_number_ahead():
+    from hcrisis.engine.run import in_flight
+
+    submitted = []
+    handed = []
+    for future in in_flight(lambda item: submitted.append(item) or item * 10, range(7), 3):
+        handed.append(future)
+        assert len(submitted) - len(handed) <= 3
+    assert handed == [0, 10, 20, 30, 40, 50, 60] and submitted == list(range(7))

@@ -289,6 +289,7 @@ def test_code_quotations_guarded(planted, tmp_path):
         f"Error: {out / 'quotes'}: refusing to write: contains email (segment int01:0001)"
         " (re-run with --allow-identifiers or redact the corpus first)")
     assert not out.exists()
+    assert not list(tmp_path.glob(".coding*"))      # nor the partitions' pieces (hcrisis.coding.codings)
     assert runner.invoke(app, args + ["--allow-identifiers"]).exit_code == 0
     assert (out / "quotes" / "skills.md").exists()
 

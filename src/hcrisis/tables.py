@@ -16,9 +16,9 @@ the XLSX writer stores every text cell as a string, which is never run.
 from __future__ import annotations
 
 import csv
-import io
 import re
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Callable
 
 import numpy as np
@@ -117,13 +117,22 @@ def table_to_csv(df: pd.DataFrame) -> str:
     """CSV with LF line ends, minimal quoting and floats as %.6g (missing values
     empty), text cells guarded against formula injection (`guard_cell`):
     byte-stable across runs, the text pandas' to_csv gives for other cells."""
+    return "".join(_csv_lines([[csv_cell(str(c)) for c in df.columns]]) + csv_rows(df))
+
+
+def csv_rows(df: pd.DataFrame) -> list[str]:
+    """The lines `table_to_csv` writes for the rows of `df`, one string per row (a
+    table written in pieces, `hcrisis.coding.codings`, gives the same bytes)."""
     # The csv module on formatted columns: pandas' writer took a third of the
     # chapter-5 step on its keyness tables.
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow([csv_cell(str(c)) for c in df.columns])
-    writer.writerows(zip(*(_cells(col, "%.6g".__mod__, guard=True) for _, col in df.items())))
-    return buf.getvalue()
+    return _csv_lines(zip(*(_cells(col, "%.6g".__mod__, guard=True) for _, col in df.items())))
+
+
+def _csv_lines(rows) -> list[str]:
+    lines: list[str] = []
+    # the writer calls `write` once per row, with the row's whole line
+    csv.writer(SimpleNamespace(write=lines.append), lineterminator="\n").writerows(rows)
+    return lines
 
 
 def write_table(df: pd.DataFrame, path_stem: str | Path, *, markdown: bool = True,

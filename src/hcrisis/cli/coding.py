@@ -46,12 +46,15 @@ def code(
     from hcrisis.coding.apply import run_code
     from hcrisis.engine import open_engine
 
-    inputs = open_inputs("code", corpus, study, out, skip_bad)
-    with open_engine(engine, scheduler) as eng:   # quotations guarded before anything is written
-        result = run_code(inputs.corpus, _codebook(codebook, inputs), inputs.out, allow_identifiers=allow_identifiers,
+    inputs = open_inputs("code", corpus, study, out, skip_bad, read=False)   # read by partition
+    from hcrisis.engine.run import local_processes
+
+    # two partitions at a time on the local engine where there are two CPUs: their coding is
+    # most of the time, and the merge is cheap (pieces copied on disk)
+    with open_engine(engine, scheduler, processes=local_processes()) as eng:
+        result = run_code(inputs.counted, _codebook(codebook, inputs), inputs.out, allow_identifiers=allow_identifiers,
                           attributes=by, engine=eng)
-    coded = result.codings["segment_id"].nunique()
-    typer.echo(f"{len(result.codings)} codings of {coded} of {result.segments} segments with "
+    typer.echo(f"{result.codings} codings of {result.coded_segments} of {result.segments} segments with "
                f"{len(result.codebook.codes)} codes; wrote {len(result.written)} files to {inputs.out}")
 
 

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, Optional
 import typer
 
 if TYPE_CHECKING:
-    from hcrisis.engine.partitions import Source
     from hcrisis.ingest.corpus import Corpus
     from hcrisis.ingest.segments import Segment, Selection
     from hcrisis.study.model import Study
@@ -98,16 +97,20 @@ def open_corpus(path: Path, skip_bad: bool):
 class Inputs:
     """What a command works on: the corpus, the study (or None) and the output folder."""
 
-    corpus: Corpus | None    # None where a command can do without (agree) or reads by partition
+    corpus: Corpus | None    # None only where a command can do without (agree)
     study: Study | None
     command: str
     given_out: Path | None = None
-    source: Source | None = None    # the corpus folder, read by partition (hcrisis.engine), not here
+    outline: bool = False    # the corpus's segments are its outline (hcrisis.engine): read by partition
+    folder: Path | None = None   # the corpus folder, not read here (open_inputs with read=False)
 
     @property
-    def counted(self) -> Corpus | Source | None:
-        """What a partitioned command counts: the folder, or the corpus loaded here."""
-        return self.source if self.source is not None else self.corpus
+    def counted(self) -> Corpus | Path | None:
+        """What a partitioned command counts: the folder (read again by partition) for an
+        outline or a corpus not read here, else the corpus loaded here."""
+        if self.folder is not None:
+            return self.folder
+        return self.corpus.root if self.outline and self.corpus is not None else self.corpus
 
     @property
     def out(self) -> Path:
@@ -135,19 +138,21 @@ class Inputs:
 
 
 def open_inputs(command: str, corpus: Optional[Path], study: Optional[Path], out: Optional[Path],
-                skip_bad: bool, required: bool = True, outline: bool = False) -> Inputs:
+                skip_bad: bool, required: bool = True, outline: bool = False, read: bool = True) -> Inputs:
     """Load the study (if given) and the corpus (given, the study's, else the thesis's in
     its project folder; if not `required`, none) and choose the output folder. With
-    `outline` (and not `skip_bad`) only the corpus's manifest and registry are read here:
-    its documents are read once, partition by partition, by the command's count
-    (`hcrisis.engine.stages.count_selected`)."""
+    `outline` (and not `skip_bad`) only the corpus's outline is kept: its segments without
+    text, read partition by partition (`hcrisis.engine.partitions.read_outline`); without
+    `read` (and not `skip_bad`) the corpus is not read at all (`Inputs.counted`: its folder)."""
     from hcrisis.study.model import load_study
 
     s = load_study(study) if study is not None else None
     path = corpus or (s.corpus_path if s is not None else thesis_corpus(command, required))
+    if path is not None and not read and not skip_bad:
+        return Inputs(None, s, command, out, folder=Path(path))
     if path is not None and outline and not skip_bad:
-        from hcrisis.engine.partitions import FolderSource
-        return Inputs(None, s, command, out, source=FolderSource(path))
+        from hcrisis.engine.partitions import read_outline
+        return Inputs(read_outline(path), s, command, out, outline=True)
     c = open_corpus(path, skip_bad) if path is not None else None
     return Inputs(c, s, command, out)
 

@@ -71,7 +71,7 @@ def freq(
     from hcrisis.text.runs import run_freq
 
     inputs, tokens = _stored("freq", corpus, study, out, skip_bad) or (
-        open_inputs("freq", corpus, study, out, skip_bad, outline=not terms), None)
+        open_inputs("freq", corpus, study, out, skip_bad, read=terms), None)    # else read by partition
     settings = _freq_settings(inputs, min_length=min_length, stop_words=stop_words, grouping=grouping, top=top)
     with open_engine(engine, scheduler) as eng:
         run = run_freq(inputs.counted, inputs.selection(segment, where, by), inputs.out, settings=settings,
@@ -106,7 +106,7 @@ def compare(
     from hcrisis.engine import open_engine
     from hcrisis.text.runs import run_compare
 
-    inputs = open_inputs("compare", corpus, study, out, skip_bad, outline=True)
+    inputs = open_inputs("compare", corpus, study, out, skip_bad, read=False)   # read by partition
     with open_engine(engine, scheduler) as eng:
         run = run_compare(inputs.counted, inputs.selection(segment, where, by, default_all=False), inputs.out,
                           settings=_freq_settings(inputs), correction=correction, engine=eng)

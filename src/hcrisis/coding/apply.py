@@ -43,23 +43,36 @@ unit once):
 - figures (PNG and SVG, byte-stable): theme references by attribute (bar
   chart) and the code × value matrix of `col_pct` (heatmap), each with its
   table CSV beside it.
+
+`hcrisis code` (`run_code`) never holds the corpus or its codings: each
+partition (`hcrisis.engine`) is coded where it is read and reduced to a
+`CodedPart` — its codings as pieces of the output files (`pieces`, merged on
+disk in the whole corpus's order by `hcrisis.coding.codings.Spill`), its
+matrix counts (references, segments and words add up over partitions; the
+participants are kept as distinct code, value and participant triples) and
+its co-occurrence counts (units are within a partition, so pair counts add
+up). The in-memory functions (`write_outputs`, `matrix`, `cooccurrence`,
+`quotations`) are the same reductions over a single table.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence, TYPE_CHECKING
+from typing import Any, Callable, Iterator, Sequence, TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from hcrisis.coding.codebook import Codebook, load_codebook
+from hcrisis.coding.codings import Pieces, Spill
 from hcrisis.coding.matcher import compile_codebook
-from hcrisis.errors import InputError
-from hcrisis.files import atomic_path, write_atomic
+from hcrisis.errors import CorpusError, InputError
+from hcrisis.files import atomic_path
 from hcrisis.coding.similarity import score_by_description
-from hcrisis.tables import write_table
+from hcrisis.tables import csv_rows, table_to_csv, write_table
 
 if TYPE_CHECKING:
     from hcrisis.ingest.corpus import Corpus
@@ -118,47 +131,126 @@ def primary(unit: np.ndarray, score: np.ndarray, order: np.ndarray) -> np.ndarra
 
 # ---------------------------------------------------------------- aggregates
 def with_ancestors(codings: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
-    """Each coded unit once per code and ancestor: unit_key, row, words, code_id."""
-    units = codings.assign(unit_key=codings["segment_id"] + "#" + codings["unit"])
-    rows = [(u, r, w, a) for u, r, w, c in units[["unit_key", "row", "words", "code_id"]].itertuples(index=False)
-            for a in codebook.ancestors(c)]
-    out = pd.DataFrame(rows, columns=["unit_key", "row", "words", "code_id"])
-    return out.drop_duplicates(["unit_key", "code_id"]).reset_index(drop=True)
+    """Each coded unit once per code and ancestor: unit_key (an integer per segment row
+    and unit), row, words and code (its codebook order)."""
+    lineage = [[codebook.order[a] for a in codebook.ancestors(c.id)] for c in codebook.codes]
+    sizes = np.array([len(x) for x in lineage], dtype=np.int64)
+    firsts = np.cumsum(sizes) - sizes
+    order = codings["order"].to_numpy(dtype=np.int64)
+    repeats = sizes[order]
+    which = np.repeat(np.arange(len(order)), repeats)
+    step = np.arange(len(which)) - np.repeat(np.cumsum(repeats) - repeats, repeats)   # 0, 1, ... per coding
+    units, kinds = pd.factorize(codings["unit"].to_numpy(dtype=object))
+    row = codings["row"].to_numpy(dtype=np.int64)
+    out = pd.DataFrame({"unit_key": (row * max(len(kinds), 1) + units)[which], "row": row[which],
+                        "words": codings["words"].to_numpy()[which],
+                        "code": np.array([a for x in lineage for a in x], dtype=np.int64)[firsts[order][which] + step]})
+    return out.drop_duplicates(["unit_key", "code"]).reset_index(drop=True)
 
 
-def matrix(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataFrame, attribute: str) -> pd.DataFrame:
-    """Code × attribute value: references, segments, participants, words, row and column %."""
-    values_of = segments[attribute].fillna("").astype(str).replace("", NONE)
-    eligible = values_of.iloc[coded_rows(segments)].value_counts()
-    values = sorted(eligible.index, key=lambda v: (v == NONE, v))
-    exp = with_ancestors(codings, codebook)
-    rows = exp["row"].to_numpy(dtype=int)
+@dataclass
+class MatrixCounts:
+    """What a matrix table adds up over partitions: per code (codebook order) and value,
+    references, segments and words (`counts`), the distinct participants (`people`),
+    and the value's segments that are coded (`eligible`, non-interviewer)."""
+
+    counts: pd.DataFrame
+    people: pd.DataFrame
+    eligible: pd.Series
+
+    def participants(self) -> pd.Series:
+        """Distinct participants per code and value."""
+        return self.people.groupby(["code", "value"]).size()
+
+
+class MatrixTotal:
+    """`MatrixCounts` added up as partitions arrive; the distinct participants kept as
+    one integer per code, value and participant (values and participants numbered
+    here), so the client holds 8 bytes per triple rather than a row of strings."""
+
+    BITS = 24     # bits for a value's number and for a participant's
+
+    def __init__(self) -> None:
+        self.counts: pd.DataFrame | None = None
+        self.eligible = pd.Series(dtype=np.int64)
+        self.numbers: tuple[dict[str, int], dict[str, int]] = ({}, {})    # values, participants
+        self.keys = np.zeros(0, dtype=np.int64)
+
+    def add(self, part: MatrixCounts) -> None:
+        self.counts = part.counts if self.counts is None else \
+            pd.concat([self.counts, part.counts]).groupby(level=[0, 1]).sum()
+        self.eligible = self.eligible.add(part.eligible, fill_value=0).astype(np.int64)
+        value, person = (np.fromiter((n.setdefault(x, len(n)) for x in part.people[c].tolist()), np.int64,
+                                     len(part.people)) for n, c in zip(self.numbers, ("value", "participant")))
+        if max(map(len, self.numbers)) >= 1 << self.BITS:
+            raise InputError(f"more than {1 << self.BITS:,} participants or values of an attribute for a matrix",
+                             fix="tabulate fewer attributes with --by")
+        code = part.people["code"].to_numpy(dtype=np.int64)
+        self.keys = np.union1d(self.keys, (code << 2 * self.BITS) | (value << self.BITS) | person)
+
+    def participants(self) -> pd.Series:
+        pairs, n = np.unique(self.keys >> self.BITS, return_counts=True)
+        values = np.array(list(self.numbers[0]), dtype=object)
+        index = [pairs >> self.BITS, values[pairs & ((1 << self.BITS) - 1)]] if len(pairs) else [[], []]
+        return pd.Series(n, index=pd.MultiIndex.from_arrays(index, names=["code", "value"]), dtype=np.int64)
+
+
+def matrix_counts(units: pd.DataFrame, segments: pd.DataFrame, attribute: str) -> MatrixCounts:
+    """A segments table's `MatrixCounts` by `attribute`; `units` from `with_ancestors`."""
+    values_of = segments[attribute].fillna("").astype(str).replace("", NONE).to_numpy(dtype=object)
+    eligible = pd.Series(values_of[coded_rows(segments)], dtype=object).value_counts().astype(np.int64)
+    rows = units["row"].to_numpy(dtype=np.int64)
     pid = segments.get("participant_id", pd.Series([""] * len(segments))).fillna("").astype(str)
-    exp["value"] = values_of.to_numpy()[rows]
-    exp["participant"] = pid.replace("", np.nan).to_numpy()[rows]   # nunique skips NaN: no one
-    grid = pd.MultiIndex.from_product([[c.id for c in codebook.codes], values], names=["code_id", "value"])
-    counts = exp.groupby(["code_id", "value"]).agg(
-        references=("unit_key", "nunique"), segments=("row", "nunique"),
-        participants=("participant", "nunique"), words=("words", "sum")).reindex(grid, fill_value=0)
-    counts = counts.astype(int).reset_index()
-    total = counts.groupby("code_id")["references"].transform("sum")
-    counts["row_pct"] = np.where(total > 0, 100.0 * counts["references"] / total.where(total > 0, 1), 0.0)
+    frame = units.assign(value=values_of[rows], participant=pid.replace("", np.nan).to_numpy(dtype=object)[rows])
+    counts = frame.groupby(["code", "value"]).agg(references=("unit_key", "nunique"), segments=("row", "nunique"),
+                                                  words=("words", "sum"))
+    people = frame.loc[frame["participant"].notna(), ["code", "value", "participant"]].drop_duplicates()
+    return MatrixCounts(counts, people, eligible)
+
+
+def matrix_table(total: MatrixCounts | MatrixTotal, codebook: Codebook, attribute: str) -> pd.DataFrame:
+    """Code × attribute value: references, segments, participants, words, row and column %."""
+    eligible = total.eligible
+    values = sorted(eligible.index, key=lambda v: (v == NONE, v))
+    grid = pd.MultiIndex.from_product([range(len(codebook.codes)), values], names=["code", "value"])
+    counts = total.counts.assign(participants=total.participants())
+    counts = counts[["references", "segments", "participants", "words"]].reindex(grid, fill_value=0)
+    counts = counts.fillna(0).astype(int).reset_index()
+    ids = np.array([c.id for c in codebook.codes], dtype=object)
+    counts.insert(0, "code_id", ids[counts.pop("code").to_numpy()])
+    total_refs = counts.groupby("code_id")["references"].transform("sum")
+    counts["row_pct"] = np.where(total_refs > 0, 100.0 * counts["references"] / total_refs.where(total_refs > 0, 1),
+                                 0.0)
     counts["col_pct"] = 100.0 * counts["segments"] / counts["value"].map(eligible).astype(float)
     counts.insert(1, "code_path", counts["code_id"].map(lambda c: codebook.by_id[c].code_path))
     return counts.rename(columns={"value": attribute})
 
 
-def cooccurrence(codings: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
-    """Pairs of codes on the same units: counts and Jaccard (see the module docstring)."""
-    exp = with_ancestors(codings, codebook)
+def matrix(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataFrame, attribute: str) -> pd.DataFrame:
+    """Code × attribute value of one segments table and its codings (see `matrix_table`)."""
+    return matrix_table(matrix_counts(with_ancestors(codings, codebook), segments, attribute), codebook, attribute)
+
+
+def cooccurrence_counts(units: pd.DataFrame, codebook: Codebook) -> np.ndarray:
+    """Units (sentences when every code codes sentences, else segments) coded by each
+    pair of codes (codebook order; the diagonal: by each code); `units` from `with_ancestors`."""
     by_sentence = all(c.unit == "sentence" for c in codebook.codes)
-    exp["key"] = exp["unit_key"] if by_sentence else exp["unit_key"].str.rsplit("#", n=1).str[0]
-    exp = exp.drop_duplicates(["key", "code_id"])
+    n = len(codebook.codes)
+    pairs = units.drop_duplicates(["unit_key" if by_sentence else "row", "code"])
+    key = pairs["unit_key" if by_sentence else "row"].to_numpy()
+    order = np.argsort(key, kind="stable")
+    code = pairs["code"].to_numpy(dtype=np.int64)[order]
+    firsts = np.flatnonzero(np.r_[True, key[order][1:] != key[order][:-1]]) if len(key) else np.zeros(0, np.int64)
+    sizes = np.diff(np.r_[firsts, len(key)])
+    per = np.repeat(sizes, sizes)                        # each coding: the codings of its unit
+    a = np.repeat(np.arange(len(code)), per)
+    b = np.repeat(np.repeat(firsts, sizes), per) + np.arange(len(a)) - np.repeat(np.cumsum(per) - per, per)
+    return np.bincount(code[a] * n + code[b], minlength=n * n).reshape(n, n).astype(np.int64)
+
+
+def cooccurrence_table(both: np.ndarray, codebook: Codebook) -> pd.DataFrame:
+    """Pairs of codes on the same units: counts and Jaccard (see the module docstring)."""
     ids = [c.id for c in codebook.codes]
-    keys = sorted(exp["key"].unique())
-    m = np.zeros((len(keys), len(ids)), dtype=np.int64)
-    m[np.searchsorted(keys, exp["key"]), [codebook.order[c] for c in exp["code_id"]]] = 1
-    both = m.T @ m
     rows = []
     for i, j in zip(*np.nonzero(np.triu(both, 1))):
         a, b = ids[i], ids[j]
@@ -169,9 +261,16 @@ def cooccurrence(codings: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["code_a", "code_b", "units_a", "units_b", "both", "jaccard"])
 
 
+def cooccurrence(codings: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+    """Pairs of codes on the same units of one set of codings (see `cooccurrence_table`)."""
+    return cooccurrence_table(cooccurrence_counts(with_ancestors(codings, codebook), codebook), codebook)
+
+
 # ---------------------------------------------------------------- quotations
-def highlight(text: str, spans: list[tuple[int, int]], offset: int) -> str:
-    """`text` with the (merged) spans in **bold**; Markdown's `*` escaped."""
+def highlight(text: str, spans: list[tuple[int, int]], offset: int, escape: Callable[[str], str] | None = None) -> str:
+    """`text` with the (merged) spans in **bold**; Markdown's `*` escaped (`escape`: how,
+    when the caller knows better, e.g. `str` for text with nothing to escape)."""
+    escape = escape or _escape
     merged: list[list[int]] = []
     for s, e in sorted(spans):
         if merged and s <= merged[-1][1]:
@@ -181,37 +280,57 @@ def highlight(text: str, spans: list[tuple[int, int]], offset: int) -> str:
     out, pos = [], 0
     for s, e in merged:
         s, e = max(s - offset, 0), min(e - offset, len(text))
-        out += [_escape(text[pos:s]), "**", _escape(text[s:e]), "**"]
+        out += [escape(text[pos:s]), "**", escape(text[s:e]), "**"]
         pos = e
-    out.append(_escape(text[pos:]))
+    out.append(escape(text[pos:]))
     return "".join(out)
+
+
+_ESCAPED = re.compile(r"[\\*_]")    # what `_escape` escapes
 
 
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_")
 
 
-def quotations(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataFrame) -> dict[str, str]:
-    """Markdown of the coded units of each code that has codings, by code id."""
+def quote_blocks(codings: pd.DataFrame, segments: pd.DataFrame) -> list[str]:
+    """Each coding's block of its code's quotation file: the unit, matched terms in bold,
+    then its attribution, each followed by a blank line."""
     texts = segments["text"].astype(str).tolist()
-    # columns as arrays once: a pandas lookup per coding and attribute cost ~70 s at 5M words
-    attrs = {c: segments[c].to_numpy(dtype=object) for c in ATTRIBUTION if c in segments.columns}
-    out = {}
-    for code_id, group in codings.groupby("code_id", sort=False):
-        code = codebook.by_id[code_id]
-        lines = [f"# {code.label} (`{code.id}`)", "", f"Code path: `{code.code_path}`. "
-                 f"{len(group)} coded unit(s); matched terms in bold.", ""]
-        if code.data.get("definition"):
-            lines += [code.data["definition"].strip(), ""]
-        for c in group.itertuples(index=False):
-            quote = highlight(texts[c.row][c.start:c.end], c.spans, c.start)
-            lines += ["> " + ln for ln in quote.splitlines() or [""]]
-            who = [f"{a}: {v}" for a, values in attrs.items() if (v := str(values[c.row])) not in ("", "nan")]
-            how = f"score {c.score:.3f}" + (f" (no rule hit; description similarity {c.similarity:.3f})"
-                                            if c.hits == 0 else "")
-            lines += ["", "— " + "; ".join([f"`{c.segment_id}` ({c.unit})", *who, how]), ""]
-        out[code_id] = "\n".join(lines).rstrip() + "\n"
-    return out
+    # columns as lists once: a pandas lookup per coding and attribute cost ~70 s at 5M words
+    attrs = [(c, segments[c].to_numpy(dtype=object)) for c in ATTRIBUTION if c in segments.columns]
+    seen: dict[int, tuple[list[str], Any]] = {}   # a segment's attribution and escape, for its codings
+    columns = ("row", "start", "end", "spans", "segment_id", "unit", "score", "similarity", "hits")
+    blocks = []
+    for row, start, end, spans, segment_id, unit, score, similarity, hits in zip(*(codings[c].tolist()
+                                                                                     for c in columns)):
+        if row not in seen:
+            seen[row] = ([f"{a}: {v}" for a, values in attrs if (v := str(values[row])) not in ("", "nan")],
+                         None if _ESCAPED.search(texts[row]) else str)
+        who, escape = seen[row]
+        quote = highlight(texts[row][start:end], spans, start, escape)
+        how = f"score {score:.3f}" + (f" (no rule hit; description similarity {similarity:.3f})" if hits == 0 else "")
+        lines = ["> " + ln for ln in quote.splitlines() or [""]]
+        blocks.append("\n".join(lines + ["", "— " + "; ".join([f"`{segment_id}` ({unit})", *who, how]), "", ""]))
+    return blocks
+
+
+def quotes_header(code, units: int) -> str:
+    """The first lines of a code's quotation file."""
+    lines = [f"# {code.label} (`{code.id}`)", "", f"Code path: `{code.code_path}`. "
+             f"{units} coded unit(s); matched terms in bold.", ""]
+    if code.data.get("definition"):
+        lines += [code.data["definition"].strip(), ""]
+    return "\n".join(lines) + "\n"
+
+
+def quotations(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataFrame) -> dict[str, str]:
+    """Markdown of the coded units of each code that has codings, by code id (the files
+    `write_codings` writes)."""
+    blocks = quote_blocks(codings, segments)
+    groups = codings.groupby("code_id", sort=False).indices
+    return {code_id: quotes_header(codebook.by_id[code_id], len(groups[code_id]))
+            + "".join(blocks[i] for i in groups[code_id])[:-1] for code_id in pd.unique(codings["code_id"])}
 
 
 # ---------------------------------------------------------------- figures
@@ -293,10 +412,43 @@ def guard_quotes(codings: pd.DataFrame, segments: pd.DataFrame, out: Path, allow
     """Refuse the quotations export if a coded unit holds identifiers (`hcrisis.ingest.privacy`)."""
     from hcrisis.ingest.privacy import guard_export
 
+    guard_export(pd.DataFrame({"segment_id": codings["segment_id"], "quote": unit_texts(codings, segments)}),
+                 Path(out) / "quotes", allow_identifiers, scanner)
+
+
+def unit_texts(codings: pd.DataFrame, segments: pd.DataFrame) -> list[str]:
+    """The text of each coded unit."""
     texts = segments["text"].astype(str).tolist()
-    units = pd.DataFrame({"segment_id": codings["segment_id"],
-                          "quote": [texts[r][a:b] for r, a, b in zip(codings["row"], codings["start"], codings["end"])]})
-    guard_export(units, Path(out) / "quotes", allow_identifiers, scanner)
+    return [texts[r][a:b] for r, a, b in zip(codings["row"].tolist(), codings["start"].tolist(),
+                                             codings["end"].tolist())]
+
+
+def pieces(codings: pd.DataFrame, segments: pd.DataFrame, *, quotes: bool = True, raw: bool = False,
+           folder: Path | None = None) -> Pieces:
+    """The codings of a segments table as `Pieces` of the output files: codings.csv lines,
+    quotation blocks (if `quotes`) and the units' texts (if `raw`, for the privacy guard);
+    their bytes left in files in `folder` if given."""
+    texts = {"csv": csv_rows(codings[CODING_COLUMNS])}
+    if quotes:
+        texts["quotes"] = quote_blocks(codings, segments)
+    if raw:
+        texts["raw"] = unit_texts(codings, segments)
+    return Pieces.of(codings["segment_id"].to_numpy(dtype=object), codings["start"].to_numpy(),
+                     codings["order"].to_numpy(), texts, folder)
+
+
+def spilled_outputs(spill: Spill, codebook: Codebook, out: Path, quotes: bool) -> list[Path]:
+    """codings.csv and (if `quotes`) quotes/<code_id>.md from sorted pieces."""
+    def header(code: int, units: int) -> tuple[str, str]:
+        c = codebook.codes[code]
+        return f"{c.id}.md", quotes_header(c, units)
+
+    written = [spill.write_csv(out / "codings.csv", _csv_header())]
+    return written + spill.write_quotes(out / "quotes", header if quotes else None)
+
+
+def _csv_header() -> str:
+    return table_to_csv(pd.DataFrame(columns=CODING_COLUMNS))
 
 
 def write_outputs(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataFrame, out: Path,
@@ -311,22 +463,19 @@ def write_outputs(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataFr
 
 def write_codings(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataFrame, out: Path,
                   *, quotes: bool = True) -> list[Path]:
-    """codings.csv and (if `quotes`) quotes/<code_id>.md, stale quotation files removed."""
-    out = Path(out)
-    written = write_table(codings[CODING_COLUMNS], out / "codings", markdown=False)
-    texts = quotations(codings, codebook, segments) if quotes else {}
-    for stale in sorted((out / "quotes").glob("*.md")):
-        if stale.stem not in texts:
-            stale.unlink()
-    written += [write_atomic(out / "quotes" / f"{cid}.md", text) for cid, text in texts.items()]
-    return written
+    """codings.csv and (if `quotes`) quotes/<code_id>.md, stale quotation files removed
+    (written as `hcrisis code` writes a partition's)."""
+    with Spill(Path(out)) as spill:
+        spill.add(pieces(codings, segments, quotes=quotes))
+        spill.sort()
+        return spilled_outputs(spill, codebook, Path(out), quotes)
 
 
 def write_matrices(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataFrame, out: Path,
                    attributes: Sequence[str]) -> list[Path]:
     """matrix_<attribute> and its figures for each attribute (a column of `segments`)."""
-    tables, mats = _matrix_tables(codings, codebook, segments, Path(out), attributes)
-    return tables + _draw_figures(mats, codebook, Path(out))
+    mats = _matrices(codings, codebook, segments, attributes)
+    return _matrix_tables(mats, Path(out)) + _draw_figures(mats, codebook, Path(out))
 
 
 def start_matrices(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataFrame, out: Path,
@@ -335,72 +484,87 @@ def start_matrices(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataF
     one per attribute (two cores draw two at once): the matrix tables written now, and a
     function that waits for the figures and their tables and returns their paths. Drawing
     them is most of the time matrices take."""
+    return _start_matrices(_matrices(codings, codebook, segments, attributes), codebook, Path(out))
+
+
+def _matrices(codings, codebook, segments, attributes) -> list[tuple[pd.DataFrame, str]]:
+    return [(matrix(codings, codebook, segments, a), a) for a in attributes]
+
+
+def _start_matrices(mats, codebook: Codebook, out: Path) -> tuple[list[Path], Callable[[], list[Path]]]:
     from hcrisis.workers import start_in_background
 
-    tables, mats = _matrix_tables(codings, codebook, segments, Path(out), attributes)
-    drawing = [start_in_background(_draw_figures, [m], codebook, Path(out)) for m in mats]
+    tables = _matrix_tables(mats, out)
+    drawing = [start_in_background(_draw_figures, [m], codebook, out) for m in mats]
     return tables, lambda: [p for done in drawing for p in done()]
 
 
-def _matrix_tables(codings, codebook, segments, out: Path, attributes) -> tuple[list[Path], list[tuple]]:
-    """The matrix tables, written, and each with its attribute (for `_draw_figures`)."""
-    written, mats = [], []
-    for attribute in attributes:
-        mat = matrix(codings, codebook, segments, attribute)
-        written += write_table(mat, out / f"matrix_{attribute}", title=f"Matrix coding: codes by {attribute}")
-        mats.append((mat, attribute))
-    return written, mats
+def _matrix_tables(mats: list[tuple[pd.DataFrame, str]], out: Path) -> list[Path]:
+    """The matrix tables, written."""
+    return [p for mat, attribute in mats
+            for p in write_table(mat, out / f"matrix_{attribute}", title=f"Matrix coding: codes by {attribute}")]
 
 
 def _draw_figures(mats: list[tuple[pd.DataFrame, str]], codebook: Codebook, out: Path) -> list[Path]:
     return [p for mat, attribute in mats for p in figures(mat, codebook, attribute, out)]
 
 
+# ---------------------------------------------------------------- by partition
 @dataclass
 class CodeRun:
     codebook: Codebook
-    codings: pd.DataFrame
+    codings: int            # rows of codings.csv
+    coded_segments: int
     segments: int
     written: list[Path]
 
 
-def run_code(corpus: str | Path | Corpus, codebook: str | Path, out: str | Path, *,
-             allow_identifiers: bool = False, attributes: Sequence[str] | None = None, engine=None) -> CodeRun:
-    """`hcrisis code`: load, code partition by partition (`code_corpus`, on `engine`),
-    check the quotations, write every output; matrix coding by `attributes` (default:
-    every declared attribute)."""
-    from hcrisis.ingest.corpus import as_corpus
-    from hcrisis.ingest.segments import SELECTABLE, attributes_of
-
-    book = load_codebook(codebook)
-    loaded = as_corpus(corpus)
-    segments = loaded.segments
-    unknown = [a for a in attributes or () if a not in attributes_of(segments) and a not in SELECTABLE]
-    if unknown:
-        raise InputError(f"unknown attribute '{unknown[0]}' (declared: {', '.join(loaded.attributes) or 'none'})",
-                         path=loaded.manifest_path, fix="name a declared attribute with --by")
-    codings = code_corpus(corpus, book, segments["segment_id"].to_numpy(), engine)
-    guard_quotes(codings, segments, Path(out), allow_identifiers, loaded)
-    by = list(attributes) if attributes else loaded.attributes
-    return CodeRun(book, codings, len(segments), write_outputs(codings, book, segments, Path(out), by))
-
-
-# ---------------------------------------------------------------- by partition
 @dataclass
 class CodeJob:
     source: Any
     codebook: Codebook
+    attributes: tuple[str, ...]
+    guarded: bool           # the privacy guard reads the units' texts
+    folder: Path | None = None   # where the pieces are left, if the partitions are coded on this machine
 
 
-def code_partial(part, job: CodeJob) -> tuple[pd.DataFrame, int]:
-    """A partition's codings (rows of its own segments table) and its number of rows;
-    only the rows coded are tokenised."""
+@dataclass
+class CodedPart:
+    """What a partition leaves for the outputs: its number of segment rows, its codings'
+    `Pieces`, its matrix counts by attribute and co-occurrence counts, and (guarded)
+    its speakers (for the privacy guard's names)."""
+
+    rows: int
+    pieces: Pieces
+    matrices: list[MatrixCounts]
+    pairs: np.ndarray
+    speakers: pd.DataFrame | None
+
+
+def _coded_segments(part, job: CodeJob) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A partition's segments table and codings (only its coded rows tokenised)."""
     from hcrisis.engine.stages import tokens_of_rows
 
     segments = job.source.segments(part)
     needed = np.zeros(len(segments), dtype=bool)
     needed[coded_rows(segments)] = True
-    return apply_codebook(job.codebook, segments, tokens_of_rows(segments, needed)), len(segments)
+    return segments, apply_codebook(job.codebook, segments, tokens_of_rows(segments, needed))
+
+
+def code_partial(part, job: CodeJob) -> CodedPart:
+    """Code a partition and reduce it to a `CodedPart`."""
+    segments, codings = _coded_segments(part, job)
+    units = with_ancestors(codings, job.codebook)
+    speakers = segments[["speaker", "participant_id"]].drop_duplicates() if job.guarded else None
+    return CodedPart(len(segments), pieces(codings, segments, raw=job.guarded, folder=job.folder),
+                     [matrix_counts(units, segments, a) for a in job.attributes],
+                     cooccurrence_counts(units, job.codebook), speakers)
+
+
+def codings_partial(part, job: CodeJob) -> tuple[pd.DataFrame, int]:
+    """A partition's codings (rows of its own segments table) and its number of rows."""
+    segments, codings = _coded_segments(part, job)
+    return codings, len(segments)
 
 
 def merge_codings(partials: list[tuple[pd.DataFrame, int]], segment_ids: np.ndarray) -> pd.DataFrame:
@@ -414,20 +578,128 @@ def merge_codings(partials: list[tuple[pd.DataFrame, int]], segment_ids: np.ndar
 
 
 def code_corpus(corpus, codebook: Codebook, segment_ids: np.ndarray, engine=None, partitions=None) -> pd.DataFrame:
-    """`apply_codebook` over a corpus (folder or loaded), partition by partition on an engine
-    (`hcrisis.engine`; default: in this process); `segment_ids` of the whole segments table."""
+    """`apply_codebook` over a corpus (folder or loaded) partition by partition on an engine,
+    every coding held in memory (a study's corpus: its steps read the codings);
+    `segment_ids` of the whole segments table. `hcrisis code` writes its outputs from
+    the partitions without holding them (`code_partitions`)."""
     from hcrisis.engine import Engine
     from hcrisis.engine.partitions import open_source
 
     source = open_source(corpus)
-    partials = list((engine or Engine()).map(code_partial, partitions or source.partitions(),
-                                             CodeJob(source, codebook)))
+    partials = list((engine or Engine()).map(codings_partial, partitions or source.partitions(),
+                                             CodeJob(source, codebook, (), False)))
     return merge_codings(partials, segment_ids)
+
+
+@dataclass
+class CodedCorpus:
+    """A corpus's codings merged from its partitions' `CodedPart`s: the pieces spilled
+    (`spill`), the segment rows read, matrix counts by attribute and co-occurrence
+    counts added, and (guarded) the speakers."""
+
+    codebook: Codebook
+    attributes: tuple[str, ...]
+    spill: Spill
+    rows: int = 0
+    matrices: list[MatrixTotal] = field(default_factory=list)
+    pairs: Any = 0
+    speakers: list[pd.DataFrame] = field(default_factory=list)
+
+    def add(self, part: CodedPart) -> None:
+        self.spill.add(part.pieces)
+        self.rows, self.pairs = self.rows + part.rows, self.pairs + part.pairs
+        self.matrices = self.matrices or [MatrixTotal() for _ in part.matrices]
+        for total, counts in zip(self.matrices, part.matrices):
+            total.add(counts)
+        self.speakers += [part.speakers] if part.speakers is not None else []
+
+    def matrix(self, attribute: str) -> pd.DataFrame:
+        return matrix_table(self.matrices[self.attributes.index(attribute)], self.codebook, attribute)
+
+    def cooccurrence(self) -> pd.DataFrame:
+        return cooccurrence_table(self.pairs, self.codebook)
+
+
+@contextmanager
+def code_partitions(source, codebook: Codebook, out: Path, attributes: Sequence[str], *, guarded: bool,
+                    engine=None, partitions=None) -> Iterator[CodedCorpus]:
+    """Code a corpus source (`hcrisis.engine.partitions`) partition by partition on `engine`
+    (default: in this process; `partitions`: the source's own unless given) into a
+    `CodedCorpus`, its pieces sorted; their temporary files (beside `out`) are removed
+    on leaving."""
+    from hcrisis.engine import Engine
+
+    forked = getattr(engine, "processes", 1) > 1
+    if forked:   # built once here, inherited by the forked processes
+        from hcrisis.text.tokens import shared_pipeline
+        shared_pipeline()
+    with Spill(out) as spill:
+        # forked processes share this machine's disk: their pieces wait in files, not in this process
+        job = CodeJob(source, codebook, tuple(attributes), guarded, spill.folder if forked else None)
+        coded = CodedCorpus(codebook, tuple(attributes), spill)
+        for part in (engine or Engine()).map(code_partial, partitions or source.partitions(), job):
+            coded.add(part)
+        spill.sort()
+        yield coded
+
+
+def run_code(corpus: str | Path | Corpus, codebook: str | Path, out: str | Path, *,
+             allow_identifiers: bool = False, attributes: Sequence[str] | None = None, engine=None) -> CodeRun:
+    """`hcrisis code`: code the corpus (folder, packed or loaded) partition by partition
+    (`code_partitions`, on `engine`), check the quotations, then write every output; matrix
+    coding by `attributes` (default: every declared attribute). No partition's text is
+    kept past its own reduction."""
+    from hcrisis.engine.partitions import open_source
+
+    book, source, out = load_codebook(codebook), open_source(corpus), Path(out)
+    by = _matrix_attributes(source, attributes)
+    with code_partitions(source, book, out, by, guarded=not allow_identifiers, engine=engine) as coded:
+        if coded.rows == 0:
+            raise CorpusError("corpus has no text segments", path=_declared_in(source),
+                              fix="list at least one non-empty document or table")
+        if not allow_identifiers:
+            _guard_spilled(coded.spill, source, pd.concat(coded.speakers, ignore_index=True).drop_duplicates(), out)
+        written = spilled_outputs(coded.spill, book, out, quotes=True)
+        tables, figures_drawn = _start_matrices([(coded.matrix(a), a) for a in by], book, out)
+        written += tables + write_table(coded.cooccurrence(), out / "cooccurrence", title="Code co-occurrence")
+        return CodeRun(book, coded.spill.codings, len(coded.spill.segment_ids), coded.rows, written + figures_drawn())
+
+
+def _matrix_attributes(source, attributes: Sequence[str] | None) -> list[str]:
+    """The attributes to tabulate: those asked for (declared, or a segments column that
+    can be selected on), else every declared one."""
+    from hcrisis.ingest.corpus import SEGMENT_COLUMNS
+    from hcrisis.ingest.segments import SELECTABLE
+
+    declared = [c for c in source.columns() if c not in SEGMENT_COLUMNS]
+    unknown = [a for a in attributes or () if a not in declared and a not in SELECTABLE]
+    if unknown:
+        raise InputError(f"unknown attribute '{unknown[0]}' (declared: {', '.join(declared) or 'none'})",
+                         path=_declared_in(source), fix="name a declared attribute with --by")
+    return list(attributes) if attributes else declared
+
+
+def _declared_in(source) -> Path:
+    """The file a source's corpus is declared in: its manifest, or a packed corpus's pack.json."""
+    from hcrisis.engine.partitions import PACK_FILE
+
+    if hasattr(source, "spec"):
+        return source.spec.manifest_path
+    return source.loaded.manifest_path if hasattr(source, "loaded") else source.folder / PACK_FILE
+
+
+def _guard_spilled(spill: Spill, source, speakers: pd.DataFrame, out: Path) -> None:
+    """The privacy guard of `guard_quotes` over the spilled units' texts, in order, with the
+    names of the whole corpus (its registry, manifest and every partition's speakers)."""
+    from hcrisis.ingest.privacy import Scanner, guard_export
+
+    scanner = Scanner.from_corpus(source.outline_corpus(speakers))
+    for units in spill.units():
+        guard_export(units, out / "quotes", False, scanner)
 
 
 def theme_summary(codings: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     """Units coded per theme (counting codings of the codes beneath it)."""
-    exp = with_ancestors(codings, codebook)
-    n = exp.groupby("code_id")["unit_key"].nunique()
-    rows = [(t.id, t.label, int(n.get(t.id, 0))) for t in codebook.themes]
+    n = with_ancestors(codings, codebook).groupby("code")["unit_key"].nunique()
+    rows = [(t.id, t.label, int(n.get(codebook.order[t.id], 0))) for t in codebook.themes]
     return pd.DataFrame(rows, columns=["theme_id", "label", "units"])

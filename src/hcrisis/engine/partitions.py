@@ -195,6 +195,20 @@ def outline(segments: pd.DataFrame) -> pd.DataFrame:
     return segments.assign(text=outline_marks(segments["text"].tolist()))
 
 
+def read_outline(corpus: str | Path):
+    """The corpus folder as a `Corpus` whose segments table is its outline, read partition
+    by partition: what a command selects and checks segments on without holding the text."""
+    from hcrisis.errors import CorpusError
+
+    source = FolderSource(corpus)
+    parts = [source.outline(p)[0] for p in source.partitions()]
+    segments = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if segments.empty:
+        raise CorpusError("corpus has no text segments", path=source.spec.manifest_path,
+                          fix="list at least one non-empty document or table")
+    return source.outline_corpus(segments)
+
+
 def open_source(corpus) -> Source:
     """A packed corpus folder (with pack.json), a corpus folder, a loaded corpus, or a source."""
     if isinstance(corpus, Source):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
+from collections import deque
 from typing import Any, Callable, Iterable, Iterator
 
 from hcrisis.errors import HcrisisError, InputError
@@ -12,11 +14,22 @@ ENGINES = ("local", "dask")
 
 
 class Engine:
-    """Runs `fn(item, shared)` for every item; results in the items' order."""
+    """Runs `fn(item, shared)` for every item; results in the items' order: one after
+    another in this process, or (`processes` > 1, where processes can be forked) in that
+    many forked processes, each item's result pickled back."""
 
     name = "local"
 
+    def __init__(self, processes: int = 1):
+        self.processes = processes
+
     def map(self, fn: Callable[[Any, Any], Any], items: Iterable, shared: Any) -> Iterator:
+        import multiprocessing
+
+        items = list(items)
+        if self.processes > 1 and len(items) > 1 and "fork" in multiprocessing.get_all_start_methods():
+            yield from _forked_map(fn, items, shared, min(self.processes, len(items)))
+            return
         for item in items:
             yield fn(item, shared)
 
@@ -65,10 +78,17 @@ class DaskEngine(Engine):
         from distributed.client import FutureCancelledError
 
         handle = self.client.submit(_shared, shared, pure=False)
-        futures = [self.client.submit(fn, item, handle, pure=False) for item in items]
+        futures: list = []
+
+        def submit(item):
+            futures.append(self.client.submit(fn, item, handle, pure=False))
+            return futures[-1]
+
         try:
-            for future in futures:
+            # a result stays on its worker until read: a task or two per worker ahead, no more
+            for future in in_flight(submit, items, 2 * max(1, sum(self.client.nthreads().values()))):
                 yield future.result()
+                future.release()      # the worker may drop the result now (partials can be large)
         except (KilledWorker, FutureCancelledError) as exc:
             raise HcrisisError(f"Dask workers died running a partition more times than the scheduler "
                                f"allows ({exc.__class__.__name__}); nothing was written",
@@ -88,12 +108,72 @@ def _shared(value: Any) -> Any:
     return value
 
 
-def open_engine(name: str = "local", scheduler: str | None = None, workers: int | None = None) -> Engine:
-    """The engine named on the command line (`--engine`, `--scheduler`)."""
+def in_flight(submit: Callable[[Any], Any], items: Iterable, most: int) -> Iterator:
+    """The futures of `submit(item)` for the items in order, at most `most` submitted and
+    not yet handed out: the next item is submitted as a future is handed out (so results
+    finished ahead of their turn, held until read, stay few)."""
+    waiting = iter(items)
+    futures = deque(submit(item) for item in itertools.islice(waiting, most))
+    while futures:
+        future = futures.popleft()
+        futures.extend(submit(item) for item in itertools.islice(waiting, 1))
+        yield future
+
+
+# The function and shared value of a forked map: the processes inherit them at the fork,
+# so the shared value (a corpus source, a codebook) is never pickled.
+_FORKED: list[tuple[Callable, Any]] = []
+
+
+def _forked_map(fn: Callable, items: list, shared: Any, processes: int) -> Iterator:
+    """`fn(item, shared)` in `processes` forked processes (`die_with_parent`), results in order."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    _FORKED.append((fn, shared))
+    pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_forked_start, initargs=(os.getpid(),))
+    try:
+        # one item more than processes: a process never waits for its next item, and at
+        # most that many results wait here to be read (a future holds its result)
+        for future in in_flight(lambda item: pool.submit(_forked_call, len(_FORKED) - 1, item), items,
+                                processes + 1):
+            yield future.result()
+    finally:
+        pool.shutdown(cancel_futures=True)
+        _FORKED.pop()
+
+
+def _forked_start(parent: int) -> None:
+    from threadpoolctl import threadpool_limits
+
+    from hcrisis.workers import die_with_parent
+
+    die_with_parent(parent)
+    # the processes take the CPUs already: BLAS threads of their own would only contend
+    # (measured: 2 CPU-s of 18 in coding 5M words on two CPUs)
+    threadpool_limits(limits=1, user_api="blas")
+
+
+def _forked_call(key: int, item: Any) -> Any:
+    fn, shared = _FORKED[key]
+    return fn(item, shared)
+
+
+def local_processes(most: int = 2) -> int:
+    """Forked processes for a local engine: one per CPU, at most `most` (each holds a
+    partition's text and tokens)."""
+    return max(1, min(os.cpu_count() or 1, most))
+
+
+def open_engine(name: str = "local", scheduler: str | None = None, workers: int | None = None,
+                processes: int = 1) -> Engine:
+    """The engine named on the command line (`--engine`, `--scheduler`); the local one
+    with `processes` forked processes (see `Engine`)."""
     if name not in ENGINES:
         raise InputError(f"unknown engine '{name}'", fix="use --engine local or --engine dask")
     if name == "local":
         if scheduler:
             raise InputError("--scheduler needs --engine dask", fix="add --engine dask or leave out --scheduler")
-        return Engine()
+        return Engine(processes)
     return DaskEngine(scheduler, workers)
