@@ -166,15 +166,30 @@ def test_property_distinct_spans_equal_a_loop_over_spans(texts):
     assert span_tokens(nlp, _span_arrays(nlp, texts), texts) == [spans_one_by_one(nlp, t) for t in texts]
 
 
+# A bare quote mark is a special case whose match re-tokenises a later span in spaCy's pass
+# over a whole text ("' ''sa": "'", "'", "'", "sa"; alone, "''sa" is "''", "sa"), as emoticons do.
+WHOLE_TEXT_PIECES = [p for p in SPAN_PIECES if p != "'"]
+
+
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.lists(st.sampled_from(SPAN_PIECES), max_size=25).map("".join), min_size=1, max_size=6))
+@given(st.lists(st.lists(st.sampled_from(WHOLE_TEXT_PIECES), max_size=25).map("".join), min_size=1, max_size=6))
 def test_property_distinct_spans_equal_spacy_tokenizer(texts):
-    # Without emoticon special cases, exactly spaCy's tokenizer over every text.
+    # Without special cases that re-tokenise later spans (emoticons, a bare quote mark),
+    # exactly spaCy's tokenizer over every text.
     from hcrisis.text.tokens import _span_arrays, _tokenizer_arrays
     nlp = build_pipeline()
     fast, reference = _span_arrays(nlp, texts), _tokenizer_arrays(nlp, texts)
     for x, y in zip(fast, reference):
         assert np.array_equal(np.asarray(x), np.asarray(y))
+
+
+def test_a_bare_quote_before_a_span_is_the_known_difference(nlp):
+    """Each span is tokenised on its own (so partitions never change tokens); spaCy's pass
+    over the whole text splits the span after a bare quote mark differently."""
+    from hcrisis.text.tokens import _span_arrays
+    text = "' ''sa"
+    assert [t.text for t in nlp.tokenizer(text)] == ["'", "'", "'", "sa"]
+    assert [form for form, _, _ in span_tokens(nlp, _span_arrays(nlp, [text]), [text])[0]] == ["'", "''", "sa"]
 
 
 def test_span_path_on_single_spaced_and_irregular_texts(nlp):

@@ -428,7 +428,8 @@ def _cat(parts: list[np.ndarray], dtype) -> np.ndarray:
 # tokens never depend on which texts are tokenised together (partitions); this
 # equals `nlp.tokenizer.pipe` except where spaCy's pass over a whole text
 # re-tokenises a span seen after a special case ('a:) :)a' gives ':', ')' for
-# the second emoticon). Tested against a plain loop over the spans and against
+# the second emoticon; "' ''sa" gives "'", "'", "sa" for the second span, "''",
+# "sa" alone). Tested against a plain loop over the spans and against
 # `nlp.tokenizer.pipe` on text without such special cases.
 
 @lru_cache(maxsize=1)
