@@ -197,6 +197,19 @@ def floor_process(b: Bench) -> tuple:
     return b.words, child.seconds, child.mb, child.cpu
 
 
+@stage("tidytext, R (subprocess)", sizes=SCALE, target="hcrisis freq ahead")
+def tidytext(b: Bench) -> tuple:
+    """The same frequency table with R's tidytext (`benchmarks/tidytext.R`: unnest_tokens,
+    words of 3+ letters, its stop words, count), if Rscript and the tidytext, dplyr and readr
+    packages are installed (Debian: r-cran-tidytext r-cran-dplyr r-cran-readr); else a note."""
+    if shutil.which("Rscript") is None or subprocess.run(
+            ["Rscript", "-e", "library(tidytext); library(dplyr); library(readr)"], capture_output=True).returncode:
+        b.shared["note"] = "skipped: Rscript with tidytext, dplyr and readr not installed"
+        return b.words, float("nan"), float("nan"), float("nan")
+    child = run_child(["Rscript", str(HERE / "tidytext.R"), str(b.folder / "corpus" / "transcripts")])
+    return b.words, child.seconds, child.mb, child.cpu
+
+
 def _engine_stage(b: Bench, command: str, engine: str) -> tuple:
     """`freq` or `code` of the corpus in a subprocess (benchmarks/engine_run.py), the local
     engine or Dask on a LocalCluster of 2 workers: per-worker peaks in the notes."""
