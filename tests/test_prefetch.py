@@ -125,3 +125,22 @@ def test_workers_preload_only_when_started_and_stop_it():
     nothing = Workers()
     nothing.start_preloading()
     assert nothing._preloaded is None                                           # nothing to preload
+
+
+def _echo(payload: list[str]) -> list[str]:
+    return payload
+
+
+@pytest.mark.timeout(60)
+def test_preloaded_large_calls_sent_before_any_result_is_read():
+    """Calls and results larger than the pipe's buffer, all sent before any is read: the
+    process sends results while it still receives calls (else both sides wait forever)."""
+    from hcrisis.workers import Preloaded
+
+    preloaded = Preloaded(())
+    payload = [f"{i:040d}" for i in range(50_000)]    # ~2.5 MB pickled, each way
+    try:
+        waits = [preloaded.submit(_echo, payload) for _ in range(3)]
+        assert all(wait() == payload for wait in waits)
+    finally:
+        preloaded.close()

@@ -16,6 +16,7 @@ import ctypes
 import ctypes.util
 import importlib
 import os
+import queue
 import signal
 import sys
 import threading
@@ -106,16 +107,28 @@ def _serve_calls(conn, parent_end, parent: int, modules: tuple[str, ...]) -> Non
     for name in modules:
         with contextlib.suppress(ImportError):   # a missing module is the call's to report
             importlib.import_module(name)
+    # Results go back from a thread of their own: the parent may send more calls before
+    # it reads any result, and with both sides sending large pickles into a full pipe
+    # neither would ever read.
+    results: queue.SimpleQueue = queue.SimpleQueue()
+    threading.Thread(target=_send_results, args=(conn, results), daemon=True).start()
     while True:
         try:
             function, args = conn.recv()
         except (EOFError, OSError):
             return
         try:
-            result = ("ok", function(*args))
+            results.put(("ok", function(*args)))
         except Exception as exc:  # noqa: BLE001 - sent to the parent, which raises it
-            result = ("error", exc)
-        conn.send(result)
+            results.put(("error", exc))
+
+
+def _send_results(conn, results) -> None:
+    while True:
+        try:
+            conn.send(results.get())
+        except (OSError, ValueError):   # the parent is gone
+            return
 
 
 class Preloaded:
