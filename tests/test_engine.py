@@ -388,3 +388,20 @@ def test_in_flight_submits_a_bounded_number_ahead():
         handed.append(future)
         assert len(submitted) - len(handed) <= 3
     assert handed == [0, 10, 20, 30, 40, 50, 60] and submitted == list(range(7))
+
+
+def test_a_forked_process_dying_is_one_error_line():
+    """A partition's process killed (out of memory) gives the engine's error, not a traceback."""
+    import os
+
+    from hcrisis.engine.run import Engine
+    from hcrisis.errors import HcrisisError
+
+    def work(item, shared):
+        if item == 2:
+            os._exit(9)
+        return item + shared
+
+    with pytest.raises(HcrisisError, match="a process working on a partition died"):
+        list(Engine(processes=2).map(work, range(5), 10))
+    assert list(Engine(processes=2).map(lambda item, shared: item * shared, range(4), 3)) == [0, 3, 6, 9]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import signal
 from collections import deque
 from typing import Any, Callable, Iterable, Iterator
 
@@ -120,28 +121,33 @@ def in_flight(submit: Callable[[Any], Any], items: Iterable, most: int) -> Itera
         yield future
 
 
-# The function and shared value of a forked map: the processes inherit them at the fork,
-# so the shared value (a corpus source, a codebook) is never pickled.
-_FORKED: list[tuple[Callable, Any]] = []
+# The function and shared value of each forked map, by a number of its own: the processes
+# inherit them at the fork, so the shared value (a corpus source, a codebook) is never pickled.
+_FORKED: dict[int, tuple[Callable, Any]] = {}
+_FORK_NUMBERS = itertools.count()
 
 
 def _forked_map(fn: Callable, items: list, shared: Any, processes: int) -> Iterator:
     """`fn(item, shared)` in `processes` forked processes (`die_with_parent`), results in order."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
-    _FORKED.append((fn, shared))
+    key = next(_FORK_NUMBERS)
+    _FORKED[key] = (fn, shared)
     pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"),
                                initializer=_forked_start, initargs=(os.getpid(),))
     try:
         # one item more than processes: a process never waits for its next item, and at
         # most that many results wait here to be read (a future holds its result)
-        for future in in_flight(lambda item: pool.submit(_forked_call, len(_FORKED) - 1, item), items,
-                                processes + 1):
+        for future in in_flight(lambda item: pool.submit(_forked_call, key, item), items, processes + 1):
             yield future.result()
+    except BrokenProcessPool:
+        raise HcrisisError("a process working on a partition died (out of memory, or killed); nothing was written",
+                           fix="check the machine's free memory, or run with fewer partitions at a time") from None
     finally:
         pool.shutdown(cancel_futures=True)
-        _FORKED.pop()
+        del _FORKED[key]
 
 
 def _forked_start(parent: int) -> None:
@@ -150,6 +156,7 @@ def _forked_start(parent: int) -> None:
     from hcrisis.workers import die_with_parent
 
     die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C: the parent stops the pool and reports it
     # the processes take the CPUs already: BLAS threads of their own would only contend
     # (measured: 2 CPU-s of 18 in coding 5M words on two CPUs)
     threadpool_limits(limits=1, user_api="blas")
