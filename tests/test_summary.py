@@ -60,3 +60,33 @@ def test_corpus_info_command_prints_the_whole_corpus_table(corpus, whole):  # no
     expected = corpus_summary(whole[0], "sector", tokens=whole[1])
     assert result.stdout.splitlines()[0] == ",".join(expected.columns)
     assert len(result.stdout.splitlines()) == len(expected) + 1
+
+
+def test_a_segment_id_in_two_partitions_is_the_whole_corpus_error(tmp_path):
+    """Two tables whose ids clash, read in different partitions: corpus info, the word
+    counts and code stop with the error a corpus read whole gives."""
+    from hcrisis.coding.apply import code_partitions
+    from hcrisis.coding.codebook import build_codebook
+    from hcrisis.engine.partitions import open_source
+    from hcrisis.engine.stages import Scope, count_words
+    from hcrisis.ingest.segments import ALL
+    from hcrisis.text.freq import FreqSettings
+
+    root = tmp_path / "c"
+    for name, answer in (("a", "More training for housing officers."), ("b", "Clearer careers in housing.")):
+        write(root / f"{name}.csv", f"rid,answer\nR1,{answer}\nR{name},{answer}\n")
+    write(root / "manifest.yaml", "name: clash\ntables:\n"
+          "  - {id: a, file: a.csv, kind: survey response, text_column: answer, id_column: rid}\n"
+          "  - {id: b, file: b.csv, kind: survey response, text_column: answer, id_column: rid}\n")
+    with pytest.raises(CorpusError, match="segment id 'R1' occurs twice"):
+        load_corpus(root)
+    parts = [Partition(0, ("a",)), Partition(1, ("b",))]
+    with pytest.raises(CorpusError, match="segment id 'R1' occurs twice"):
+        describe_corpus(root, partitions=parts)
+    with pytest.raises(CorpusError, match="segment id 'R1' occurs twice"):
+        count_words(root, [Scope(ALL)], FreqSettings(), partitions=parts)
+    book = build_codebook({"codebook": "b", "codes": [{"id": "t", "label": "Training", "rules": {"keywords": ["training"]}}]})
+    with pytest.raises(CorpusError, match="segment id 'R1' occurs twice"):
+        with code_partitions(open_source(root), book, tmp_path / "out", [], guarded=False, partitions=parts):
+            pass
+    assert not (tmp_path / "out").exists()

@@ -539,6 +539,7 @@ class CodedPart:
     matrices: list[MatrixCounts]
     pairs: np.ndarray
     speakers: pd.DataFrame | None
+    ids: np.ndarray           # hashes of its segment ids (`hcrisis.engine.partitions.check_unique_ids`)
 
 
 def _coded_segments(part, job: CodeJob) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -556,9 +557,11 @@ def code_partial(part, job: CodeJob) -> CodedPart:
     segments, codings = _coded_segments(part, job)
     units = with_ancestors(codings, job.codebook)
     speakers = segments[["speaker", "participant_id"]].drop_duplicates() if job.guarded else None
+    from hcrisis.engine.partitions import id_hashes
+
     return CodedPart(len(segments), pieces(codings, segments, raw=job.guarded, folder=job.folder),
                      [matrix_counts(units, segments, a) for a in job.attributes],
-                     cooccurrence_counts(units, job.codebook), speakers)
+                     cooccurrence_counts(units, job.codebook), speakers, id_hashes(segments))
 
 
 def codings_partial(part, job: CodeJob) -> tuple[pd.DataFrame, int]:
@@ -628,6 +631,7 @@ def code_partitions(source, codebook: Codebook, out: Path, attributes: Sequence[
     `CodedCorpus`, its pieces sorted; their temporary files (beside `out`) are removed
     on leaving."""
     from hcrisis.engine import Engine
+    from hcrisis.engine.partitions import check_unique_ids
 
     forked = getattr(engine, "processes", 1) > 1
     if forked:   # built once here, inherited by the forked processes
@@ -637,8 +641,11 @@ def code_partitions(source, codebook: Codebook, out: Path, attributes: Sequence[
         # forked processes share this machine's disk: their pieces wait in files, not in this process
         job = CodeJob(source, codebook, tuple(attributes), guarded, spill.folder if forked else None)
         coded = CodedCorpus(codebook, tuple(attributes), spill)
-        for part in (engine or Engine()).map(code_partial, partitions or source.partitions(), job):
+        parts, ids = partitions or source.partitions(), []
+        for part in (engine or Engine()).map(code_partial, parts, job):
             coded.add(part)
+            ids.append(part.ids)
+        check_unique_ids(source, parts, ids)
         spill.sort()
         yield coded
 

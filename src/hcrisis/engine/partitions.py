@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from hcrisis.errors import InputError
+from hcrisis.errors import CorpusError, InputError
 from hcrisis.files import sha256_file, write_atomic
 
 # About 1.3M words of transcript files per partition: a partition's tokens and
@@ -251,3 +251,28 @@ def pack_corpus(corpus: str | Path, out: str | Path, max_bytes: int = PARTITION_
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return [out / n for n in [*names, PACK_FILE]]
+
+
+def id_hashes(segments: pd.DataFrame):
+    """64-bit hashes of a partition's segment ids: what `check_unique_ids` compares across
+    partitions (each partition's own ids are checked when it is read)."""
+    return pd.util.hash_array(segments["segment_id"].to_numpy(dtype=object))
+
+
+def check_unique_ids(source: Source, parts: list[Partition], hashes: list) -> None:
+    """The error a corpus read whole gives when a segment id occurs twice, for ids in two
+    partitions (a table's ids may clash with another table's or a document's); the
+    partitions holding the id are read again to name it."""
+    import numpy as np
+
+    if len(hashes) < 2:
+        return
+    ordered = np.sort(np.concatenate(hashes))
+    clash = ordered[1:][ordered[1:] == ordered[:-1]]
+    if not clash.size:
+        return
+    part = next(p for p, h in zip(parts, hashes) if clash[0] in h)
+    segments = source.segments(part)
+    name = segments["segment_id"][id_hashes(segments) == clash[0]].iloc[0]
+    raise CorpusError(f"segment id '{name}' occurs twice", path=source.path,
+                      fix="make the tables' id columns unique across the corpus")

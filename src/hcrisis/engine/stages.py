@@ -215,6 +215,10 @@ def tally(job: CountJob, engine: Engine | None = None, partitions: list[Partitio
     if total.outline.empty:
         raise CorpusError("corpus has no text segments", path=job.source.path,
                           fix="list at least one non-empty document or table")
+    clash = total.outline["segment_id"][total.outline["segment_id"].duplicated()]
+    if not clash.empty:   # in two partitions (each partition's own ids are checked as it is read)
+        raise CorpusError(f"segment id '{clash.iloc[0]}' occurs twice", path=job.source.path,
+                          fix="make the tables' id columns unique across the corpus")
     return total
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from hcrisis.engine.partitions import Partition, Source, open_source
+from hcrisis.engine.partitions import Partition, Source, check_unique_ids, id_hashes, open_source
 from hcrisis.engine.run import Engine
 from hcrisis.errors import CorpusError
 from hcrisis.ingest.corpus import merge_summaries, summary_column, summary_partial, unmapped_speakers
@@ -33,13 +33,13 @@ class Description:
     unmapped_speakers: list[tuple[str, str]]     # (document, label), in corpus order
 
 
-def summary_of_partition(part: Partition, job: SummaryJob) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+def summary_of_partition(part: Partition, job: SummaryJob) -> tuple[pd.DataFrame, list[tuple[str, str]], np.ndarray]:
     from hcrisis.engine.stages import tokens_of_rows
     from hcrisis.text.tokens import counted_words
 
     seg = job.source.segments(part)
     words = counted_words(tokens_of_rows(seg, np.ones(len(seg), dtype=bool)), job.min_length)
-    return summary_partial(seg, job.column, words), unmapped_speakers(seg)
+    return summary_partial(seg, job.column, words), unmapped_speakers(seg), id_hashes(seg)
 
 
 def describe_corpus(corpus, by: str | None = None, min_length: int = 3, engine: Engine | None = None,
@@ -48,11 +48,12 @@ def describe_corpus(corpus, by: str | None = None, min_length: int = 3, engine: 
     (the source's own unless given)."""
     source = open_source(corpus)
     column = summary_column(by, source.attributes(), source.columns(), source.path)
-    partials = list((engine or Engine()).map(summary_of_partition, partitions or source.partitions(),
-                                             SummaryJob(source, column, min_length)))
-    tables = [t for t, _ in partials if not t.empty]
+    parts = partitions or source.partitions()
+    partials = list((engine or Engine()).map(summary_of_partition, parts, SummaryJob(source, column, min_length)))
+    check_unique_ids(source, parts, [h for _, _, h in partials])
+    tables = [t for t, _, _ in partials if not t.empty]
     if not tables:
         raise CorpusError("corpus has no text segments", path=source.path,
                           fix="list at least one non-empty document or table")
-    return Description(merge_summaries(tables, by), [u for _, found in partials for u in found])
+    return Description(merge_summaries(tables, by), [u for _, found, _ in partials for u in found])
 
