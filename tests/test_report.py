@@ -201,7 +201,8 @@ def test_text_that_looks_like_a_formula_stays_text(tmp_path):
 def test_sheet_names_are_valid_and_unique(stems):
     entries = [OutputFile(Path(f"t{i}") / f"{s}.csv", f"{s}.csv", s) for i, s in enumerate(stems)]
     names = [s.name for s in sheet_names(entries)]
-    assert all(0 < len(n) <= 31 and not set(n) & set("[]:*?/\\") and not n.startswith("'") for n in names)
+    assert all(0 < len(n) <= 31 and not set(n) & set("[]:*?/\\") and not n.startswith("'") and not n.endswith("'")
+               for n in names)
     assert len({n.lower() for n in names} | {"index"}) == len(names) + 1
 
 

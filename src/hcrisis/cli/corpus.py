@@ -29,14 +29,13 @@ def corpus_info(
 
     Example: hcrisis corpus info corpora/thesis-excerpts --by document --format csv
     """
-    from hcrisis.engine.partitions import open_source
     from hcrisis.engine.summary import describe_corpus
 
     path = corpus or thesis_corpus("corpus info")
     # read partition by partition (one partition's text in memory), or as loaded with --skip-bad
     source = open_corpus(path, skip_bad=True) if skip_bad else path
     described = describe_corpus(source, by)
-    emit_table(described.table, fmt, title=f"corpus {open_source(source).name}")
+    emit_table(described.table, fmt, title=f"corpus {described.name}")
     for doc, speaker in described.unmapped_speakers:
         typer.echo(f"unmapped speaker label in {doc}: '{speaker}'", err=True)
 

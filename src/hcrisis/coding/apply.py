@@ -575,6 +575,8 @@ def merge_codings(partials: list[tuple[pd.DataFrame, int]], segment_ids: np.ndar
     order (a unit's coding depends on its own words and the codebook only: the description
     idf comes from the codebook)."""
     first = np.cumsum([0] + [n for _, n in partials])
+    if first[-1] != len(segment_ids):    # rows are looked up in the table read before
+        raise CorpusError("the corpus's files changed while it was read", fix="run the command again")
     df = pd.concat([c.assign(row=c["row"] + first[i]) for i, (c, _) in enumerate(partials)], ignore_index=True)
     rank = pd.factorize(segment_ids, sort=True)[0][df["row"].to_numpy()]
     return df.take(np.lexsort((df["order"].to_numpy(), df["start"].to_numpy(), rank))).reset_index(drop=True)
@@ -662,7 +664,7 @@ def run_code(corpus: str | Path | Corpus, codebook: str | Path, out: str | Path,
     by = _matrix_attributes(source, attributes)
     with code_partitions(source, book, out, by, guarded=not allow_identifiers, engine=engine) as coded:
         if coded.rows == 0:
-            raise CorpusError("corpus has no text segments", path=_declared_in(source),
+            raise CorpusError("corpus has no text segments", path=source.path,
                               fix="list at least one non-empty document or table")
         if not allow_identifiers:
             _guard_spilled(coded.spill, source, pd.concat(coded.speakers, ignore_index=True).drop_duplicates(), out)
@@ -682,17 +684,9 @@ def _matrix_attributes(source, attributes: Sequence[str] | None) -> list[str]:
     unknown = [a for a in attributes or () if a not in declared and a not in SELECTABLE]
     if unknown:
         raise InputError(f"unknown attribute '{unknown[0]}' (declared: {', '.join(declared) or 'none'})",
-                         path=_declared_in(source), fix="name a declared attribute with --by")
+                         path=source.path, fix="name a declared attribute with --by")
     return list(attributes) if attributes else declared
 
-
-def _declared_in(source) -> Path:
-    """The file a source's corpus is declared in: its manifest, or a packed corpus's pack.json."""
-    from hcrisis.engine.partitions import PACK_FILE
-
-    if hasattr(source, "spec"):
-        return source.spec.manifest_path
-    return source.loaded.manifest_path if hasattr(source, "loaded") else source.folder / PACK_FILE
 
 
 def _guard_spilled(spill: Spill, source, speakers: pd.DataFrame, out: Path) -> None:

@@ -80,7 +80,7 @@ class Pieces:
                 for kind, t in texts.items()}
         if folder is not None:
             data = {kind: (_left_in(folder, kind, b), lengths) for kind, (b, lengths) in data.items()}
-        # 32-bit keys: the client keeps them for every coding of the corpus
+        # 32-bit keys travel from each partition (`Spill` widens them for the sort)
         return cls(ids, segment.astype(np.int32), np.asarray(start, np.int32), np.asarray(order, np.int32), data)
 
 

@@ -29,6 +29,7 @@ class SummaryJob:
 
 @dataclass
 class Description:
+    name: str                                    # the corpus's
     table: pd.DataFrame                          # corpus_summary's
     unmapped_speakers: list[tuple[str, str]]     # (document, label), in corpus order
 
@@ -55,5 +56,5 @@ def describe_corpus(corpus, by: str | None = None, min_length: int = 3, engine: 
     if not tables:
         raise CorpusError("corpus has no text segments", path=source.path,
                           fix="list at least one non-empty document or table")
-    return Description(merge_summaries(tables, by), [u for _, found, _ in partials for u in found])
+    return Description(source.name, merge_summaries(tables, by), [u for _, found, _ in partials for u in found])
 

@@ -273,7 +273,7 @@ def _two_passes(corpus, source: Source, parts: list[Partition], scopes: list[Ter
     first = list(engine.map(candidates_partial, parts, TermJob(source, tuple(scopes), spill=spill)))
     rows = pd.concat([p.outline for p in first], ignore_index=True) if first else pd.DataFrame()
     if rows.empty:
-        raise CorpusError("corpus has no text segments", path=getattr(corpus, "root", corpus),
+        raise CorpusError("corpus has no text segments", path=source.path,
                           fix="list at least one non-empty document or table")
     if check is not None:
         check(source.outline_corpus(rows))

@@ -77,6 +77,6 @@ def engine_tokens(corpus, engine: Engine | None = None, partitions: list[Partiti
         return tokens
     rows = pd.Index(tokens.segment_ids).get_indexer(segment_ids)
     if (rows < 0).any() or len(rows) != len(tokens.segment_ids):
-        raise CorpusError("the corpus's files changed while it was read", path=getattr(corpus, "root", corpus),
+        raise CorpusError("the corpus's files changed while it was read", path=source.path,
                           fix="run the command again")
     return tokens.subset(rows)

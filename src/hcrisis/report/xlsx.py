@@ -51,11 +51,12 @@ def sheet_names(entries: list[OutputFile]) -> list[Sheet]:
     used, out = {INDEX.lower()}, []
     for entry in entries:
         base = re.sub(r"[\[\]:*?/\\]", "_", entry.stem).strip("'") or "table"
-        name, n = base[:MAX_SHEET_NAME], 1
+        # Excel refuses a name that starts or ends with an apostrophe, also once cut
+        name, n = base[:MAX_SHEET_NAME].rstrip("'"), 1
         while name.lower() in used:
             n += 1
             suffix = f"~{n}"
-            name = base[:MAX_SHEET_NAME - len(suffix)] + suffix
+            name = base[:MAX_SHEET_NAME - len(suffix)].rstrip("'") + suffix
         used.add(name.lower())
         out.append(Sheet(name, entry))
     return out

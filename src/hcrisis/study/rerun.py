@@ -19,7 +19,7 @@ study's outputs folder (the project folder; gitignored). Three kinds of entry:
 - `tokens`: the corpus's token arrays (`hcrisis.text.tokens.Tokens`, compact
   numpy arrays, not spaCy Docs), keyed by the segments' text and the
   tokeniser's code and versions, as an Arrow file read back memory-mapped
-  (`hcrisis.text.tokenfile`). `hcrisis freq`, `kwic` and `terms` given
+  (`hcrisis.text.tokenfile`). `hcrisis freq` and `kwic` given
   `--study` read them too (`stored_tokens`), so a corpus a study has
   tokenised is not tokenised again.
 

@@ -163,7 +163,6 @@ def run_terms(corpus: str | Path | Corpus, segments: Sequence[Segment], out: str
     holding an identifier term is refused unless `allow_identifiers`. With an `engine`
     (and no `model`) the corpus is reduced partition by partition on it
     (`hcrisis.engine.terms`: the same tables, one partition's tokens in memory at a time)."""
-    from hcrisis.ingest.privacy import item_guard
 
     if compare and len(segments) != 2:
         raise InputError(f"term keyness needs two segments, not {len(segments)}",
