@@ -460,6 +460,34 @@ def test_temp_files_of_a_killed_writer_removed_by_the_next_run(tmp_path):
     assert sorted(p.name for p in tree(out)) == sorted([ours.name, "other.csv"])
 
 
+KILLED_CODER = """
+import sys, time
+from hcrisis.files import temp_folder
+folder = temp_folder(sys.argv[1], "coding-out", "coding")
+(folder / "raw").write_text("a participant's words")
+print("working", flush=True)
+time.sleep(120)
+"""
+
+
+@pytest.mark.timeout(30)
+def test_work_folder_of_a_killed_command_removed_by_the_next_run(tmp_path):
+    """`code` spills transcripts' text to a private folder beside --out: after a kill, the
+    next command writing there removes it; a live process's folder stays."""
+    from hcrisis.files import temp_folder
+
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_CODER, str(tmp_path)], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    assert proc.stdout.readline().strip() == "working"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    (left,) = [p for p in tmp_path.iterdir()]
+    assert left.name.startswith(".coding-out.") and left.name.endswith(".coding.tmpdir")
+    assert stat.S_IMODE(left.stat().st_mode) == 0o700
+    ours = temp_folder(tmp_path, "other", "coding")
+    assert sorted(tmp_path.iterdir()) == [ours]
+
+
 @pytest.mark.timeout(20)
 def test_outputs_get_the_umask_mode(tmp_path):
     old = os.umask(0o022)

@@ -33,6 +33,7 @@ _READS: contextvars.ContextVar[dict[Path, str] | None] = contextvars.ContextVar(
 _SWEPT: set[Path] = set()
 # `.<target name>.<writer's pid>.<random>.tmp<suffix>`: the pid tells a live writer's file from a dead one's
 _TEMP = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)\.[0-9a-f]{16}\.tmp(?:\.\w+)?")
+_TEMP_FOLDER = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)\.[a-z0-9_]{8}\.(?P<kind>\w+)\.tmpdir")
 
 
 def _pid_alive(pid: int) -> bool:
@@ -46,16 +47,35 @@ def _pid_alive(pid: int) -> bool:
 
 
 def remove_stale_temps(folder: Path) -> list[Path]:
-    """Remove the temporary files of writers that died in `folder`; return them."""
+    """Remove the temporary files and folders (`temp_folder`) of writers that died in
+    `folder`; return them."""
+    import shutil
+
     removed = []
     with contextlib.suppress(OSError):
         for entry in os.scandir(folder):
-            m = _TEMP.fullmatch(entry.name)
+            m = _TEMP.fullmatch(entry.name) or _TEMP_FOLDER.fullmatch(entry.name)
             if m and int(m["pid"]) != os.getpid() and not _pid_alive(int(m["pid"])):
                 with contextlib.suppress(FileNotFoundError):
-                    os.unlink(entry.path)
+                    if entry.is_dir(follow_symlinks=False):
+                        shutil.rmtree(entry.path)
+                    else:
+                        os.unlink(entry.path)
                     removed.append(Path(entry.path))
     return removed
+
+
+def temp_folder(parent: str | Path, name: str, kind: str) -> Path:
+    """A new private folder (mode 0700) in `parent` for a command's work in progress
+    (pieces of transcripts' text, token files). Its name holds this process's id, so that
+    when a command is killed the next one writing there removes it (`remove_stale_temps`);
+    the caller removes it when done."""
+    import tempfile
+
+    parent = Path(parent)
+    parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(parent)
+    return Path(tempfile.mkdtemp(prefix=f".{name}.{os.getpid()}.", suffix=f".{kind}.tmpdir", dir=parent))
 
 
 @contextlib.contextmanager

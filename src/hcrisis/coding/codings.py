@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from hcrisis.errors import InputError
-from hcrisis.files import atomic_path
+from hcrisis.files import atomic_path, temp_folder
 
 KINDS = ("csv", "quotes", "raw")   # the pieces' files: codings.csv lines, quotation blocks, unit texts
 GUARD_CHUNK = 20_000               # units checked by the privacy guard at a time
@@ -99,8 +99,7 @@ class Spill:
     """
 
     def __init__(self, out: Path):
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        self.folder = Path(tempfile.mkdtemp(prefix=f".{Path(out).name}.", suffix=".coding", dir=Path(out).parent))
+        self.folder = temp_folder(Path(out).parent, Path(out).name, "coding")
         self.files = {kind: open(self.folder / kind, "wb") for kind in KINDS}
         self.keys: list[tuple[np.ndarray, ...]] = []
         self.ids: list[np.ndarray] = []

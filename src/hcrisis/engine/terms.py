@@ -27,6 +27,7 @@ their union from the same passes.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,7 @@ import pandas as pd
 from hcrisis.engine.partitions import Partition, Source, open_source, outline
 from hcrisis.engine.run import Engine
 from hcrisis.errors import CorpusError
+from hcrisis.files import temp_folder
 from hcrisis.ingest.segments import Segment
 from hcrisis.text.terms import (MAX_N, MIN_N, TermIndex, TermSettings, _join, _sequence_codes, _unique_pairs,
                                 c_value, finish_table, ranked, shown_forms, weakest_split)
@@ -259,8 +261,11 @@ def partitioned_terms(corpus, scopes: list[TermScope], engine: Engine | None = N
     source = open_source(corpus)
     parts = partitions or source.partitions()
     engine = engine or Engine()
-    with tempfile.TemporaryDirectory(prefix="hcrisis-terms-") as spill:
-        return _two_passes(corpus, source, parts, scopes, engine, check, spill if _shares_disk(engine) else None)
+    spill = temp_folder(tempfile.gettempdir(), "hcrisis-terms", "terms")
+    try:
+        return _two_passes(corpus, source, parts, scopes, engine, check, str(spill) if _shares_disk(engine) else None)
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
 
 
 def _shares_disk(engine: Engine) -> bool:

@@ -37,7 +37,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +48,7 @@ from hcrisis.errors import HcrisisError, InputError
 from hcrisis.exchange.archive import Archive, open_archive, parse_xml
 from hcrisis.exchange.positions import MODES, from_units, length, lf_offsets
 from hcrisis.exchange.refi import NS_PREFIX, colour, normal_guid, parse_description
-from hcrisis.files import atomic_path, read_bytes, write_atomic
+from hcrisis.files import atomic_path, read_bytes, temp_folder, write_atomic
 from hcrisis.ingest.corpus import SEGMENT_COLUMNS
 from hcrisis.tables import table_to_csv
 
@@ -484,8 +483,7 @@ def _write_folder(out: Path, files: dict[str, str]) -> None:
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InputError("output folder exists and is not empty", path=out,
                          fix="choose a new folder for the imported project")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    tmp = temp_folder(out.parent, out.name, "import")
     try:
         for name, text in files.items():
             write_atomic(tmp / name, text)
