@@ -35,12 +35,13 @@ class Description:
 
 
 def summary_of_partition(part: Partition, job: SummaryJob) -> tuple[pd.DataFrame, list[tuple[str, str]], np.ndarray]:
-    from hcrisis.engine.stages import tokens_of_rows
+    from hcrisis.engine.stages import word_tokens_of_rows
     from hcrisis.text.tokens import counted_words
 
-    seg = job.source.segments(part)
-    words = counted_words(tokens_of_rows(seg, np.ones(len(seg), dtype=bool)), job.min_length)
-    return summary_partial(seg, job.column, words), unmapped_speakers(seg), id_hashes(seg)
+    # read and tokenised as word counts are (`freq`): the texts apart, word types only
+    rows, texts = job.source.outline(part)
+    words = counted_words(word_tokens_of_rows(rows, texts, np.ones(len(rows), dtype=bool)), job.min_length)
+    return summary_partial(rows, job.column, words), unmapped_speakers(rows), id_hashes(rows)
 
 
 def describe_corpus(corpus, by: str | None = None, min_length: int = 3, engine: Engine | None = None,

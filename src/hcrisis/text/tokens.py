@@ -721,7 +721,7 @@ def _tokenize_parallel(nlp, texts: list[str], processes: int, progress):
             np.unique(np.concatenate([p[4] for p in parts])))
 
 
-def counted_words(tokens: Tokens, min_length: int = 3) -> np.ndarray:
+def counted_words(tokens: Tokens | WordTokens, min_length: int = 3) -> np.ndarray:
     """Per segment, the tokens the frequency tables count before stop words are
     removed: alphabetic, at least `min_length` characters."""
     long_alpha = (tokens.types["is_alpha"].to_numpy(dtype=bool)
