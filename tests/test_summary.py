@@ -64,11 +64,12 @@ def test_corpus_info_command_prints_the_whole_corpus_table(corpus, whole):  # no
 
 def test_a_segment_id_in_two_partitions_is_the_whole_corpus_error(tmp_path):
     """Two tables whose ids clash, read in different partitions: corpus info, the word
-    counts and code stop with the error a corpus read whole gives."""
+    counts, the terms and code stop with the error a corpus read whole gives."""
     from hcrisis.coding.apply import code_partitions
     from hcrisis.coding.codebook import build_codebook
     from hcrisis.engine.partitions import open_source
     from hcrisis.engine.stages import Scope, count_words
+    from hcrisis.engine.terms import TermScope, partitioned_terms
     from hcrisis.ingest.segments import ALL
     from hcrisis.text.freq import FreqSettings
 
@@ -85,6 +86,8 @@ def test_a_segment_id_in_two_partitions_is_the_whole_corpus_error(tmp_path):
         describe_corpus(root, partitions=parts)
     with pytest.raises(CorpusError, match="segment id 'R1' occurs twice"):
         count_words(root, [Scope(ALL)], FreqSettings(), partitions=parts)
+    with pytest.raises(CorpusError, match="segment id 'R1' occurs twice"):
+        partitioned_terms(root, [TermScope((ALL,), 1, 1, None)], partitions=parts)
     book = build_codebook({"codebook": "b", "codes": [{"id": "t", "label": "Training", "rules": {"keywords": ["training"]}}]})
     with pytest.raises(CorpusError, match="segment id 'R1' occurs twice"):
         with code_partitions(open_source(root), book, tmp_path / "out", [], guarded=False, partitions=parts):

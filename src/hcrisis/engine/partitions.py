@@ -259,6 +259,18 @@ def id_hashes(segments: pd.DataFrame):
     return pd.util.hash_array(segments["segment_id"].to_numpy(dtype=object))
 
 
+def check_outline_ids(rows: pd.DataFrame, source: Source) -> None:
+    """`check_unique_ids` for a merged outline, which holds every segment id."""
+    clash = rows["segment_id"][rows["segment_id"].duplicated()]
+    if not clash.empty:
+        _clash(clash.iloc[0], source)
+
+
+def _clash(name: str, source: Source) -> None:
+    raise CorpusError(f"segment id '{name}' occurs twice", path=source.path,
+                      fix="make the tables' id columns unique across the corpus")
+
+
 def check_unique_ids(source: Source, parts: list[Partition], hashes: list) -> None:
     """The error a corpus read whole gives when a segment id occurs twice, for ids in two
     partitions (a table's ids may clash with another table's or a document's); the
@@ -273,6 +285,4 @@ def check_unique_ids(source: Source, parts: list[Partition], hashes: list) -> No
         return
     part = next(p for p, h in zip(parts, hashes) if clash[0] in h)
     segments = source.segments(part)
-    name = segments["segment_id"][id_hashes(segments) == clash[0]].iloc[0]
-    raise CorpusError(f"segment id '{name}' occurs twice", path=source.path,
-                      fix="make the tables' id columns unique across the corpus")
+    _clash(segments["segment_id"][id_hashes(segments) == clash[0]].iloc[0], source)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from hcrisis.engine.partitions import Partition, Source, open_source
+from hcrisis.engine.partitions import Partition, Source, check_outline_ids, open_source
 from hcrisis.engine.run import Engine
 from hcrisis.errors import CorpusError
 from hcrisis.ingest.segments import INTERVIEWER_COLUMN, Segment, Selection
@@ -215,10 +215,7 @@ def tally(job: CountJob, engine: Engine | None = None, partitions: list[Partitio
     if total.outline.empty:
         raise CorpusError("corpus has no text segments", path=job.source.path,
                           fix="list at least one non-empty document or table")
-    clash = total.outline["segment_id"][total.outline["segment_id"].duplicated()]
-    if not clash.empty:   # in two partitions (each partition's own ids are checked as it is read)
-        raise CorpusError(f"segment id '{clash.iloc[0]}' occurs twice", path=job.source.path,
-                          fix="make the tables' id columns unique across the corpus")
+    check_outline_ids(total.outline, job.source)   # each partition's own ids are checked as it is read
     return total
 
 

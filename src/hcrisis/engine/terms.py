@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hcrisis.engine.partitions import Partition, Source, open_source, outline
+from hcrisis.engine.partitions import Partition, Source, check_outline_ids, open_source, outline
 from hcrisis.engine.run import Engine
 from hcrisis.errors import CorpusError
 from hcrisis.files import temp_folder
@@ -280,6 +280,7 @@ def _two_passes(corpus, source: Source, parts: list[Partition], scopes: list[Ter
     if rows.empty:
         raise CorpusError("corpus has no text segments", path=source.path,
                           fix="list at least one non-empty document or table")
+    check_outline_ids(rows, source)
     if check is not None:
         check(source.outline_corpus(rows))
     merged = [merge_candidates(first, i) for i in range(len(scopes))]
