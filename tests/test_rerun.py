@@ -206,8 +206,19 @@ def test_real_steps_rerun_skips_all(tiny_corpus, tmp_path):
     reproduce(study)
     out = _files(tmp_path / "out")
     run = reproduce(study)
-    assert run.skipped == ["descriptives", "frequencies", "clouds"]   # in step order
+    # in run order: clouds, whose drawing goes on in the background, first (`plan`)
+    assert run.skipped == ["clouds", "descriptives", "frequencies"]
     assert _files(tmp_path / "out") == out
+
+
+def test_checks_and_sections_are_reported_in_declaration_order(tiny_corpus, tmp_path):
+    """clouds runs first (`plan`), yet its check comes after those of the steps declared before it."""
+    study = _tiny_study(tiny_corpus, tmp_path)
+    study.write_text(study.read_text().replace("steps:\n", "steps:\n  - {id: counted, type: checks, settings: "
+                                               "{checks: [{type: count, section: '1', quantity: participants, "
+                                               "segment: all, of: participants, published: '2'}]}}\n"))
+    run = reproduce(study, cache=False)
+    assert run.ran[0] == "clouds" and [c.quantity for c in run.checks] == ["participants", "word cloud: All"]
 
 
 def test_word_counts_are_not_in_step_records_and_a_step_reruns_without_them(tiny_corpus, tmp_path,
@@ -226,7 +237,7 @@ def test_word_counts_are_not_in_step_records_and_a_step_reruns_without_them(tiny
                         lambda m: "new" if m == "hcrisis.study.steps.text" else real(m))
     study.write_text(study.read_text().replace("type: clouds}", "type: clouds, settings: {segments: [all]}}"))
     run = reproduce(study)
-    assert run.skipped == ["descriptives"] and run.ran == ["frequencies", "clouds"]
+    assert run.skipped == ["descriptives"] and run.ran == ["clouds", "frequencies"]
     manifest = tmp_path / "out" / "manifest.json"    # records the study file's new hash
     assert {p: b for p, b in _files(tmp_path / "out").items() if p != manifest} == \
         {p: b for p, b in out.items() if p != manifest}

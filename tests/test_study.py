@@ -75,5 +75,11 @@ def test_steps_run_after_the_steps_they_read(tmp_path):
     steps = plan(study)
     assert [s.decl.id for s in steps] == ["c", "m", "d", "r"]
     assert [s.decl.id for s in select(steps, ["m"], study)] == ["c", "m", "r"]
+    # steps whose work goes on in the background (clouds, matrix) run first, after what they read
+    p = write(tmp_path / "b.yaml", "study: x\ncorpus: c\ncodebook: cb.yaml\nsteps:\n"
+                                   "  - {id: d, type: describe}\n  - {id: k, type: cooccurrence}\n"
+                                   "  - {id: cl, type: clouds}\n  - {id: c, type: coding}\n"
+                                   "  - {id: m, type: matrix}\n  - {id: r, type: report}\n")
+    assert [s.decl.id for s in plan(load_study(p))] == ["cl", "c", "m", "d", "k", "r"]
     assert [s.id for s in load_study(write(tmp_path / "t.yaml", "study: x\ncorpus: c\n")).steps] == [
         "describe", "frequencies", "keyness", "clouds", "terms", "report", "html", "workbook"]   # no codebook: no coding steps

@@ -33,6 +33,8 @@ def reproduce(
     a Dask cluster, with the same outputs.
     Example: hcrisis reproduce studies/thesis.yaml --only agreement
     """
+    import pandas  # noqa: F401 - before the fork: the tokeniser's process codes with it too
+
     from hcrisis.study.parallel import start_tokeniser
 
     # loads spaCy on the other CPU while the rest is imported (not needed when workers tokenise)

@@ -177,7 +177,9 @@ class StepContext:
 
 
 def plan(study: Study) -> list[PlannedStep]:
-    """The declared steps, each after the steps it reads (otherwise in declaration order)."""
+    """The declared steps, each after the steps it reads, steps whose work goes on in the
+    background first (with the steps they read), otherwise in declaration order. (The
+    report lists each step's checks and sections in declaration order all the same.)"""
     by_id = {d.id: d for d in study.steps}
     planned = {}
     for d in study.steps:
@@ -200,7 +202,7 @@ def plan(study: Study) -> list[PlannedStep]:
             visit(dep, chain + (step_id,))
         order.append(step_id)
 
-    for d in study.steps:
+    for d in sorted(study.steps, key=lambda d: not planned[d.id].type.background):   # stable
         visit(d.id, ())
     return [planned[i] for i in order]
 
@@ -231,7 +233,7 @@ def select(steps: list[PlannedStep], only: list[str] | None, study: Study) -> li
     unknown = [name for name in only if name not in by_id]
     if unknown:
         raise InputError(f"unknown step '{unknown[0]}'", path=study.path,
-                         fix=f"name one of the study's steps: {', '.join(by_id)}")
+                         fix=f"name one of the study's steps: {', '.join(d.id for d in study.steps)}")
     wanted: set[str] = set()
     todo = list(only)
     while todo:
@@ -278,10 +280,16 @@ def _run_steps(run: Run, chosen: list[PlannedStep], progress: Callable[[str], No
     run.inputs.update(corpus.input_hashes)   # the corpus files as they were read, not as they are now
     corpus_hashes = [(str(p), run.inputs[p]) for p in sorted({run.read(f) for f in corpus.input_files()})]
     keys: dict[str, str] = {}
+    found: dict[str, tuple[list[Check], list[tuple[str, str]]]] = {}   # each step's checks and sections
     for planned in (s for s in chosen if not s.type.final):
         if progress:
             progress(planned.decl.id)
+        marks = len(run.checks), len(run.sections)
         keys[planned.decl.id] = run_step(run, planned, corpus_hashes, keys)
+        found[planned.decl.id] = run.checks[marks[0]:], run.sections[marks[1]:]
+    # in declaration order, whatever order `plan` ran the steps in
+    run.checks = [c for d in study.steps if d.id in found for c in found[d.id][0]]
+    run.sections = [s for d in study.steps if d.id in found for s in found[d.id][1]]
     run.workers.finish_all()
     for planned in (s for s in chosen if s.type.final):
         if progress:

@@ -31,6 +31,9 @@ class StepType:
     reads: tuple[str, ...] = ()
     writes: str = "tables"
     final: bool = False         # runs after every other step and its background work (the report)
+    # leaves work running in other processes (`StepContext.defer`): run as early as the steps
+    # it reads allow, so that work overlaps the steps declared before it
+    background: bool = False
     # slow imports of the calls it submits (`StepContext.submit`), done in a process forked as the run starts
     preload: tuple[str, ...] = ()
 
@@ -55,13 +58,13 @@ STEP_TYPES = {t.name: t for t in [
     StepType("keyness", f"{_GENERIC}.text:keyness", "keyness of declared `pairs` and of each segment "
              "against the rest (keyness_<a>_vs_<b>)"),
     StepType("clouds", f"{_GENERIC}.text:clouds", "a word cloud per segment (all unless `segments` "
-             "narrows them) and comparison clouds of `compare` pairs", writes="figures"),
+             "narrows them) and comparison clouds of `compare` pairs", writes="figures", background=True),
     StepType("terms", f"{_GENERIC}.text:terms", "multi-word terms per segment, and the used-terms cloud",
              writes=""),
     StepType("coding", f"{_GENERIC}.coding:coding", "apply the study's codebook: codings.csv and "
              "quotations per code", writes="coding"),
     StepType("matrix", f"{_GENERIC}.coding:matrix", "matrix coding by each declared attribute "
-             "(or those in `by`), with figures", reads=("coding",), writes="coding"),
+             "(or those in `by`), with figures", reads=("coding",), writes="coding", background=True),
     StepType("cooccurrence", f"{_GENERIC}.coding:cooccurrence", "pairs of codes on the same units",
              reads=("coding",), writes="coding"),
     StepType("agreement", f"{_GENERIC}.coding:agreement", "the coding against a gold codings CSV "
