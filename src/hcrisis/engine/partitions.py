@@ -60,10 +60,13 @@ class Source:
     def segments(self, part: Partition) -> pd.DataFrame:
         raise NotImplementedError
 
-    def outline(self, part: Partition) -> tuple[pd.DataFrame, list[str]]:
-        """The partition's segments table as its outline (`outline`), and the texts apart."""
+    def rows(self, part: Partition) -> tuple[pd.DataFrame, list[str]]:
+        """The partition's segments table with each text replaced by its mark
+        (`hcrisis.ingest.corpus.outline_marks`), and the texts apart."""
+        from hcrisis.ingest.corpus import outline_marks
+
         segments = self.segments(part)
-        return outline(segments), segments["text"].tolist()
+        return segments.assign(text=outline_marks(segments["text"].tolist())), segments["text"].tolist()
 
     def columns(self) -> list[str]:
         """Columns of the segments table (fixed ones, then attributes)."""
@@ -99,7 +102,7 @@ class FolderSource(Source):
     def segments(self, part: Partition) -> pd.DataFrame:
         return self.spec.load(documents=set(part.documents)).segments
 
-    def outline(self, part: Partition) -> tuple[pd.DataFrame, list[str]]:
+    def rows(self, part: Partition) -> tuple[pd.DataFrame, list[str]]:
         texts: list[str] = []
         return self.spec.load(documents=set(part.documents), texts=texts).segments, texts
 
@@ -188,11 +191,56 @@ class PackedSource(Source):
         return self.folder / PACK_FILE
 
 
+# The columns of a segment row that the whole corpus's checks read, besides the attributes
+# (every column after `SEGMENT_COLUMNS`): `select` and `check_segments` (the selectable
+# columns, whether the text has a word), the one language per scope, the privacy guard's
+# speakers and participants, and the segment ids (`check_outline_ids`). Not the offsets,
+# position or times.
+OUTLINE_COLUMNS = ("segment_id", "document_id", "kind", "speaker", "participant_id", "is_interviewer",
+                   "speaker_role", "language", "text")
+
+
 def outline(segments: pd.DataFrame) -> pd.DataFrame:
-    """The segments table without its text: `text` is its
-    `hcrisis.ingest.corpus.outline_marks`."""
+    """The segments table as the whole corpus's checks read it, without its text (`compact`
+    of the table with each text as its `outline_marks`)."""
     from hcrisis.ingest.corpus import outline_marks
-    return segments.assign(text=outline_marks(segments["text"].tolist()))
+
+    return compact(segments.assign(text=outline_marks(segments["text"].tolist())))
+
+
+def compact(rows: pd.DataFrame) -> pd.DataFrame:
+    """Segment rows whose text is already its mark, kept as a client holds them for every
+    row of a corpus: the columns the checks read (`OUTLINE_COLUMNS` and the attributes),
+    each string column but the ids as a categorical with sorted categories (a corpus
+    repeats a few documents, speakers and attribute values over many rows). Values,
+    masks, `unique` and comparisons read the same; ~40 bytes a row instead of ~245."""
+    from hcrisis.ingest.corpus import SEGMENT_COLUMNS
+
+    kept = [c for c in rows.columns if c in OUTLINE_COLUMNS or c not in SEGMENT_COLUMNS]
+    return pd.DataFrame({c: rows[c].astype("category") if c != "segment_id" and _strings(rows[c]) else rows[c]
+                         for c in kept}, copy=False)
+
+
+def _strings(column: pd.Series) -> bool:
+    return not isinstance(column.dtype, pd.CategoricalDtype) and pd.api.types.is_string_dtype(column)
+
+
+def merge_outlines(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Partitions' outlines (`compact`) as one, in partition order: each categorical on the
+    union of the partitions' categories, sorted, so the merge equals the outline of the
+    whole table. (Concatenating categoricals with different categories would give plain
+    strings.) Partitions without rows add nothing."""
+    from pandas.api.types import union_categoricals
+
+    parts = [p for p in parts if len(p)] or parts[:1]
+    if len(parts) < 2:
+        return parts[0].reset_index(drop=True) if parts else pd.DataFrame()
+    merged = {}
+    for c in parts[0].columns:
+        columns = [p[c] for p in parts]
+        merged[c] = (pd.Series(union_categoricals(columns, sort_categories=True), name=c)
+                     if isinstance(columns[0].dtype, pd.CategoricalDtype) else pd.concat(columns, ignore_index=True))
+    return pd.DataFrame(merged, copy=False)
 
 
 def read_outline(corpus: str | Path):
@@ -201,8 +249,7 @@ def read_outline(corpus: str | Path):
     from hcrisis.errors import CorpusError
 
     source = FolderSource(corpus)
-    parts = [source.outline(p)[0] for p in source.partitions()]
-    segments = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    segments = merge_outlines([compact(source.rows(p)[0]) for p in source.partitions()])
     if segments.empty:
         raise CorpusError("corpus has no text segments", path=source.spec.manifest_path,
                           fix="list at least one non-empty document or table")

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from hcrisis.engine.partitions import Partition, Source, check_outline_ids, open_source
+from hcrisis.engine.partitions import Partition, Source, check_outline_ids, compact, merge_outlines, open_source
 from hcrisis.engine.run import Engine
 from hcrisis.errors import CorpusError
 from hcrisis.ingest.segments import INTERVIEWER_COLUMN, Segment, Selection
@@ -91,7 +91,7 @@ class CountJob:
 class Counts:
     """Counted tokens per form (rows: groups of segment rows with the same `keys`, the
     values of the job's columns, one row each), all tokens per group, and the outline of
-    the segment rows read (`outline`); the job's `scopes`."""
+    the segment rows read (`hcrisis.engine.partitions.compact`); the job's `scopes`."""
 
     forms: np.ndarray
     counts: np.ndarray
@@ -112,7 +112,7 @@ def row_groups(segments: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, 
 
 
 def count_partial(part: Partition, job: CountJob) -> Counts:
-    rows, texts = job.source.outline(part)
+    rows, texts = job.source.rows(part)
     group, keys = row_groups(rows, [c for c in job.columns() if c in rows])
     needed = job.pool(rows)
     # one language per scope is checked on the whole corpus (its outline), with the scopes' names
@@ -120,7 +120,7 @@ def count_partial(part: Partition, job: CountJob) -> Counts:
     counter = FreqCounter(word_tokens_of_rows(rows, texts, needed), rows, whole)
     counts, tokens = counter.counts_by_rows(np.where(needed, group, -1), len(keys))
     used = counts.any(axis=0)
-    return Counts(counter.forms[used], counts[:, used], tokens, keys, rows, job.scopes)
+    return Counts(counter.forms[used], counts[:, used], tokens, keys, compact(rows), job.scopes)
 
 
 def _tuples(keys: pd.DataFrame) -> list[tuple]:
@@ -167,7 +167,7 @@ class Tally:
         order = np.argsort(forms, kind="stable")
         n = len(self.groups)
         keys = pd.concat(self.keys, ignore_index=True) if self.keys else pd.DataFrame()
-        rows = pd.concat(self.outlines, ignore_index=True) if self.outlines else pd.DataFrame()
+        rows, self.outlines = merge_outlines(self.outlines), []
         return Counts(forms[order], self.counts[:n, :len(forms)][:, order], self.tokens[:n], keys, rows,
                       self.scopes)
 

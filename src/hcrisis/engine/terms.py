@@ -35,7 +35,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hcrisis.engine.partitions import Partition, Source, check_outline_ids, open_source, outline
+from hcrisis.engine.partitions import (Partition, Source, check_outline_ids, merge_outlines, open_source,
+                                      outline)
 from hcrisis.engine.run import Engine
 from hcrisis.errors import CorpusError
 from hcrisis.files import temp_folder
@@ -276,7 +277,7 @@ def _shares_disk(engine: Engine) -> bool:
 def _two_passes(corpus, source: Source, parts: list[Partition], scopes: list[TermScope], engine: Engine,
                 check, spill: str | None) -> PartitionedTerms:
     first = list(engine.map(candidates_partial, parts, TermJob(source, tuple(scopes), spill=spill)))
-    rows = pd.concat([p.outline for p in first], ignore_index=True) if first else pd.DataFrame()
+    rows = merge_outlines([p.outline for p in first])
     if rows.empty:
         raise CorpusError("corpus has no text segments", path=source.path,
                           fix="list at least one non-empty document or table")
