@@ -11,10 +11,11 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import ROOT, write
 from hcrisis.engine.partitions import OUTLINE_COLUMNS, Partition, merge_outlines, open_source, outline
-from hcrisis.errors import InputError
+from hcrisis.engine.stages import Scope, count_words
+from hcrisis.errors import CorpusError, InputError
 from hcrisis.ingest.corpus import load_corpus, outline_marks
 from hcrisis.ingest.privacy import speaker_people
-from hcrisis.ingest.segments import SELECTABLE, Segment, attributes_of, by_segments, segment_problems, select
+from hcrisis.ingest.segments import ALL, SELECTABLE, Segment, attributes_of, by_segments, segment_problems, select
 from hcrisis.text.freq import FreqSettings, check_languages
 
 EXCERPTS = ROOT / "corpora" / "thesis-excerpts"
@@ -111,8 +112,7 @@ def test_privacy_guard_reads_the_same_speakers(mixed):
 def test_outline_keeps_the_checked_columns_as_categoricals(mixed):
     c, full, small = mixed
     assert list(small.columns) == [col for col in full.columns if col in OUTLINE_COLUMNS or col in c.attributes]
-    assert small["segment_id"].tolist() == full["segment_id"].tolist()
-    strings = [col for col in small.columns if col not in ("segment_id", "is_interviewer")]
+    strings = [col for col in small.columns if col != "is_interviewer"]
     assert all(isinstance(small[col].dtype, pd.CategoricalDtype) for col in strings)
     assert all(list(small[col].cat.categories) == sorted(set(full[col])) for col in strings)
     assert all(small[col].tolist() == full[col].tolist() for col in small.columns)
@@ -135,3 +135,46 @@ def test_excerpts_outline_merged_by_document():
     whole = load_corpus(EXCERPTS).segments
     parts = [Partition(i, (d,)) for i, d in enumerate(dict.fromkeys(whole["document_id"]))]
     pd.testing.assert_frame_equal(merge_outlines([outline(source.segments(p)) for p in parts]), outline(whole))
+
+
+@pytest.fixture
+def clashing(tmp_path):
+    """Three tables whose ids clash across them: 'R2' (rows 2 and 5) before 'R1' (rows 1 and 6)."""
+    write(tmp_path / "manifest.yaml", "name: clash\ntables:\n" + "".join(
+        f"  - {{id: {t}, file: {t}.csv, kind: survey response, text_column: answer, id_column: rid}}\n"
+        for t in "abc"))
+    write(tmp_path / "a.csv", "rid,answer\nR1,Pay.\nR2,Rent.\nR3,Repairs.\n")
+    write(tmp_path / "b.csv", "rid,answer\nR4,Pay.\nR2,Rent.\n")
+    write(tmp_path / "c.csv", "rid,answer\nR1,Pay.\n")
+    return tmp_path, [Partition(i, (t,)) for i, t in enumerate("abc")]
+
+
+def test_a_clash_across_partitions_names_the_first_row_an_earlier_row_repeats(clashing):
+    from hcrisis.engine.partitions import check_unique_ids, id_hashes
+
+    root, parts = clashing
+    with pytest.raises(CorpusError, match="segment id 'R2' occurs twice") as whole:
+        load_corpus(root)
+    source = open_source(root)
+    with pytest.raises(CorpusError) as got:
+        check_unique_ids(source, parts, [id_hashes(source.segments(p)) for p in parts])
+    assert got.value.one_line() == whole.value.one_line()
+    with pytest.raises(CorpusError) as counted:
+        count_words(root, [Scope(ALL)], FreqSettings(), partitions=parts)
+    assert counted.value.one_line() == whole.value.one_line()
+
+
+def test_ids_whose_hashes_clash_are_told_apart(clashing):
+    """Two different ids of the same hash are no clash; the same id is."""
+    import numpy as np
+
+    from hcrisis.engine.partitions import check_unique_ids
+
+    root, parts = clashing
+    source = open_source(root)
+    same = [np.zeros(n, dtype=np.uint64) for n in (3, 2, 1)]     # every id hashed alike
+    with pytest.raises(CorpusError, match="segment id 'R2' occurs twice"):
+        check_unique_ids(source, parts, same)
+    write(root / "c.csv", "rid,answer\nR5,Pay.\n")
+    write(root / "b.csv", "rid,answer\nR4,Pay.\nR6,Rent.\n")
+    check_unique_ids(source, parts, same)

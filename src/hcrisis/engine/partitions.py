@@ -193,11 +193,11 @@ class PackedSource(Source):
 
 # The columns of a segment row that the whole corpus's checks read, besides the attributes
 # (every column after `SEGMENT_COLUMNS`): `select` and `check_segments` (the selectable
-# columns, whether the text has a word), the one language per scope, the privacy guard's
-# speakers and participants, and the segment ids (`check_outline_ids`). Not the offsets,
-# position or times.
-OUTLINE_COLUMNS = ("segment_id", "document_id", "kind", "speaker", "participant_id", "is_interviewer",
-                   "speaker_role", "language", "text")
+# columns, whether the text has a word), the one language per scope, and the privacy
+# guard's speakers and participants. Not the ids (checked on their hashes,
+# `check_unique_ids`), offsets, position or times.
+OUTLINE_COLUMNS = ("document_id", "kind", "speaker", "participant_id", "is_interviewer", "speaker_role",
+                   "language", "text")
 
 
 def outline(segments: pd.DataFrame) -> pd.DataFrame:
@@ -211,14 +211,14 @@ def outline(segments: pd.DataFrame) -> pd.DataFrame:
 def compact(rows: pd.DataFrame) -> pd.DataFrame:
     """Segment rows whose text is already its mark, kept as a client holds them for every
     row of a corpus: the columns the checks read (`OUTLINE_COLUMNS` and the attributes),
-    each string column but the ids as a categorical with sorted categories (a corpus
-    repeats a few documents, speakers and attribute values over many rows). Values,
-    masks, `unique` and comparisons read the same; ~40 bytes a row instead of ~245."""
+    each string column as a categorical with sorted categories (a corpus repeats a few
+    documents, speakers and attribute values over many rows). Values, masks, `unique`
+    and comparisons read the same; ~13 bytes a row instead of ~245."""
     from hcrisis.ingest.corpus import SEGMENT_COLUMNS
 
     kept = [c for c in rows.columns if c in OUTLINE_COLUMNS or c not in SEGMENT_COLUMNS]
-    return pd.DataFrame({c: rows[c].astype("category") if c != "segment_id" and _strings(rows[c]) else rows[c]
-                         for c in kept}, copy=False)
+    return pd.DataFrame({c: rows[c].astype("category") if _strings(rows[c]) else rows[c] for c in kept},
+                        copy=False)
 
 
 def _strings(column: pd.Series) -> bool:
@@ -306,30 +306,41 @@ def id_hashes(segments: pd.DataFrame):
     return pd.util.hash_array(segments["segment_id"].to_numpy(dtype=object))
 
 
-def check_outline_ids(rows: pd.DataFrame, source: Source) -> None:
-    """`check_unique_ids` for a merged outline, which holds every segment id."""
-    clash = rows["segment_id"][rows["segment_id"].duplicated()]
-    if not clash.empty:
-        _clash(clash.iloc[0], source)
+def check_unique_ids(source: Source, parts: list[Partition], hashes: list) -> None:
+    """The error a corpus read whole gives when a segment id occurs twice (naming the
+    first row whose id an earlier row has), for ids in two partitions (a table's ids may
+    clash with another table's or a document's), from the partitions' hashes of their
+    ids (`id_hashes`, 8 bytes a row, where the ids' strings would cost ~60 in the
+    client): the partitions holding a clash of hashes are read again to name the id, and
+    to tell it from two ids of the same hash."""
+    import numpy as np
+
+    if len(hashes) < 2:
+        return
+    every = np.concatenate(hashes)
+    ordered = np.sort(every)
+    if not (ordered[1:] == ordered[:-1]).any():
+        return
+    part_of = np.repeat(np.arange(len(hashes)), [len(h) for h in hashes])
+    first_row = np.cumsum([0, *(len(h) for h in hashes)])
+    read: dict[int, list] = {}
+
+    def segment_id(row: int):
+        k = int(part_of[row])
+        if k not in read:
+            read[k] = source.segments(parts[k])["segment_id"].tolist()
+        return read[k][row - first_row[k]]
+
+    seen: dict[int, list[int]] = {}
+    for row in np.flatnonzero(pd.Series(every).duplicated().to_numpy()).tolist():
+        if every[row] not in seen:
+            seen[every[row]] = np.flatnonzero(every[:row] == every[row]).tolist()
+        earlier, name = seen[every[row]], segment_id(row)
+        if any(segment_id(e) == name for e in earlier):
+            _clash(name, source)
+        earlier.append(row)
 
 
 def _clash(name: str, source: Source) -> None:
     raise CorpusError(f"segment id '{name}' occurs twice", path=source.path,
                       fix="make the tables' id columns unique across the corpus")
-
-
-def check_unique_ids(source: Source, parts: list[Partition], hashes: list) -> None:
-    """The error a corpus read whole gives when a segment id occurs twice, for ids in two
-    partitions (a table's ids may clash with another table's or a document's); the
-    partitions holding the id are read again to name it."""
-    import numpy as np
-
-    if len(hashes) < 2:
-        return
-    ordered = np.sort(np.concatenate(hashes))
-    clash = ordered[1:][ordered[1:] == ordered[:-1]]
-    if not clash.size:
-        return
-    part = next(p for p, h in zip(parts, hashes) if clash[0] in h)
-    segments = source.segments(part)
-    _clash(segments["segment_id"][id_hashes(segments) == clash[0]].iloc[0], source)

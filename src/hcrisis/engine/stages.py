@@ -23,7 +23,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from hcrisis.engine.partitions import Partition, Source, check_outline_ids, compact, merge_outlines, open_source
+from hcrisis.engine.partitions import (Partition, Source, check_unique_ids, compact, id_hashes, merge_outlines,
+                                      open_source)
 from hcrisis.engine.run import Engine
 from hcrisis.errors import CorpusError
 from hcrisis.ingest.segments import INTERVIEWER_COLUMN, Segment, Selection
@@ -91,7 +92,8 @@ class CountJob:
 class Counts:
     """Counted tokens per form (rows: groups of segment rows with the same `keys`, the
     values of the job's columns, one row each), all tokens per group, and the outline of
-    the segment rows read (`hcrisis.engine.partitions.compact`); the job's `scopes`."""
+    the segment rows read (`hcrisis.engine.partitions.compact`) with the hashes of their
+    ids (`id_hashes`: a partial's, for `check_unique_ids`); the job's `scopes`."""
 
     forms: np.ndarray
     counts: np.ndarray
@@ -99,6 +101,7 @@ class Counts:
     keys: pd.DataFrame
     outline: pd.DataFrame
     scopes: tuple[Scope, ...] = ()
+    ids: np.ndarray | None = None
 
 
 def row_groups(segments: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
@@ -120,7 +123,7 @@ def count_partial(part: Partition, job: CountJob) -> Counts:
     counter = FreqCounter(word_tokens_of_rows(rows, texts, needed), rows, whole)
     counts, tokens = counter.counts_by_rows(np.where(needed, group, -1), len(keys))
     used = counts.any(axis=0)
-    return Counts(counter.forms[used], counts[:, used], tokens, keys, compact(rows), job.scopes)
+    return Counts(counter.forms[used], counts[:, used], tokens, keys, compact(rows), job.scopes, id_hashes(rows))
 
 
 def _tuples(keys: pd.DataFrame) -> list[tuple]:
@@ -139,6 +142,7 @@ class Tally:
         self.counts = np.zeros((4, 1024), dtype=np.int64)
         self.tokens = np.zeros(4, dtype=np.int64)
         self.outlines: list[pd.DataFrame] = []
+        self.ids: list[np.ndarray] = []
         self.scopes: tuple[Scope, ...] = ()
 
     def add(self, part: Counts) -> None:
@@ -150,6 +154,7 @@ class Tally:
         self.counts[np.ix_(rows, at)] += part.counts          # a partial's forms and groups are distinct
         self.tokens[rows] += part.tokens
         self.outlines.append(part.outline)
+        self.ids.append(part.ids)
         self.scopes = part.scopes
 
     def _grow(self, rows: int, columns: int) -> None:
@@ -208,14 +213,14 @@ class ScopeCounts(WordGroups):
 
 def tally(job: CountJob, engine: Engine | None = None, partitions: list[Partition] | None = None) -> Counts:
     """The job's counts over a corpus, by partition (the source's own unless given)."""
-    merged = Tally()
-    for partial in (engine or Engine()).map(count_partial, partitions or job.source.partitions(), job):
+    merged, parts = Tally(), partitions or job.source.partitions()
+    for partial in (engine or Engine()).map(count_partial, parts, job):
         merged.add(partial)
     total = merged.total()
     if total.outline.empty:
         raise CorpusError("corpus has no text segments", path=job.source.path,
                           fix="list at least one non-empty document or table")
-    check_outline_ids(total.outline, job.source)   # each partition's own ids are checked as it is read
+    check_unique_ids(job.source, parts, merged.ids)   # each partition's own ids are checked as it is read
     return total
 
 
