@@ -1,4 +1,5 @@
-"""The early tokeniser process: the same tokens as tokenising in process, and no process left behind."""
+"""The early tokeniser process: the same tokens as tokenising in process, calls run where the
+tokens are, and no process left behind."""
 
 from __future__ import annotations
 
@@ -24,31 +25,69 @@ def assert_same_tokens(one: Tokens, other: Tokens) -> None:
 
 def test_same_tokens_as_in_process():
     tokeniser = start_tokeniser()
-    tokens = tokeniser.tokenize_segments(SEGMENTS)
-    assert_same_tokens(tokens, tokenize_segments(SEGMENTS))
-    assert tokens.column("lemma").tolist()[-5:] == ["lead", ";", "manager", "manage", "…"]
-    assert not tokeniser._process.is_alive()          # one use, then it ends
+    try:
+        tokens = tokeniser.tokenize_segments(SEGMENTS)
+        assert_same_tokens(tokens, tokenize_segments(SEGMENTS))
+        assert tokens.column("lemma").tolist()[-5:] == ["lead", ";", "manager", "manage", "…"]
+        assert tokeniser.holds and tokeniser._server._process.is_alive()   # kept for the calls that need them
+    finally:
+        tokeniser.close()
+    assert not tokeniser._server._process.is_alive()
 
 
-def test_used_twice_or_gone_tokenises_in_process():
+def _where_and_what(segments: pd.DataFrame, tokens: Tokens, extra: str) -> tuple[int, Tokens, str]:
+    import os
+    return os.getpid(), tokens, extra
+
+
+def test_calls_with_tokens_run_where_the_tokens_were_made():
+    """`Workers.with_tokens`: in the tokeniser's process on the tokens it kept (the same
+    tokens), for other segments on theirs, and here when the tokens were made here."""
+    import os
+
+    from hcrisis.study.parallel import Workers
+
     tokeniser = start_tokeniser()
-    tokeniser._process.kill()
-    tokeniser._process.join()
-    assert tokeniser.token_arrays(["a b"]) is None
+    workers = Workers(tokeniser)
+    try:
+        made = workers.tokenize_segments(SEGMENTS)
+        pid, tokens, extra = workers.with_tokens(_where_and_what, SEGMENTS, lambda: made, "x")()
+        assert pid == tokeniser._server._process.pid and extra == "x"
+        assert_same_tokens(tokens, made)
+        other = SEGMENTS.assign(text=["Other words here.", "", "And more."])
+        assert_same_tokens(tokeniser.with_tokens(_where_and_what, other, "y")()[1], tokenize_segments(other))
+    finally:
+        tokeniser.close()
+    here = Workers()
+    pid, tokens, _ = here.with_tokens(_where_and_what, SEGMENTS, lambda: made, "z")()
+    assert pid == os.getpid() and tokens is made
+
+
+def test_gone_tokenises_in_process():
+    tokeniser = start_tokeniser()
+    tokeniser._server._process.kill()
+    tokeniser._server._process.join()
+    arrays = tokeniser.token_arrays(["a b"])
+    assert arrays.type_id.size == 2 and not tokeniser.holds          # made here
     assert_same_tokens(tokeniser.tokenize_segments(SEGMENTS), tokenize_segments(SEGMENTS))
+    tokeniser.close()
 
 
 def test_unused_tokeniser_is_stopped():
     with start_tokeniser() as tokeniser:
-        process = tokeniser._process
+        process = tokeniser._server._process
     assert not process.is_alive() and process.exitcode is not None
 
 
 def test_errors_in_the_process_reach_the_caller():
     tokeniser = start_tokeniser()
-    with pytest.raises(TypeError):
-        tokeniser.token_arrays([None])
-    assert not tokeniser._process.is_alive()
+    try:
+        with pytest.raises(TypeError):
+            tokeniser.token_arrays([None])
+        assert tokeniser._server._process.is_alive()                   # and it goes on
+        assert tokeniser.token_arrays(["a b"]).type_id.size == 2
+    finally:
+        tokeniser.close()
 
 
 def test_other_languages_get_their_own_pipeline():
@@ -61,6 +100,7 @@ def test_other_languages_get_their_own_pipeline():
         tokens = tokeniser.tokenize_segments(segments)
     finally:
         tokeniser.close()
+    assert not tokeniser.holds
     assert_same_tokens(tokens, tokenize_segments(segments))
     assert "logement" in tokens.types["lemma"].tolist()
 

@@ -244,3 +244,44 @@ def test_word_tokens_of_single_spaced_and_irregular_texts(nlp):
     assert forms == ["Housing", "officers", "ca", "n't", "wait", ".", "  ", "lead", "\t", "and", "\n\n", "follow",
                      "one", "two", " ", "x", " ", "y", "z", " "]
     assert got.bounds.tolist() == [0, 6, 6, 12, 14, 15, 20]
+
+
+# ---------------------------------------------------------------- spaCy without its CLI
+_IMPORT_CHECK = """
+import sys
+from hcrisis.text import spacy_import
+{patch}
+spacy = spacy_import.import_spacy()
+print("cli" if "spacy.cli" in sys.modules else "no-cli", spacy.blank("en")("a b")[1].text)
+import spacy.cli
+print(sorted(spacy.info()) == sorted(spacy.cli.info()), spacy.cli.info.__module__)
+"""
+
+
+@pytest.mark.parametrize("patch, first", [
+    ("", "no-cli b"),
+    # a spaCy that needs more of its CLI while importing is imported whole
+    ("spacy_import._stand_ins = lambda: {n: type(sys)(n) for n in spacy_import._STAND_INS}", "cli b"),
+])
+def test_spacy_imported_without_its_cli_which_loads_when_used(patch, first):
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _IMPORT_CHECK.format(patch=patch)], capture_output=True,
+                         text=True, check=True).stdout.splitlines()
+    assert out == [first, "True spacy.cli.info"]
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "xx"])
+def test_lookup_lemmas_read_as_spacy_reads_them(language):
+    """`hcrisis.text.lookups` finds and reads spacy-lookups-data's tables as spaCy's registry does."""
+    from spacy.util import load_language_data, registry
+
+    from hcrisis.text.tokens import _lookup_table
+
+    try:
+        expected = load_language_data(registry.lookups.get(language)["lemma_lookup"])
+    except Exception:  # noqa: BLE001 - catalogue's RegistryError: no tables for the language
+        expected = {}
+    first = {k: v[0] if isinstance(v, list) else v for k, v in expected.items()}
+    assert _lookup_table(language) == first and (language == "xx") == (not first)

@@ -480,10 +480,11 @@ def write_matrices(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataF
 
 def start_matrices(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataFrame, out: Path,
                    attributes: Sequence[str]) -> tuple[list[Path], Callable[[], list[Path]]]:
-    """`write_matrices` with the figures drawn in forked processes (`start_in_background`),
-    one per attribute (two cores draw two at once): the matrix tables written now, and a
-    function that waits for the figures and their tables and returns their paths. Drawing
-    them is most of the time matrices take."""
+    """`write_matrices` with the figures drawn in a forked process (`start_in_background`):
+    the matrix tables written now, and a function that waits for the figures and their
+    tables and returns their paths. Drawing them is most of the time matrices take; one
+    process draws them all, importing pyplot once (a process per attribute took a
+    quarter more CPU time, which the run's other processes need)."""
     return _start_matrices(_matrices(codings, codebook, segments, attributes), codebook, Path(out))
 
 
@@ -495,8 +496,7 @@ def _start_matrices(mats, codebook: Codebook, out: Path) -> tuple[list[Path], Ca
     from hcrisis.workers import start_in_background
 
     tables = _matrix_tables(mats, out)
-    drawing = [start_in_background(_draw_figures, [m], codebook, out) for m in mats]
-    return tables, lambda: [p for done in drawing for p in done()]
+    return tables, start_in_background(_draw_figures, mats, codebook, out)
 
 
 def _matrix_tables(mats: list[tuple[pd.DataFrame, str]], out: Path) -> list[Path]:

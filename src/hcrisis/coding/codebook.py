@@ -167,6 +167,9 @@ def _repeat_problem(pattern, inside_repeat: bool) -> str | None:
 
 def pattern_problem(pattern: list) -> str | None:
     """spaCy's own validation of a Matcher token pattern."""
+    from hcrisis.text.spacy_import import import_spacy
+
+    import_spacy()
     from spacy.schemas import validate_token_pattern
 
     errors = validate_token_pattern(pattern)

@@ -135,6 +135,7 @@ def mask_text(text: str, scanner) -> str:
 
 
 def _masked_words(df: pd.DataFrame, column: str, scanner) -> pd.DataFrame:
+    """`df` with `column` masked (`mask_text`): take the rows shown first, the masking costs."""
     return df.assign(**{column: [mask_text(str(w), scanner) for w in df[column]]})
 
 
@@ -216,7 +217,7 @@ def cloud_blocks(src: Sources, labels: Labels, figures: FigureNamer) -> list[Blo
         if fig is not None:
             block.figures.append(figures.figure(fig, fig.title))
         if freq is not None:
-            df = _masked_words(cat.read(freq), "word", src.scanner).head(TOP_WORDS)
+            df = _masked_words(cat.read(freq).head(TOP_WORDS), "word", src.scanner)
             cols = [c for c in ("rank", "word", "count", "weighted_percentage") if c in df.columns]
             block.tables.append(frame_table(df[cols], f"Top {len(df)} words: {seg.label}", source=freq.rel,
                                             header=[c.replace("weighted_percentage", "% of counted words")
@@ -260,11 +261,12 @@ def keyness_blocks(src: Sources, labels: Labels, figures: FigureNamer) -> list[B
 
 
 def keyness_tables(src: Sources, entry: OutputFile, a: str, b: str) -> list[Table]:
-    df = _masked_words(src.catalogue.read(entry), "item", src.scanner)
+    df = src.catalogue.read(entry)
     cols = ["item", "count_a", "count_b", "g2", "log_ratio", "p_adjusted"]
     header = ["word", f"count: {a}", f"count: {b}", "G²", "log ratio", "p adjusted"]
-    return [frame_table(side[cols].head(TOP_KEYNESS), f"Words more frequent in {name}", source=entry.rel,
-                        header=header, row_header=False)
+    # only the words shown are masked (a table lists every word tested)
+    return [frame_table(_masked_words(side[cols].head(TOP_KEYNESS), "item", src.scanner),
+                        f"Words more frequent in {name}", source=entry.rel, header=header, row_header=False)
             for name, side in ((a, df[df["g2"] > 0].sort_values("g2", ascending=False, kind="mergesort")),
                                (b, df[df["g2"] < 0].sort_values("g2", kind="mergesort")))]
 
@@ -282,7 +284,7 @@ def term_blocks(src: Sources, labels: Labels, figures: FigureNamer) -> list[Bloc
         entry = cat.table(f"terms_{seg_id}")
         if entry is None:
             continue
-        df = _masked_words(cat.read(entry), "term", src.scanner).head(TOP_TERMS)
+        df = _masked_words(cat.read(entry).head(TOP_TERMS), "term", src.scanner)
         cols = [c for c in ("rank", "term", "count", "documents", "c_value") if c in df.columns]
         tables.append(frame_table(df[cols], f"Top multi-word terms: {label}", source=entry.rel,
                                   header=[c.replace("c_value", "C-value").replace("_", " ") for c in cols],

@@ -81,7 +81,9 @@ def _text_columns(df: pd.DataFrame) -> pd.DataFrame:
     df.columns = [unguard_cell(str(c)) for c in df.columns]
     for col in df.columns:
         if df[col].dtype == object or pd.api.types.is_string_dtype(df[col]):
-            df[col] = [unguard_cell(v) for v in df[col].astype(object).where(df[col].notna(), "").astype(str)]
+            # tolist(): iterating a pandas string column element by element is slow
+            missing = df[col].isna().tolist()
+            df[col] = ["" if gap else unguard_cell(str(v)) for v, gap in zip(df[col].tolist(), missing)]
     return df
 
 

@@ -77,7 +77,7 @@ def _width(column: str, series: pd.Series, kind: str) -> int:
     if kind in ("float", "percent", "p"):
         longest = 10   # as formatted: 0.000, 0.0% or 0.00E+00
     else:
-        longest = max((len(str(v)) for v in series.head(WIDTH_SAMPLE)), default=0)
+        longest = max((len(str(v)) for v in series.head(WIDTH_SAMPLE).tolist()), default=0)
     return max(MIN_WIDTH, min(MAX_WIDTH, max(longest, len(column)) + 2))
 
 

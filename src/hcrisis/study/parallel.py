@@ -1,10 +1,12 @@
 """The reproduction's parallel work, behind one interface: `Workers`.
 
 Three tricks keep `hcrisis reproduce` short on a two-core machine; step types
-reach them only through `ctx.tokens()`, `ctx.defer()` and `ctx.submit()`:
+reach them only through `ctx.tokens()`, `ctx.with_tokens()`, `ctx.defer()` and
+`ctx.submit()`:
 
 - a tokeniser started before it is needed (`Tokeniser`), so loading spaCy
-  is off the critical path;
+  is off the critical path, which then runs the work that needs spaCy and
+  the tokens (coding) where both already are;
 - work a step leaves running in other processes (clouds, the coding
   matrices' figures being drawn) while
   the next steps run, finished before the report (`Workers.defer`);
@@ -18,11 +20,13 @@ The tokeniser:
 Importing spaCy and building the blank English pipeline takes over a second,
 and `hcrisis reproduce` only knows what it must tokenise after importing its
 own modules and loading the corpus (most of another second). `Tokeniser`
-forks a process at once that loads spaCy meanwhile, on the other CPU, then
-tokenises the texts it is sent (`hcrisis.text.tokens.token_arrays`, itself on two
-processes) and sends back plain arrays, so steps that only count words never
-import spaCy in the main process. If every step is replayed from the cache,
-the process is stopped unused.
+forks a process at once (a `Preloaded` one) that loads spaCy meanwhile, on
+the other CPU, then tokenises the texts it is sent
+(`hcrisis.text.tokens.token_arrays`, itself on two processes), sends back
+plain arrays and keeps them. Steps that need spaCy with the tokens (the
+codebook's matcher) run there (`Workers.with_tokens`), so the main process
+never imports spaCy. If the process is gone, the calls are made in this
+process, with the same results.
 
 This module imports nothing heavy, so the CLI can start it first. Without
 the fork start method (Windows) `start_tokeniser` gives None and callers
@@ -33,11 +37,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import signal
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
-from hcrisis.workers import Preloaded, call_later, die_with_parent
+from hcrisis.workers import Preloaded, call_later
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -47,49 +50,50 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-def _serve(conn, parent_end, parent: int) -> None:
-    """In the forked process: load the pipeline, wait for texts, send their arrays."""
-    die_with_parent(parent)   # a killed parent runs no clean-up: go with it
-    signal.signal(signal.SIGINT, signal.SIG_DFL)   # Ctrl-C: leave quietly, the parent reports it
-    parent_end.close()   # so that recv() ends (EOFError) when the parent does
-    try:
-        from hcrisis.text.tokens import shared_pipeline, token_arrays
-        nlp = shared_pipeline()
-        texts = conn.recv()
-        result = ("ok", token_arrays(texts, nlp))
-    except EOFError:
-        return
-    except Exception as exc:  # noqa: BLE001 - sent to the parent, which raises it
-        result = ("error", exc)
-    conn.send(result)
+# In the tokeniser's process: the texts it tokenised and their arrays (`with_tokens`).
+_KEPT: dict[str, Any] = {}
+
+
+def _load_pipeline() -> None:
+    from hcrisis.text.tokens import shared_pipeline
+    shared_pipeline()
+
+
+def _keep_arrays(texts: list[str]) -> tuple[int, TokenArrays]:
+    """The texts' arrays, kept in this process, and its pid (the caller's if the process is gone)."""
+    from hcrisis.text.tokens import shared_pipeline, token_arrays
+
+    arrays = token_arrays(texts, shared_pipeline())
+    _KEPT.update(texts=texts, arrays=arrays)
+    return os.getpid(), arrays
+
+
+def _with_kept(function: Callable[..., T], segments: pd.DataFrame, *args) -> T:
+    """`function(segments, tokens, *args)` with the tokens this process kept of the segments'
+    texts, else (another corpus, or the process was gone) with the segments tokenised here."""
+    if _KEPT and _KEPT["texts"] == segments["text"].tolist():
+        tokens = _KEPT["arrays"].to_tokens(segments["segment_id"].tolist())
+    else:
+        from hcrisis.text.tokens import tokenize_segments
+        tokens = tokenize_segments(segments)
+    return function(segments, tokens, *args)
 
 
 class Tokeniser:
-    """A process loading the blank pipeline now and tokenising one list of texts later."""
+    """A process loading the blank English pipeline now, tokenising the corpus's texts
+    when asked and keeping their arrays, then running the calls that need them
+    (`with_tokens`: coding, whose matcher needs spaCy, which this process has loaded)."""
 
     def __init__(self):
-        context = multiprocessing.get_context("fork")
-        self._conn, child_end = context.Pipe()
-        self._process = context.Process(target=_serve, args=(child_end, self._conn, os.getpid()),
-                                        name="hcrisis-tokeniser")
-        self._process.start()
-        child_end.close()
+        self._server = Preloaded(())
+        self._server.submit(_load_pipeline)     # at once; an error there is raised by the next call
+        self.holds = False                      # whether the process made (and keeps) the tokens
 
-    def token_arrays(self, texts: list[str]) -> TokenArrays | None:
-        """The texts' `TokenArrays` from the process, which then ends; None if it is
-        gone or was used already (the caller then tokenises itself)."""
-        if self._conn is None:
-            return None
-        try:
-            self._conn.send(texts)
-            status, value = self._conn.recv()
-        except (EOFError, OSError):
-            return None
-        finally:
-            self.close()
-        if status == "error":
-            raise value
-        return value
+    def token_arrays(self, texts: list[str]) -> TokenArrays:
+        """The texts' `TokenArrays`, from the process (made here if it is gone)."""
+        pid, arrays = self._server.submit(_keep_arrays, texts)()
+        self.holds = pid != os.getpid()
+        return arrays
 
     def tokenize_segments(self, segments: pd.DataFrame) -> Tokens:
         """`hcrisis.text.tokens.tokenize_segments` with the blank English pipeline, done by the
@@ -98,19 +102,16 @@ class Tokeniser:
 
         if "language" in segments and set(segments["language"]) != {"en"}:
             return tokenize_segments(segments)
-        arrays = self.token_arrays(segments["text"].tolist())
-        if arrays is None:
-            return tokenize_segments(segments)
-        return arrays.to_tokens(segments["segment_id"].tolist())
+        return self.token_arrays(segments["text"].tolist()).to_tokens(segments["segment_id"].tolist())
+
+    def with_tokens(self, function: Callable[..., T], segments: pd.DataFrame, *args) -> Callable[[], T]:
+        """Start `function(segments, tokens, *args)` in the process, on the tokens it kept of
+        `segments` (`_with_kept`); the function returned waits for the result."""
+        return self._server.submit(_with_kept, function, segments, *args)
 
     def close(self) -> None:
         """Stop the process (unused, or done) and wait for it."""
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-        if self._process.is_alive():
-            self._process.terminate()
-        self._process.join()
+        self._server.close()
 
     def __enter__(self) -> "Tokeniser":
         return self
@@ -157,6 +158,16 @@ class Workers:
             return self.tokeniser.tokenize_segments(segments)
         from hcrisis.text.tokens import tokenize_segments
         return tokenize_segments(segments)
+
+    def with_tokens(self, function: Callable[..., T], segments: pd.DataFrame,
+                    tokens: Callable[[], Tokens], *args) -> Callable[[], T]:
+        """Start `function(segments, tokens, *args)` where the segments' tokens are: in the
+        early tokeniser's process if it made them (this process then never loads spaCy for
+        the call), else here with `tokens()`; the function returned waits for the result."""
+        made = tokens()
+        if self.tokeniser is not None and self.tokeniser.holds:
+            return self.tokeniser.with_tokens(function, segments, *args)
+        return call_later(function, segments, made, *args)
 
     def defer(self, finish: Callable[[], list[Path]], then: Callable[[list[Path]], None]) -> None:
         """Let work run on in the background: `finish()` waits for it and returns the

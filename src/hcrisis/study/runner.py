@@ -153,6 +153,12 @@ class StepContext:
             self.run.memo["tokens"] = cached_tokens(self.corpus.segments, self.run.store, self.run.tokenize)
         return self.run.memo["tokens"]
 
+    def with_tokens(self, function: Callable[..., Any], *args) -> Callable[[], Any]:
+        """Start `function(segments, tokens, *args)` on the corpus's segments and tokens where
+        the tokens are (`Workers.with_tokens`: in the early tokeniser's process, which has
+        spaCy loaded, if it made them); the function returned waits for the result."""
+        return self.run.workers.with_tokens(function, self.corpus.segments, self.tokens, *args)
+
     def memo(self, name: str, make: Callable[[], Any]) -> Any:
         """A value shared by the steps of this run, never recorded (e.g. word counts)."""
         if name not in self.run.memo:

@@ -97,23 +97,25 @@ def _lookup(form: str) -> str:
 
 @lru_cache(maxsize=None)
 def _lookup_table(language: str) -> dict[str, str]:
-    """spaCy's lookup lemmas of a language (spacy-lookups-data `<code>_lemma_lookup`), read
-    as spaCy reads them but kept as a dict: a spaCy `Table` hashes every one of
-    its keys into the string store first (a fifth of a second per run); {} when
-    spacy-lookups-data has no lookup table for the language."""
-    from spacy.util import load_language_data, registry
-    try:
-        tables = registry.lookups.get(language)
-    except Exception:  # noqa: BLE001 - catalogue raises its own RegistryError for unknown languages
-        return {}
+    """spaCy's lookup lemmas of a language (spacy-lookups-data `<code>_lemma_lookup`), found
+    and read as spaCy does (`hcrisis.text.lookups`) but kept as a dict: a spaCy `Table`
+    hashes every one of its keys into the string store first (a fifth of a second per run),
+    and a process that only looks lemmas up need not import spaCy (most of a second);
+    {} when spacy-lookups-data has no lookup table for the language."""
+    from hcrisis.text.lookups import lookup_tables, read_table
+
+    tables = lookup_tables(language)
     if "lemma_lookup" not in tables:
         return {}
-    data = load_language_data(tables["lemma_lookup"])
+    data = read_table(tables["lemma_lookup"])
     # some languages (French) list candidate lemmas; the first is the lookup lemma
     return {k: v[0] if isinstance(v, list) else v for k, v in data.items()} if language != "en" else data
 
 
 def _register_components() -> None:
+    from hcrisis.text.spacy_import import import_spacy
+
+    import_spacy()
     from spacy.language import Language
 
     if "hcrisis_lemmatizer" in Language.factories:
@@ -139,9 +141,9 @@ def add_speech_contractions(nlp) -> None:
 
 def build_pipeline(model: str | None = None, language: str = "en"):
     """The toolkit's spaCy pipeline: blank for `language` (ISO code), or a named installed model."""
+    _register_components()
     import spacy
 
-    _register_components()
     if model:
         try:
             nlp = spacy.load(model)

@@ -25,19 +25,19 @@ def codebook_path(ctx: StepContext):
 def coding(ctx: StepContext) -> None:
     """codings.csv and quotations per code (left out, with a note, when a coded unit holds
     identifiers and `allow_identifiers` is not set)."""
-    from hcrisis.coding.apply import (apply_codebook, code_corpus, coded_rows, guard_quotes, theme_summary,
-                                      write_codings)
+    from hcrisis.coding.apply import code_corpus, coded_rows, guard_quotes, theme_summary, write_codings
     from hcrisis.coding.codebook import load_codebook
     from hcrisis.coding.codebook_doc import similarity_note
 
     book = load_codebook(codebook_path(ctx))
     segments = ctx.corpus.segments
-    tokens = ctx.tokens() if ctx.run.engine is None else None
+    if ctx.run.engine is None:
+        ctx.tokens()     # tokenised (and said so) before the coding is
     ctx.note(f"coding {len(coded_rows(segments)):,} segments with {len(book.codes)} codes")
-    if tokens is None:     # partition by partition on the engine (equal codings: hcrisis.engine)
+    if ctx.run.engine is None:
+        codings = ctx.with_tokens(_code, book)()
+    else:     # partition by partition on the engine (equal codings: hcrisis.engine)
         codings = code_corpus(ctx.study.corpus_path, book, segments["segment_id"].to_numpy(), ctx.run.engine)
-    else:
-        codings = apply_codebook(book, segments, tokens)
     ctx.results.update(codings=codings, codebook=book)
     try:
         guard_quotes(codings, segments, ctx.out, bool(ctx.settings.get("allow_identifiers", False)), ctx.corpus)
@@ -54,6 +54,12 @@ def coding(ctx: StepContext) -> None:
         + (similarity_note(book) + " " if similarity_note(book) else "")
         + f"Tables and quotations in `{ctx.out.name}/`." + note + "\n\n"
         + table_to_markdown(theme_summary(codings, book))))
+
+
+def _code(segments, tokens, book):
+    """`apply_codebook` as `StepContext.with_tokens` calls it (where the tokens are)."""
+    from hcrisis.coding.apply import apply_codebook
+    return apply_codebook(book, segments, tokens)
 
 
 def matrix(ctx: StepContext) -> None:
