@@ -285,3 +285,22 @@ def test_lookup_lemmas_read_as_spacy_reads_them(language):
         expected = {}
     first = {k: v[0] if isinstance(v, list) else v for k, v in expected.items()}
     assert _lookup_table(language) == first and (language == "xx") == (not first)
+
+
+# spaCy's cut of a text that is not single-spaced, as a lookbehind regex (Python's `\s`
+# is every character `str.isspace` calls whitespace): what `_cut_spans` does in RE2.
+_CUTS = __import__("re").compile(r"(?<=\S) |(?<=\S)(?=\s)|(?<=\s)(?<!\S )(?=\S)")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(st.sampled_from(list("ab.,'$\\") + [" ", "\n", "\xa0", "\t", "\u3000", "\x1c", "\x85",
+                                                          "\u2028", "\u200a"]), max_size=14),
+                min_size=1, max_size=5), st.sampled_from(["\x00", "|", "\\", "$"]))
+def test_property_cut_spans_cuts_as_the_lookbehind_regex(texts, cut):
+    import pyarrow as pa
+
+    from hcrisis.text.tokens import _cut_spans
+
+    texts = [t.replace(cut, "") for t in texts]     # the cut is a character no text holds
+    assert _cut_spans(pa.array(texts, pa.large_string()), cut).to_pylist() == [
+        _CUTS.sub(cut.replace("\\", "\\\\"), t).removesuffix(cut) for t in texts]

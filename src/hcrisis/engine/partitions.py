@@ -60,10 +60,13 @@ class Source:
     def segments(self, part: Partition) -> pd.DataFrame:
         raise NotImplementedError
 
-    def outline(self, part: Partition) -> tuple[pd.DataFrame, list[str]]:
-        """The partition's segments table as its outline (`outline`), and the texts apart."""
+    def rows(self, part: Partition) -> tuple[pd.DataFrame, list[str]]:
+        """The partition's segments table with each text replaced by its mark
+        (`hcrisis.ingest.corpus.outline_marks`), and the texts apart."""
+        from hcrisis.ingest.corpus import outline_marks
+
         segments = self.segments(part)
-        return outline(segments), segments["text"].tolist()
+        return segments.assign(text=outline_marks(segments["text"].tolist())), segments["text"].tolist()
 
     def columns(self) -> list[str]:
         """Columns of the segments table (fixed ones, then attributes)."""
@@ -99,7 +102,7 @@ class FolderSource(Source):
     def segments(self, part: Partition) -> pd.DataFrame:
         return self.spec.load(documents=set(part.documents)).segments
 
-    def outline(self, part: Partition) -> tuple[pd.DataFrame, list[str]]:
+    def rows(self, part: Partition) -> tuple[pd.DataFrame, list[str]]:
         texts: list[str] = []
         return self.spec.load(documents=set(part.documents), texts=texts).segments, texts
 
@@ -188,11 +191,56 @@ class PackedSource(Source):
         return self.folder / PACK_FILE
 
 
+# The columns of a segment row that the whole corpus's checks read, besides the attributes
+# (every column after `SEGMENT_COLUMNS`): `select` and `check_segments` (the selectable
+# columns, whether the text has a word), the one language per scope, and the privacy
+# guard's speakers and participants. Not the ids (checked on their hashes,
+# `check_unique_ids`), offsets, position or times.
+OUTLINE_COLUMNS = ("document_id", "kind", "speaker", "participant_id", "is_interviewer", "speaker_role",
+                   "language", "text")
+
+
 def outline(segments: pd.DataFrame) -> pd.DataFrame:
-    """The segments table without its text: `text` is its
-    `hcrisis.ingest.corpus.outline_marks`."""
+    """The segments table as the whole corpus's checks read it, without its text (`compact`
+    of the table with each text as its `outline_marks`)."""
     from hcrisis.ingest.corpus import outline_marks
-    return segments.assign(text=outline_marks(segments["text"].tolist()))
+
+    return compact(segments.assign(text=outline_marks(segments["text"].tolist())))
+
+
+def compact(rows: pd.DataFrame) -> pd.DataFrame:
+    """Segment rows whose text is already its mark, kept as a client holds them for every
+    row of a corpus: the columns the checks read (`OUTLINE_COLUMNS` and the attributes),
+    each string column as a categorical with sorted categories (a corpus repeats a few
+    documents, speakers and attribute values over many rows). Values, masks, `unique`
+    and comparisons read the same; ~13 bytes a row instead of ~245."""
+    from hcrisis.ingest.corpus import SEGMENT_COLUMNS
+
+    kept = [c for c in rows.columns if c in OUTLINE_COLUMNS or c not in SEGMENT_COLUMNS]
+    return pd.DataFrame({c: rows[c].astype("category") if _strings(rows[c]) else rows[c] for c in kept},
+                        copy=False)
+
+
+def _strings(column: pd.Series) -> bool:
+    return not isinstance(column.dtype, pd.CategoricalDtype) and pd.api.types.is_string_dtype(column)
+
+
+def merge_outlines(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Partitions' outlines (`compact`) as one, in partition order: each categorical on the
+    union of the partitions' categories, sorted, so the merge equals the outline of the
+    whole table. (Concatenating categoricals with different categories would give plain
+    strings.) Partitions without rows add nothing."""
+    from pandas.api.types import union_categoricals
+
+    parts = [p for p in parts if len(p)] or parts[:1]
+    if len(parts) < 2:
+        return parts[0].reset_index(drop=True) if parts else pd.DataFrame()
+    merged = {}
+    for c in parts[0].columns:
+        columns = [p[c] for p in parts]
+        merged[c] = (pd.Series(union_categoricals(columns, sort_categories=True), name=c)
+                     if isinstance(columns[0].dtype, pd.CategoricalDtype) else pd.concat(columns, ignore_index=True))
+    return pd.DataFrame(merged, copy=False)
 
 
 def read_outline(corpus: str | Path):
@@ -201,8 +249,7 @@ def read_outline(corpus: str | Path):
     from hcrisis.errors import CorpusError
 
     source = FolderSource(corpus)
-    parts = [source.outline(p)[0] for p in source.partitions()]
-    segments = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    segments = merge_outlines([compact(source.rows(p)[0]) for p in source.partitions()])
     if segments.empty:
         raise CorpusError("corpus has no text segments", path=source.spec.manifest_path,
                           fix="list at least one non-empty document or table")
@@ -259,30 +306,41 @@ def id_hashes(segments: pd.DataFrame):
     return pd.util.hash_array(segments["segment_id"].to_numpy(dtype=object))
 
 
-def check_outline_ids(rows: pd.DataFrame, source: Source) -> None:
-    """`check_unique_ids` for a merged outline, which holds every segment id."""
-    clash = rows["segment_id"][rows["segment_id"].duplicated()]
-    if not clash.empty:
-        _clash(clash.iloc[0], source)
+def check_unique_ids(source: Source, parts: list[Partition], hashes: list) -> None:
+    """The error a corpus read whole gives when a segment id occurs twice (naming the
+    first row whose id an earlier row has), for ids in two partitions (a table's ids may
+    clash with another table's or a document's), from the partitions' hashes of their
+    ids (`id_hashes`, 8 bytes a row, where the ids' strings would cost ~60 in the
+    client): the partitions holding a clash of hashes are read again to name the id, and
+    to tell it from two ids of the same hash."""
+    import numpy as np
+
+    if len(hashes) < 2:
+        return
+    every = np.concatenate(hashes)
+    ordered = np.sort(every)
+    if not (ordered[1:] == ordered[:-1]).any():
+        return
+    part_of = np.repeat(np.arange(len(hashes)), [len(h) for h in hashes])
+    first_row = np.cumsum([0, *(len(h) for h in hashes)])
+    read: dict[int, list] = {}
+
+    def segment_id(row: int):
+        k = int(part_of[row])
+        if k not in read:
+            read[k] = source.segments(parts[k])["segment_id"].tolist()
+        return read[k][row - first_row[k]]
+
+    seen: dict[int, list[int]] = {}
+    for row in np.flatnonzero(pd.Series(every).duplicated().to_numpy()).tolist():
+        if every[row] not in seen:
+            seen[every[row]] = np.flatnonzero(every[:row] == every[row]).tolist()
+        earlier, name = seen[every[row]], segment_id(row)
+        if any(segment_id(e) == name for e in earlier):
+            _clash(name, source)
+        earlier.append(row)
 
 
 def _clash(name: str, source: Source) -> None:
     raise CorpusError(f"segment id '{name}' occurs twice", path=source.path,
                       fix="make the tables' id columns unique across the corpus")
-
-
-def check_unique_ids(source: Source, parts: list[Partition], hashes: list) -> None:
-    """The error a corpus read whole gives when a segment id occurs twice, for ids in two
-    partitions (a table's ids may clash with another table's or a document's); the
-    partitions holding the id are read again to name it."""
-    import numpy as np
-
-    if len(hashes) < 2:
-        return
-    ordered = np.sort(np.concatenate(hashes))
-    clash = ordered[1:][ordered[1:] == ordered[:-1]]
-    if not clash.size:
-        return
-    part = next(p for p, h in zip(parts, hashes) if clash[0] in h)
-    segments = source.segments(part)
-    _clash(segments["segment_id"][id_hashes(segments) == clash[0]].iloc[0], source)

@@ -39,7 +39,7 @@ def summary_of_partition(part: Partition, job: SummaryJob) -> tuple[pd.DataFrame
     from hcrisis.text.tokens import counted_words
 
     # read and tokenised as word counts are (`freq`): the texts apart, word types only
-    rows, texts = job.source.outline(part)
+    rows, texts = job.source.rows(part)
     words = counted_words(word_tokens_of_rows(rows, texts, np.ones(len(rows), dtype=bool)), job.min_length)
     return summary_partial(rows, job.column, words), unmapped_speakers(rows), id_hashes(rows)
 

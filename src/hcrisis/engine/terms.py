@@ -35,7 +35,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hcrisis.engine.partitions import Partition, Source, check_outline_ids, open_source, outline
+from hcrisis.engine.partitions import (Partition, Source, check_unique_ids, id_hashes, merge_outlines, open_source,
+                                      outline)
 from hcrisis.engine.run import Engine
 from hcrisis.errors import CorpusError
 from hcrisis.files import temp_folder
@@ -101,6 +102,7 @@ class Candidates:
     levels: list[dict[int, pd.DataFrame]]   # per scope, per length: count, documents by key
     words: np.ndarray                        # per scope
     outline: pd.DataFrame
+    ids: np.ndarray                          # hashes of its segment ids (`id_hashes`)
 
 
 def candidates_partial(part: Partition, job: TermJob) -> Candidates:
@@ -111,7 +113,8 @@ def candidates_partial(part: Partition, job: TermJob) -> Candidates:
         for m in range(MIN_N, MAX_N + 1):
             lv, keys = _candidates(index, m, inside)
             levels[-1][m] = pd.DataFrame({"count": lv["count"], "documents": lv["documents"]}, index=keys)
-    return Candidates(levels, np.array([int((index.word & inside).sum()) for inside in insides]), outline(segments))
+    return Candidates(levels, np.array([int((index.word & inside).sum()) for inside in insides]), outline(segments),
+                      id_hashes(segments))
 
 
 def merge_candidates(partials: list[Candidates], scope: int) -> dict[int, pd.DataFrame]:
@@ -276,11 +279,11 @@ def _shares_disk(engine: Engine) -> bool:
 def _two_passes(corpus, source: Source, parts: list[Partition], scopes: list[TermScope], engine: Engine,
                 check, spill: str | None) -> PartitionedTerms:
     first = list(engine.map(candidates_partial, parts, TermJob(source, tuple(scopes), spill=spill)))
-    rows = pd.concat([p.outline for p in first], ignore_index=True) if first else pd.DataFrame()
+    rows = merge_outlines([p.outline for p in first])
     if rows.empty:
         raise CorpusError("corpus has no text segments", path=source.path,
                           fix="list at least one non-empty document or table")
-    check_outline_ids(rows, source)
+    check_unique_ids(source, parts, [p.ids for p in first])
     if check is not None:
         check(source.outline_corpus(rows))
     merged = [merge_candidates(first, i) for i in range(len(scopes))]

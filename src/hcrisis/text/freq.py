@@ -268,7 +268,7 @@ class FreqCounter(WordGroups):
 def check_languages(mask: np.ndarray, segments: pd.DataFrame, settings: FreqSettings, name: str | None) -> None:
     """A scope spanning two languages is an error unless `settings.languages` is `together`."""
     if settings.languages == "separate" and "language" in segments:
-        found = sorted(set(segments["language"].to_numpy()[mask]))
+        found = sorted(set(segments["language"][mask].unique()))     # no object per row (an outline's categorical)
         if len(found) > 1:
             raise InputError(f"segment '{name or 'the selection'}' spans languages {', '.join(found)}",
                              fix="select one language (where: {language: en}) or set "

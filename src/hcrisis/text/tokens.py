@@ -589,15 +589,13 @@ class WordTokens:
         return np.repeat(np.arange(len(self.bounds) - 1), np.diff(self.bounds))
 
 
-# Where spaCy's rule cuts a text that is not single-spaced into spans: at the ' ' a word
-# absorbs (which goes), between a word and other whitespace, and between whitespace and
-# a word (unless that whitespace is the absorbed ' ').
-_CUTS = re.compile(r"(?<=\S) |(?<=\S)(?=\s)|(?<=\s)(?<!\S )(?=\S)")
+# Every character `str.isspace` calls whitespace (what Python's `\s` matches), listed for
+# RE2, whose `\s` is ASCII only; and all of them but ' '.
+_SPACES = "".join(f"\\x{{{c:x}}}" for c in range(0x3001) if chr(c).isspace())
+_OTHER_SPACES = _SPACES.replace("\\x{20}", "")
 # A text that is not single-spaced words (see `_single_spaced`) holds whitespace other
-# than ' ' (every character `str.isspace` calls whitespace, listed for RE2), two ' ' in a
-# row, or a ' ' at either end.
-_NOT_SINGLE_SPACED = ("[" + "".join(f"\\x{{{c:x}}}" for c in range(0x3001) if chr(c).isspace() and c != 32)
-                      + "]|  |^ | $")
+# than ' ', two ' ' in a row, or a ' ' at either end.
+_NOT_SINGLE_SPACED = f"[{_OTHER_SPACES}]|  |^ | $"
 # Tokens of each distinct span, per pipeline (while it lives), kept across partitions (bounded).
 _SPAN_TOKENS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 MAX_CACHED_SPANS = 2_000_000
@@ -605,8 +603,8 @@ MAX_CACHED_SPANS = 2_000_000
 
 def _span_occurrences(texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """The distinct span of every span occurrence (text order), occurrences per text,
-    and the distinct spans: single-spaced texts split at ' ', the others cut at the
-    places of `_CUTS` (with a character none of them holds), all split in Arrow."""
+    and the distinct spans: single-spaced texts split at ' ', the others where
+    `_cut_spans` marks them (with a character none of them holds), all in Arrow."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -619,8 +617,7 @@ def _span_occurrences(texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[st
     counts = np.zeros(len(texts), dtype=np.int64)
     words = []
     for rows, strings, sep in ((plain, every.filter(pa.array(plain)), " "),
-                               (other, pa.array([_CUTS.sub(cut, t).removesuffix(cut) for t in rest],
-                                                pa.large_string()), cut)):
+                               (other, _cut_spans(every.filter(pa.array(other)), cut), cut)):
         if len(strings):
             split = pc.split_pattern(strings, sep)
             counts[rows] = np.diff(split.offsets.to_numpy())
@@ -633,6 +630,23 @@ def _span_occurrences(texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[st
         occurrences[~in_other] = ids[:len(occurrences) - int(in_other.sum())]
         occurrences[in_other] = ids[len(occurrences) - int(in_other.sum()):]
     return occurrences, counts, encoded.dictionary.to_pylist() if encoded is not None else []
+
+
+def _cut_spans(strings, cut: str):
+    """Arrow strings with `cut` where spaCy's rule cuts a text that is not single-spaced
+    into spans: the ' ' a word absorbs becomes `cut`, and `cut` goes between a word and
+    other whitespace and between whitespace and a word; none at the end. Three RE2
+    passes, equal to the lookbehind regex `(?<=\\S) |(?<=\\S)(?=\\s)|(?<=\\s)(?<!\\S )(?=\\S)`
+    (tested), a third of its time: after the first pass, an absorbed ' ' is `cut`, so
+    any whitespace left before a word is cut from it."""
+    import pyarrow.compute as pc
+
+    pattern, mark = f"\\x{{{ord(cut):x}}}", "\\\\" if cut == "\\" else cut
+    word = f"[^{_SPACES}{pattern}]"
+    strings = pc.replace_substring_regex(strings, f"([^{_SPACES}]) ", "\\1" + mark)
+    strings = pc.replace_substring_regex(strings, f"({word})([{_OTHER_SPACES}])", f"\\1{mark}\\2")
+    strings = pc.replace_substring_regex(strings, f"([{_SPACES}])({word})", f"\\1{mark}\\2")
+    return pc.replace_substring_regex(strings, f"{pattern}$", "")
 
 
 def _span_tokens(nlp, spans: list[str]) -> list[tuple[str, ...]]:
