@@ -175,7 +175,7 @@ class MatrixTotal:
         self.counts: pd.DataFrame | None = None
         self.eligible = pd.Series(dtype=np.int64)
         self.numbers: tuple[dict[str, int], dict[str, int]] = ({}, {})    # values, participants
-        self.keys = np.zeros(0, dtype=np.int64)
+        self.buffer, self.size = np.zeros(0, dtype=np.int64), 0             # the distinct keys, sorted
 
     def add(self, part: MatrixCounts) -> None:
         self.counts = part.counts if self.counts is None else \
@@ -187,7 +187,27 @@ class MatrixTotal:
             raise InputError(f"more than {1 << self.BITS:,} participants or values of an attribute for a matrix",
                              fix="tabulate fewer attributes with --by")
         code = part.people["code"].to_numpy(dtype=np.int64)
-        self.keys = np.union1d(self.keys, (code << 2 * self.BITS) | (value << self.BITS) | person)
+        self._keep((code << 2 * self.BITS) | (value << self.BITS) | person)
+
+    @property
+    def keys(self) -> np.ndarray:
+        return self.buffer[:self.size]
+
+    def _keep(self, keys: np.ndarray) -> None:
+        """Add `keys` to the distinct keys, kept sorted in a buffer that grows by doubling
+        and is sorted in place (a union of two arrays per partition, each larger than the
+        last, left the main process ~2 MB more resident memory per partition)."""
+        keys = np.unique(keys)
+        if self.size:
+            keys = keys[self.keys[np.searchsorted(self.keys, keys).clip(max=self.size - 1)] != keys]
+        end = self.size + len(keys)
+        if end > len(self.buffer):
+            grown = np.empty(max(end, 2 * len(self.buffer)), dtype=np.int64)
+            grown[:self.size] = self.keys
+            self.buffer = grown
+        self.buffer[self.size:end] = keys
+        self.buffer[:end].sort()
+        self.size = end
 
     def participants(self) -> pd.Series:
         pairs, n = np.unique(self.keys >> self.BITS, return_counts=True)
@@ -645,8 +665,23 @@ def code_partitions(source, codebook: Codebook, out: Path, attributes: Sequence[
         for part in (engine or Engine()).map(code_partial, parts, job):
             coded.add(part)
             ids.append(part.ids)
+            _release_freed_memory()
         check_unique_ids(source, parts, ids)   # before the merge, which takes a segment to be in one run
         yield coded
+
+
+def _release_freed_memory() -> None:
+    """Give the heap's free pages back to the system (glibc's `malloc_trim`, where there is
+    one), as Dask's workers do for their "unmanaged memory": each partition's result
+    frees more than it keeps, and glibc keeps free pages below live blocks, so without it
+    the main process grew ~0.7 MB more per partition (measured at 15M words, 13 partitions)."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def run_code(corpus: str | Path | Corpus, codebook: str | Path, out: str | Path, *,

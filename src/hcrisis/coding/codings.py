@@ -42,7 +42,7 @@ CSV, QUOTES, RAW = range(3)
 KEY = np.dtype([("segment", "<i4"), ("start", "<i4"), ("code", "<i4")] + [(k, "<i4") for k in KINDS])
 GUARD_CHUNK = 20_000               # units checked by the privacy guard at a time
 COPY_BYTES = 1 << 22               # bytes copied from a run's file at a time
-KEYS_HELD = 1 << 18                # keys a merge holds, over all its runs
+KEYS_HELD = 1 << 16                # keys a merge holds, over all its runs
 OPEN_FILES = 64                    # files a merge keeps open for reading, and for appending
 
 
