@@ -171,6 +171,28 @@ def test_property_partitioned_outputs_equal_whole_corpus(corpus, whole, parts, t
     assert sorted(p.name for p in out.iterdir()) == ["parts", "whole"]     # no temporary folder left
 
 
+def test_runs_merged_a_few_keys_at_a_time_give_the_same_bytes(corpus, whole, tmp_path, monkeypatch):
+    """Seven keys held over four runs, two files open at a time: the whole-corpus path's files
+    and the privacy guard's units in the same order."""
+    import hcrisis.coding.codings as codings
+    from hcrisis.coding.apply import apply_codebook, code_partitions, spilled_outputs, unit_texts, write_codings
+    from hcrisis.coding.codebook import load_codebook
+
+    c, tokens = whole
+    book = load_codebook(ROOT / "codebooks" / "thesis.yaml")
+    expected = apply_codebook(book, c.segments, tokens)
+    write_codings(expected, book, c.segments, tmp_path / "whole")
+    monkeypatch.setattr(codings, "KEYS_HELD", 7)
+    monkeypatch.setattr(codings, "OPEN_FILES", 2)
+    with code_partitions(open_source(corpus), book, tmp_path / "parts", ["sector"], guarded=True,
+                         partitions=cuts([2, 4, 1, 2])) as coded:
+        spilled_outputs(coded.spill, book, tmp_path / "parts", quotes=True)
+        got = pd.concat(list(coded.spill.units()), ignore_index=True)
+    assert _files(tmp_path / "parts") == _files(tmp_path / "whole") and len(_files(tmp_path / "whole")) > 3
+    assert got["segment_id"].tolist() == expected["segment_id"].tolist()
+    assert got["quote"].tolist() == unit_texts(expected, c.segments)
+
+
 def test_forked_local_engine_codes_the_same_bytes(corpus, tmp_path):
     """Two forked processes (three partitions) give the outputs of one process."""
     from hcrisis.coding.apply import code_partitions, spilled_outputs
