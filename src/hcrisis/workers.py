@@ -12,8 +12,6 @@ daemon thread watches for the parent's exit (the worker is re-parented).
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import importlib
 import os
 import queue
@@ -22,6 +20,8 @@ import sys
 import threading
 import time
 from typing import Any, Callable, TypeVar
+
+from hcrisis import libc
 
 T = TypeVar("T")
 # start `function(*args)`; the function returned waits for its result (or raises its error)
@@ -46,11 +46,7 @@ def die_with_parent(parent: int) -> None:
 
 
 def _prctl_deathsig() -> bool:
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        return libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
-    except (OSError, AttributeError):
-        return False
+    return libc.call("prctl", PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
 
 
 def _watch(parent: int) -> None:

@@ -67,6 +67,7 @@ from typing import Any, Callable, Iterator, Sequence, TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from hcrisis import libc
 from hcrisis.coding.codebook import Codebook, load_codebook
 from hcrisis.coding.codings import Pieces, Run, Spill
 from hcrisis.coding.matcher import compile_codebook
@@ -665,23 +666,9 @@ def code_partitions(source, codebook: Codebook, out: Path, attributes: Sequence[
         for part in (engine or Engine()).map(code_partial, parts, job):
             coded.add(part)
             ids.append(part.ids)
-            _release_freed_memory()
+            libc.release_freed_memory()
         check_unique_ids(source, parts, ids)   # before the merge, which takes a segment to be in one run
         yield coded
-
-
-def _release_freed_memory() -> None:
-    """Give the heap's free pages back to the system (glibc's `malloc_trim`, where there is
-    one), as Dask's workers do for their "unmanaged memory": each partition's result
-    frees more than it keeps, and glibc keeps free pages below live blocks, so without it
-    the main process grew ~0.7 MB more per partition (measured at 15M words, 13 partitions)."""
-    import ctypes
-    import ctypes.util
-
-    try:
-        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 def run_code(corpus: str | Path | Corpus, codebook: str | Path, out: str | Path, *,

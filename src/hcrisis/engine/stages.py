@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from hcrisis import libc
 from hcrisis.engine.partitions import (Partition, Source, check_unique_ids, compact, id_hashes, merge_outlines,
                                       open_source)
 from hcrisis.engine.run import Engine
@@ -239,28 +240,7 @@ def count_selected(corpus, selection: Selection, settings: FreqSettings,
     chooses on its outline (with `select`'s errors, after the corpus's own)."""
     source = open_source(corpus)
     if engine is None or engine.name == "local":
-        reuse_freed_memory()
+        libc.reuse_freed_memory()
     total = tally(CountJob(source, settings, selection=selection), engine)
     return total, source, selection.resolve(total.outline, source.path)
 
-
-# glibc's allocator gives blocks over its mmap threshold (128 KB, raised as such blocks are
-# freed, at most to 32 MB) their own pages and returns them when freed, and returns the top
-# of its heap past 128 KB free: each partition's arrays and strings then fault in fresh
-# zeroed pages. Kept for reuse, `freq` at 5M words takes ~30% fewer page faults and
-# ~0.1-0.3 fewer CPU-seconds (system time 0.43 -> 0.30 s, median of five), its peak the same.
-_MMAP_THRESHOLD, _TRIM_THRESHOLD = -3, -1     # mallopt parameters (malloc.h)
-
-
-def reuse_freed_memory() -> None:
-    """Ask glibc's allocator (where it is the one) to keep freed memory for the next
-    partition: blocks up to 32 MB from its heap, whose top it keeps up to 512 MB. For the
-    rest of the process: meant for a command that counts partitions in it (`count_selected`)."""
-    import ctypes
-
-    try:
-        mallopt = ctypes.CDLL("libc.so.6").mallopt
-    except (OSError, AttributeError):      # not glibc: its own policy stands
-        return
-    mallopt(_MMAP_THRESHOLD, 32 << 20)
-    mallopt(_TRIM_THRESHOLD, 512 << 20)
