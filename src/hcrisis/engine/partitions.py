@@ -66,7 +66,8 @@ class Source:
         from hcrisis.ingest.corpus import outline_marks
 
         segments = self.segments(part)
-        return segments.assign(text=outline_marks(segments["text"].tolist())), segments["text"].tolist()
+        texts = segments["text"].tolist()
+        return segments.assign(text=outline_marks(texts)), texts
 
     def columns(self) -> list[str]:
         """Columns of the segments table (fixed ones, then attributes)."""

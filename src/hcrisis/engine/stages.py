@@ -243,4 +243,3 @@ def count_selected(corpus, selection: Selection, settings: FreqSettings,
         libc.reuse_freed_memory()
     total = tally(CountJob(source, settings, selection=selection), engine)
     return total, source, selection.resolve(total.outline, source.path)
-
