@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from hcrisis.cli import app
 from hcrisis.coding.codebook import load_codebook
 from hcrisis.coding.apply import (CODING_COLUMNS, apply_codebook, cooccurrence, matrix, primary, quotations,
-                            write_outputs)
+                                  start_matrices, write_matrices, write_outputs)
 from hcrisis.ingest.corpus import load_corpus
 from hcrisis.errors import InputError
 from hcrisis.study.runner import reproduce
@@ -236,6 +236,20 @@ def test_a_codebook_that_codes_nothing_still_writes_every_table(excerpts, tmp_pa
     assert (tmp_path / "out" / "codings.csv").read_text(encoding="utf-8") == ",".join(CODING_COLUMNS) + "\n"
     assert (tmp_path / "out" / "matrix_sector.csv").read_text(encoding="utf-8").splitlines()[1:] == [
         "z,z,housing association,0,0,0,0,0,0", "z,z,local authority,0,0,0,0,0,0", "z,z,(none),0,0,0,0,0,0"]
+
+
+def test_figures_drawn_in_other_processes_are_those_drawn_here(coded, tmp_path):
+    """`start_matrices` draws each attribute's figures in a forked process (one per CPU at
+    most); its files are `write_matrices`'s, byte for byte."""
+    book, segments, codings = coded
+    here = write_matrices(codings, book, segments, tmp_path / "here", ATTRIBUTES)
+    tables, figures = start_matrices(codings, book, segments, tmp_path / "forked", ATTRIBUTES)
+    forked = tables + figures()
+    names = sorted(p.relative_to(tmp_path / "here").as_posix() for p in here)
+    assert sorted(p.relative_to(tmp_path / "forked").as_posix() for p in forked) == names
+    assert {Path(n).suffix for n in names} == {".csv", ".md", ".png", ".svg"}
+    for name in names:
+        assert (tmp_path / "here" / name).read_bytes() == (tmp_path / "forked" / name).read_bytes(), name
 
 
 def test_an_attribute_no_segment_has_gets_its_table_and_no_figure(tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hcrisis.errors import InputError, SchemaError
-from hcrisis.workers import start_in_background
+from hcrisis.workers import BACKGROUND_NICE, Preloaded, background_worker, start_in_background
 
 
 def _fail(error: Exception) -> None:
@@ -35,3 +35,21 @@ def test_the_arguments_are_inherited_not_pickled():
 
     lock = threading.Lock()   # not picklable
     assert start_in_background(lambda held: held.acquire(blocking=False), lock)() is True
+
+
+def test_background_work_runs_at_a_lower_priority():
+    """Work wanted only later (a preload, clouds for the report) yields the CPUs to the rest."""
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    lower = min(19, os.nice(0) + BACKGROUND_NICE)
+    preloaded = Preloaded((), background=True)
+    try:
+        assert preloaded.submit(os.nice, 0)() == lower
+    finally:
+        preloaded.close()
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"), initializer=background_worker,
+                             initargs=(os.getpid(),)) as pool:
+        assert pool.submit(os.nice, 0).result() == lower
+    assert start_in_background(os.nice, 0)() == os.nice(0)   # the rest keeps this process's priority

@@ -29,6 +29,7 @@ Submit = Callable[..., Callable[[], Any]]
 
 PR_SET_PDEATHSIG = 1          # <linux/prctl.h>
 WATCH_SECONDS = 0.5
+BACKGROUND_NICE = 10          # a tenth of the CPU share of the work the run waits on
 
 
 def die_with_parent(parent: int) -> None:
@@ -43,6 +44,15 @@ def die_with_parent(parent: int) -> None:
             os._exit(1)
         return
     threading.Thread(target=_watch, args=(parent,), name="hcrisis-parent-watch", daemon=True).start()
+
+
+def background_worker(parent: int) -> None:
+    """`die_with_parent`, then a lower CPU priority (`os.nice`), for work whose result is
+    wanted only later (clouds waited for at the report, an import ahead of the step that
+    needs it): the work the run waits on now gets the CPUs first, this what they leave."""
+    die_with_parent(parent)
+    if hasattr(os, "nice"):
+        os.nice(BACKGROUND_NICE)
 
 
 def _prctl_deathsig() -> bool:
@@ -95,9 +105,9 @@ def call_later(function: Callable[..., T], *args) -> Callable[[], T]:
     return lambda: function(*args)
 
 
-def _serve_calls(conn, parent_end, parent: int, modules: tuple[str, ...]) -> None:
+def _serve_calls(conn, parent_end, parent: int, modules: tuple[str, ...], background: bool) -> None:
     """In the forked process: import `modules`, then run each call received, in order."""
-    die_with_parent(parent)
+    (background_worker if background else die_with_parent)(parent)
     signal.signal(signal.SIGINT, signal.SIG_DFL)   # Ctrl-C: leave quietly, the parent reports it
     parent_end.close()   # so that recv() ends (EOFError) when the parent closes its end
     for name in modules:
@@ -137,13 +147,13 @@ class Preloaded:
     if the process is gone, a call is made in this process, with the same result.
     """
 
-    def __init__(self, modules: tuple[str, ...]):
+    def __init__(self, modules: tuple[str, ...], background: bool = False):
         import multiprocessing
 
         context = multiprocessing.get_context("fork")
         self._conn, child_end = context.Pipe()
-        self._process = context.Process(target=_serve_calls, args=(child_end, self._conn, os.getpid(), modules),
-                                        name="hcrisis-preloaded")
+        self._process = context.Process(target=_serve_calls, name="hcrisis-preloaded",
+                                        args=(child_end, self._conn, os.getpid(), modules, background))
         self._process.start()
         child_end.close()
         self._sent = self._received = 0             # calls sent and results received, in order

@@ -43,6 +43,7 @@ import hashlib
 import re
 import warnings
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Hashable, Sequence
 
@@ -91,21 +92,22 @@ def krippendorff_alpha_nominal(data: Sequence[Sequence[Hashable | None]]) -> flo
     """Krippendorff's alpha for nominal data (Krippendorff 2011).
 
     `data` has one row per coder and one column per unit; None is a missing
-    value. From the coincidence matrix o_ck = sum over units u with m_u >= 2
+    value (NaN too). From the coincidence matrix o_ck = sum over units u with m_u >= 2
     pairable values of (number of ordered pairs (c, k) of values from
     different coders in u) / (m_u - 1), with n_c = sum_k o_ck and n = sum_c
     n_c:  alpha = 1 - (n - 1) * sum_{c != k} o_ck / sum_{c != k} n_c n_k.
     NaN when fewer than two values are pairable or only one value occurs.
     """
-    columns = list(zip(*data)) if len(data) else []
-    values = sorted({v for col in columns for v in col if v is not None}, key=str)
-    index = {v: i for i, v in enumerate(values)}
+    units = min((len(row) for row in data), default=0)   # as zip(*data): the shortest coder
+    # each value's index in the values sorted by their text (-1: missing), coder by coder
+    found, values = pd.factorize(np.fromiter(chain.from_iterable(row[:units] for row in data),
+                                             dtype=object, count=units * len(data)))
+    rank = np.empty(len(values), dtype=np.int64)
+    rank[sorted(range(len(values)), key=lambda i: str(values[i]))] = np.arange(len(values))
+    coder_unit = np.flatnonzero(found >= 0)
     # counts[u, c]: how many coders gave unit u value c (missing values count nowhere)
-    codes = np.array([[index.get(v, -1) for v in col] for col in columns], dtype=np.int64)
-    codes = codes.reshape(len(columns), len(data))
-    unit, coder = np.nonzero(codes >= 0)
-    counts = np.zeros((len(columns), len(values)), dtype=np.int64)
-    np.add.at(counts, (unit, codes[unit, coder]), 1)
+    counts = np.bincount(coder_unit % units * len(values) + rank[found[coder_unit]],
+                         minlength=units * len(values)).reshape(units, len(values))
     m_u = counts.sum(axis=1)
     o = np.zeros((len(values), len(values)))
     # units grouped by m_u: their pair counts summed as integers, divided by m_u - 1 once

@@ -58,6 +58,7 @@ up). The in-memory functions (`write_outputs`, `matrix`, `cooccurrence`,
 
 from __future__ import annotations
 
+import os
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -378,32 +379,53 @@ def figure_label(codebook: Codebook, code_id: str, width: int = 42) -> str:
     return text if len(text) <= width else text[:width - 1].rstrip() + "…"
 
 
-def figures(mat: pd.DataFrame, codebook: Codebook, attribute: str, out: Path) -> list[Path]:
-    """Theme references by value (bars) and the code × value col_pct heatmap, with their tables.
+@dataclass
+class MatrixFigures:
+    """What an attribute's two figures show: references per theme (`bars`) and the
+    code × value col_pct (`heat`), code ids as index, the attribute's values as columns."""
+
+    attribute: str
+    bars: pd.DataFrame
+    heat: pd.DataFrame
+
+
+def figure_data(mat: pd.DataFrame, codebook: Codebook, attribute: str) -> MatrixFigures | None:
+    """The figures' data of an attribute's matrix, or None when no segment has a value.
 
     Segments without a value ("(none)") stay in the matrix table but not in the
-    figures, which compare the attribute's values; axes show the codes' labels,
-    in fonts that stay legible when the figure is printed at the width of a page.
+    figures, which compare the attribute's values.
     """
+    valued = mat[mat[attribute] != NONE]
+    if valued.empty:      # the matrix table says so, there is nothing to draw
+        return None
+    themes = [c.id for c in codebook.themes]
+    bars = valued[valued["code_id"].isin(themes)].pivot(index="code_id", columns=attribute,
+                                                        values="references").reindex(themes)
+    heat = valued.pivot(index="code_id", columns=attribute, values="col_pct").reindex([c.id for c in codebook.codes])
+    return MatrixFigures(attribute, bars, heat)
+
+
+def write_figure_tables(data: MatrixFigures, codebook: Codebook, out: Path) -> list[Path]:
+    """The data tables beside the figures (`figure_code_frequencies_<attribute>.csv`,
+    `figure_matrix_<attribute>.csv`), with the codes' labels."""
+    written = []
+    for name, frame in (("code_frequencies", data.bars), ("matrix", data.heat)):
+        frame = frame.rename_axis(None, axis=1).reset_index().assign(
+            label=lambda d: [codebook.by_id[c].label for c in d["code_id"]])
+        columns = ["code_id", "label", *[c for c in frame.columns if c not in ("code_id", "label")]]
+        written += write_table(frame[columns], out / f"figure_{name}_{data.attribute}", markdown=False)
+    return written
+
+
+def draw_figures(data: MatrixFigures, codebook: Codebook, out: Path) -> list[Path]:
+    """Theme references by value (bars) and the code × value heatmap, as PNG and SVG;
+    axes show the codes' labels, in fonts that stay legible when the figure is printed
+    at the width of a page."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    themes = [c.id for c in codebook.themes]
-    valued = mat[mat[attribute] != NONE]
-    if valued.empty:      # no segment has a value: the matrix table says so, there is nothing to draw
-        return []
-    bars = valued[valued["code_id"].isin(themes)].pivot(index="code_id", columns=attribute,
-                                                        values="references").reindex(themes)
-    heat = valued.pivot(index="code_id", columns=attribute, values="col_pct").reindex([c.id for c in codebook.codes])
-    labelled = {name: frame.rename_axis(None, axis=1).reset_index().assign(
-        label=lambda d: [codebook.by_id[c].label for c in d["code_id"]]) for name, frame in
-        (("code_frequencies", bars), ("matrix", heat))}
-    written = []
-    for name, frame in labelled.items():
-        columns = ["code_id", "label", *[c for c in frame.columns if c not in ("code_id", "label")]]
-        written += write_table(frame[columns], out / f"figure_{name}_{attribute}", markdown=False)
-
+    attribute, bars, heat = data.attribute, data.bars, data.heat
     fig, ax = plt.subplots(figsize=(9, max(5.0, 0.35 * len(bars) + 1.5)))
     bars.iloc[::-1].set_axis([figure_label(codebook, c) for c in bars.index[::-1]]).plot.barh(ax=ax, width=0.8)
     ax.set_xlabel("coded units (references)", fontsize=11)
@@ -412,7 +434,7 @@ def figures(mat: pd.DataFrame, codebook: Codebook, attribute: str, out: Path) ->
     ax.legend(fontsize=10, title=attribute, title_fontsize=10)
     ax.set_title(f"Theme frequencies by {attribute}", fontsize=12)
     fig.subplots_adjust(left=0.36, right=0.97, top=0.94, bottom=0.08)   # fixed: no text measuring
-    written += save_figure(fig, out / f"figure_code_frequencies_{attribute}")
+    written = save_figure(fig, out / f"figure_code_frequencies_{attribute}")
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(9, max(4.0, 0.24 * len(heat) + 2.2)))
@@ -428,6 +450,12 @@ def figures(mat: pd.DataFrame, codebook: Codebook, attribute: str, out: Path) ->
     written += save_figure(fig, out / f"figure_matrix_{attribute}")
     plt.close(fig)
     return written
+
+
+def figures(mat: pd.DataFrame, codebook: Codebook, attribute: str, out: Path) -> list[Path]:
+    """An attribute's figures (`draw_figures`) with their data tables (none without values)."""
+    data = figure_data(mat, codebook, attribute)
+    return [] if data is None else write_figure_tables(data, codebook, out) + draw_figures(data, codebook, out)
 
 
 # ---------------------------------------------------------------- outputs
@@ -493,18 +521,16 @@ def write_codings(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataFr
 
 def write_matrices(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataFrame, out: Path,
                    attributes: Sequence[str]) -> list[Path]:
-    """matrix_<attribute> and its figures for each attribute (a column of `segments`)."""
-    mats = _matrices(codings, codebook, segments, attributes)
-    return _matrix_tables(mats, Path(out)) + _draw_figures(mats, codebook, Path(out))
+    """matrix_<attribute> tables and figures for each attribute."""
+    mats, out = _matrices(codings, codebook, segments, attributes), Path(out)
+    return [p for mat, attribute in mats for p in _matrix_table(mat, attribute, out)] + \
+        [p for mat, attribute in mats for p in figures(mat, codebook, attribute, out)]
 
 
 def start_matrices(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataFrame, out: Path,
                    attributes: Sequence[str]) -> tuple[list[Path], Callable[[], list[Path]]]:
-    """`write_matrices` with the figures drawn in a forked process (`start_in_background`):
-    the matrix tables written now, and a function that waits for the figures and their
-    tables and returns their paths. Drawing them is most of the time matrices take; one
-    process draws them all, importing pyplot once (a process per attribute took a
-    quarter more CPU time, which the run's other processes need)."""
+    """`write_matrices` with the figures drawn in forked processes (`start_matrix_figures`):
+    the tables written now, and a function that waits for the figures and returns their paths."""
     return _start_matrices(_matrices(codings, codebook, segments, attributes), codebook, Path(out))
 
 
@@ -513,20 +539,39 @@ def _matrices(codings, codebook, segments, attributes) -> list[tuple[pd.DataFram
 
 
 def _start_matrices(mats, codebook: Codebook, out: Path) -> tuple[list[Path], Callable[[], list[Path]]]:
+    tables = [p for mat, attribute in mats for p in _matrix_table(mat, attribute, out)]
+    data = [d for mat, attribute in mats if (d := figure_data(mat, codebook, attribute)) is not None]
+    tables += [p for d in data for p in write_figure_tables(d, codebook, out)]
+    return tables, start_matrix_figures(data, codebook, out)
+
+
+def start_matrix_figures(data: list[MatrixFigures], codebook: Codebook, out: Path) -> Callable[[], list[Path]]:
+    """Start drawing the attributes' figures (`draw_figures`) in forked processes, one per
+    CPU at most, matplotlib imported here first so that each inherits it (importing it
+    is a quarter of the drawing); return a function that waits for them and gives the
+    paths in the attributes' order. Drawing is most of the time matrices take."""
     from hcrisis.workers import start_in_background
 
-    tables = _matrix_tables(mats, out)
-    return tables, start_in_background(_draw_figures, mats, codebook, out)
+    if not data:
+        return list
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
+    processes = min(len(data), os.cpu_count() or 1)
+    drawn = [start_in_background(_draw_share, data[k::processes], codebook, out) for k in range(processes)]
+
+    def finish() -> list[Path]:
+        by_attribute = {a: paths for wait in drawn for a, paths in wait()}
+        return [p for d in data for p in by_attribute[d.attribute]]
+    return finish
 
 
-def _matrix_tables(mats: list[tuple[pd.DataFrame, str]], out: Path) -> list[Path]:
-    """The matrix tables, written."""
-    return [p for mat, attribute in mats
-            for p in write_table(mat, out / f"matrix_{attribute}", title=f"Matrix coding: codes by {attribute}")]
+def _draw_share(share: list[MatrixFigures], codebook: Codebook, out: Path) -> list[tuple[str, list[Path]]]:
+    return [(d.attribute, draw_figures(d, codebook, out)) for d in share]
 
 
-def _draw_figures(mats: list[tuple[pd.DataFrame, str]], codebook: Codebook, out: Path) -> list[Path]:
-    return [p for mat, attribute in mats for p in figures(mat, codebook, attribute, out)]
+def _matrix_table(mat: pd.DataFrame, attribute: str, out: Path) -> list[Path]:
+    return write_table(mat, out / f"matrix_{attribute}", title=f"Matrix coding: codes by {attribute}")
 
 
 # ---------------------------------------------------------------- by partition

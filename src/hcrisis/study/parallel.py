@@ -139,7 +139,7 @@ class Workers:
     def start_preloading(self) -> None:
         """Fork the process importing the `preload` modules (once; not without them or fork)."""
         if self._preload and self._preloaded is None and "fork" in multiprocessing.get_all_start_methods():
-            self._preloaded = Preloaded(self._preload)
+            self._preloaded = Preloaded(self._preload, background=True)   # needed steps later
 
     def submit(self, function: Callable[..., T], *args) -> Callable[[], T]:
         """`function(*args)` started in the preloaded process if there is one, else made here

@@ -274,7 +274,8 @@ def render_all(jobs: list[CloudJob], processes: int | None = None) -> list[Rende
     return start_rendering(jobs, processes)()
 
 
-def start_rendering(jobs: list[CloudJob], processes: int | None = None) -> Callable[[], list[Rendered]]:
+def start_rendering(jobs: list[CloudJob], processes: int | None = None,
+                    background: bool = False) -> Callable[[], list[Rendered]]:
     """Start rendering `jobs` in forked worker processes (default: one per CPU, at
     most `MAX_PROCESSES`) and return a function that waits for them and gives the
     results in order; without fork (or with one process) the jobs are rendered
@@ -291,10 +292,11 @@ def start_rendering(jobs: list[CloudJob], processes: int | None = None) -> Calla
         return lambda: [render(job) for job in jobs]
     from concurrent.futures import ProcessPoolExecutor
 
-    from hcrisis.workers import die_with_parent
+    from hcrisis.workers import background_worker, die_with_parent
 
     pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"),
-                               initializer=die_with_parent, initargs=(os.getpid(),))
+                               initializer=background_worker if background else die_with_parent,
+                               initargs=(os.getpid(),))
     futures = [pool.submit(render, job) for job in jobs]
 
     def results() -> list[Rendered]:
@@ -371,10 +373,10 @@ def write_figures(jobs: list[tuple[Path, CloudJob]]) -> list[Path]:
     return start_figures(jobs)()
 
 
-def start_figures(jobs: list[tuple[Path, CloudJob]]) -> Callable[[], list[Path]]:
+def start_figures(jobs: list[tuple[Path, CloudJob]], background: bool = False) -> Callable[[], list[Path]]:
     """Start drawing every (stem, job) (`start_rendering`); the returned function
     waits for the drawings, writes the figures in order and returns their paths."""
-    results = start_rendering([job for _, job in jobs])
+    results = start_rendering([job for _, job in jobs], background=background)
     return lambda: [p for (stem, _), r in zip(jobs, results()) for p in write_figure(r, stem)]
 
 

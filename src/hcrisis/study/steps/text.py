@@ -123,7 +123,7 @@ def clouds(ctx: StepContext) -> None:
                                         **comparison_text(known[a], known[b]))))
     if empty:
         ctx.add_section("Word clouds", f"No cloud for segment(s) without counted words: {', '.join(empty)}.")
-    ctx.defer(start_figures(jobs))
+    ctx.defer(start_figures(jobs, background=True))   # wanted at the report: other work first
 
 
 def terms(ctx: StepContext) -> None:
