@@ -310,12 +310,13 @@ def test_step_writes_tables_and_checks(excerpts, tmp_path, tree):
     ctx = step_context(study, load_corpus(excerpts), tmp_path / "outputs", "thesis.agreement",
                        results={"coding": {"codings": codings}})
     agreement_step(ctx)
-    assert {c.status for c in ctx.run.checks} <= {REPRODUCED, DIFFERS}
-    assert len(ctx.run.checks) == 1
-    names = {p.name for p in ctx.run.written}
+    assert ctx.checks == [] and ctx.deferred is not None   # finished once the baseline is fitted
+    names = {p.name for p in ctx.deferred()}
+    assert {c.status for c in ctx.checks} <= {REPRODUCED, DIFFERS}
+    assert len(ctx.checks) == 1
     assert {"agreement.csv", "agreement_codes.csv", "agreement_confusion.csv", "agreement_sections.csv",
             "agreement_reused.csv"} <= names
-    assert ctx.run.sections[0][0] == "Agreement with the author's coding"
+    assert ctx.sections[0][0] == "Agreement with the author's coding"
     assert ctx.run.inputs == {Path(tree.path).resolve(): sha256_file(tree.path)}   # hashed as read
 
 

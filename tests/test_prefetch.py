@@ -184,3 +184,33 @@ def test_preloaded_large_calls_sent_before_any_result_is_read():
         assert all(wait() == payload for wait in waits)
     finally:
         preloaded.close()
+
+
+@pytest.mark.timeout(60)
+def test_preloaded_reads_a_large_call_while_it_still_imports(tmp_path, monkeypatch):
+    """A call larger than the pipe's buffer, sent while the process still imports its modules,
+    does not wait for the import (a step submits its fits early, while scikit-learn loads):
+    here the module's import waits until the caller has sent the call."""
+    import os
+    import sys
+    import threading
+
+    from hcrisis.workers import Preloaded
+
+    sent = tmp_path / "sent"
+    os.mkfifo(sent)
+    (tmp_path / "slow_to_import_here.py").write_text(f"open({str(sent)!r}).read()\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    preloaded = Preloaded(("slow_to_import_here",))
+    payload = [f"{i:040d}" for i in range(50_000)]    # ~2.5 MB pickled
+    try:
+        sending = threading.Thread(target=lambda: waits.append(preloaded.submit(_echo, payload)))
+        waits: list = []
+        sending.start()
+        sending.join(20)
+        assert not sending.is_alive(), "the caller waited for the import to send its call"
+        with open(sent, "w") as fifo:   # lets the import finish
+            fifo.write("done")
+        assert waits[0]() == payload and "slow_to_import_here" not in sys.modules
+    finally:
+        preloaded.close()

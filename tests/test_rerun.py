@@ -221,6 +221,36 @@ def test_checks_and_sections_are_reported_in_declaration_order(tiny_corpus, tmp_
     assert run.ran[0] == "clouds" and [c.quantity for c in run.checks] == ["participants", "word cloud: All"]
 
 
+def _late(ctx):
+    """A background step whose check and section come with its background work."""
+    def finish():
+        ctx.check("9", "late", "1", "1", "reproduced")
+        ctx.add_section("Late", "added when its work was done")
+        return []
+    ctx.defer(finish)
+
+
+def test_background_work_adds_its_steps_checks_in_declaration_order_and_to_its_record(tiny_corpus, tmp_path,
+                                                                                       monkeypatch):
+    """A `background` step's deferred work may add checks and sections (the agreement step does,
+    once the baseline is fitted): they come in declaration order and are replayed with the step."""
+    from hcrisis.study import steptypes
+
+    monkeypatch.setitem(steptypes.STEP_TYPES, "late", steptypes.StepType("late", f"{__name__}:_late", "a test step",
+                                                                         writes="", background=True))
+    study = _tiny_study(tiny_corpus, tmp_path)
+    study.write_text(study.read_text().replace("steps:\n", "steps:\n  - {id: counted, type: checks, settings: "
+                                               "{checks: [{type: count, section: '1', quantity: participants, "
+                                               "segment: all, of: participants, published: '2'}]}}\n"
+                                               "  - {id: late, type: late}\n") + "  - {id: report, type: report}\n")
+    for cached in (False, True):
+        run = reproduce(study)
+        assert ("late" in run.skipped) is cached
+        assert [c.quantity for c in run.checks] == ["participants", "late", "word cloud: All"]
+        assert [title for title, _ in run.sections] == ["Late"]
+        assert "## Late\n\nadded when its work was done" in (tmp_path / "out" / "reproduction.md").read_text()
+
+
 def test_word_counts_are_not_in_step_records_and_a_step_reruns_without_them(tiny_corpus, tmp_path,
                                                                              monkeypatch):
     import pickle

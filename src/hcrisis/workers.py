@@ -107,9 +107,16 @@ def call_later(function: Callable[..., T], *args) -> Callable[[], T]:
 
 def _serve_calls(conn, parent_end, parent: int, modules: tuple[str, ...], background: bool) -> None:
     """In the forked process: import `modules`, then run each call received, in order."""
+    from multiprocessing.reduction import ForkingPickler
+
     (background_worker if background else die_with_parent)(parent)
     signal.signal(signal.SIGINT, signal.SIG_DFL)   # Ctrl-C: leave quietly, the parent reports it
     parent_end.close()   # so that recv() ends (EOFError) when the parent closes its end
+    # Calls are read off the pipe from the start, by a thread of their own, and unpickled
+    # here once the modules are imported: a caller sending a large call early never waits
+    # for the import.
+    calls: queue.SimpleQueue = queue.SimpleQueue()
+    threading.Thread(target=_receive_calls, args=(conn, calls), daemon=True).start()
     for name in modules:
         with contextlib.suppress(ImportError):   # a missing module is the call's to report
             importlib.import_module(name)
@@ -118,15 +125,22 @@ def _serve_calls(conn, parent_end, parent: int, modules: tuple[str, ...], backgr
     # neither would ever read.
     results: queue.SimpleQueue = queue.SimpleQueue()
     threading.Thread(target=_send_results, args=(conn, results), daemon=True).start()
-    while True:
+    while (data := calls.get()) is not None:
         try:
-            function, args = conn.recv()
-        except (EOFError, OSError):
-            return
-        try:
+            function, args = ForkingPickler.loads(data)
             results.put(("ok", function(*args)))
         except Exception as exc:  # noqa: BLE001 - sent to the parent, which raises it
             results.put(("error", exc))
+
+
+def _receive_calls(conn, calls) -> None:
+    """The calls' pickles, in order; None once the parent has closed its end."""
+    while True:
+        try:
+            calls.put(conn.recv_bytes())
+        except (EOFError, OSError):
+            calls.put(None)
+            return
 
 
 def _send_results(conn, results) -> None:
@@ -162,7 +176,7 @@ class Preloaded:
     def submit(self, function: Callable[..., T], *args) -> Callable[[], T]:
         """Start `function(*args)` in the process (after the calls before it); return a
         function that waits for the result (ask once). `function` must be importable by
-        name; sending large arguments waits until the process has imported its modules."""
+        name; the process reads the call at once, while it imports its modules."""
         try:
             self._conn.send((function, args))
         except (OSError, ValueError):   # the process is gone, or closed

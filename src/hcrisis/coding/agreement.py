@@ -45,7 +45,7 @@ import warnings
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING, Hashable, Sequence
+from typing import TYPE_CHECKING, Callable, Hashable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -504,11 +504,19 @@ def agreement(pred: pd.DataFrame, gold: pd.DataFrame, tree: CodeTree, *, units: 
               levels: Sequence[str] = LEVELS, unit: str = "segment", docs: list[str] | None = None,
               split_by: dict[str, str] | None = None, about_gold: dict[str, pd.DataFrame] | None = None,
               submit: Submit | None = None) -> Agreement:
-    """Compare `pred` with `gold` on `units` at each level (plus the baseline when `docs`).
+    """Compare `pred` with `gold` on `units` at each level (plus the baseline when `docs`)."""
+    return start_agreement(pred, gold, tree, units=units, levels=levels, unit=unit, docs=docs,
+                           split_by=split_by, about_gold=about_gold, submit=submit)()
 
-    `submit(function, *args)` starts a call and returns a function waiting for its result
-    (`hcrisis.workers.Preloaded.submit`): the baseline's fits are submitted first and run
-    there, scikit-learn already imported, while the codebook's figures are computed here."""
+
+def start_agreement(pred: pd.DataFrame, gold: pd.DataFrame, tree: CodeTree, *, units: list[str],
+                    levels: Sequence[str] = LEVELS, unit: str = "segment", docs: list[str] | None = None,
+                    split_by: dict[str, str] | None = None, about_gold: dict[str, pd.DataFrame] | None = None,
+                    submit: Submit | None = None) -> Callable[[], Agreement]:
+    """`agreement`, the codebook's figures computed now and the baseline's fits started
+    with `submit(function, *args)` (`hcrisis.workers.Preloaded.submit`: where
+    scikit-learn is imported already); returns the function that waits for the fits
+    and gives the result."""
     cmps = [compare(pred, gold, units, tree, level, split_by) for level in levels]
     fits = [(submit or call_later)(baseline_predictions, docs, cmp.gold_label) for cmp in cmps] \
         if docs is not None else []
@@ -516,10 +524,13 @@ def agreement(pred: pd.DataFrame, gold: pd.DataFrame, tree: CodeTree, *, units: 
     per_code = {level: per_code_table(cmp, tree) for level, cmp in zip(levels, cmps)}
     theme = dict(zip(levels, cmps)).get("theme") or compare(pred, gold, units, tree, "theme", split_by)
     confusion = confusion_table(theme, tree)
-    rows = []
-    for i, cmp in enumerate(cmps):
-        rows += summaries[i] + (baseline_rows(cmp, unit, fits[i]()) if fits else [])
-    return Agreement(pd.DataFrame(rows), per_code, confusion, about_gold or {})
+
+    def finish() -> Agreement:
+        rows = []
+        for i, cmp in enumerate(cmps):
+            rows += summaries[i] + (baseline_rows(cmp, unit, fits[i]()) if fits else [])
+        return Agreement(pd.DataFrame(rows), per_code, confusion, about_gold or {})
+    return finish
 
 
 def write_agreement(result: Agreement, out: str | Path) -> list[Path]:
@@ -570,38 +581,45 @@ def run_agree(codings_path: str | Path | pd.DataFrame, gold: str | Path | pd.Dat
 
 def compare_on_corpus(pred: pd.DataFrame, gold: pd.DataFrame, tree: CodeTree, segments: pd.DataFrame | None,
                       *, level: str | None, unit: str, out, baseline: bool, thesis_gold: bool = False,
-                      tokens=None, submit: Submit | None = None) -> Agreement:
+                      tokens=None) -> Agreement:
     """Choose the units (segments or sentences), build baseline texts, compare, write.
-    `thesis_gold`: the gold is the author's placement (`section_gold`); its tables are added.
-    `submit`: where the baseline is fitted (`agreement`)."""
+    `thesis_gold`: the gold is the author's placement (`section_gold`); its tables are added."""
+    result = start_compare_on_corpus(pred, gold, tree, segments, level=level, unit=unit, baseline=baseline,
+                                     thesis_gold=thesis_gold, tokens=tokens)()
+    if out is not None:
+        write_agreement(result, out)
+    return result
+
+
+def start_compare_on_corpus(pred: pd.DataFrame, gold: pd.DataFrame, tree: CodeTree, segments: pd.DataFrame | None,
+                            *, level: str | None, unit: str, baseline: bool, thesis_gold: bool = False,
+                            tokens=None, submit: Submit | None = None) -> Callable[[], Agreement]:
+    """`compare_on_corpus` without writing, the baseline fitted with `submit`
+    (`start_agreement`): returns the function that gives the result."""
     levels = [level] if level else list(LEVELS)
     if segments is None:
         if unit == "sentence":
             raise InputError("--unit sentence needs the corpus", fix="name it: hcrisis agree CORPUS ...")
         units = sorted(set(pred["segment_id"].astype(str)) | set(gold["segment_id"].astype(str)))
-        result = agreement(pred, gold, tree, units=units, levels=levels, unit=unit)
+        return start_agreement(pred, gold, tree, units=units, levels=levels, unit=unit)
+    if tokens is None:
+        from hcrisis.text.tokens import tokenize_segments
+        tokens = tokenize_segments(segments)
+    groups = reused_groups(segments)     # found once: the split and the reused table need them
+    keys = split_keys(segments, groups=groups)
+    about_gold = thesis_gold_tables(segments, tree, groups) if thesis_gold else None
+    if unit == "sentence":
+        sents = sentence_units(tokens, segments)
+        pred, gold = to_sentences(pred, sents), to_sentences(gold, sents)
+        units, docs = sents["unit_id"].tolist(), None
+        split_by = {u: keys[s] for u, s in zip(sents["unit_id"], sents["segment_id"])}
     else:
-        if tokens is None:
-            from hcrisis.text.tokens import tokenize_segments
-            tokens = tokenize_segments(segments)
-        groups = reused_groups(segments)     # found once: the split and the reused table need them
-        keys = split_keys(segments, groups=groups)
-        about_gold = thesis_gold_tables(segments, tree, groups) if thesis_gold else None
-        if unit == "sentence":
-            sents = sentence_units(tokens, segments)
-            pred, gold = to_sentences(pred, sents), to_sentences(gold, sents)
-            units, docs = sents["unit_id"].tolist(), None
-            split_by = {u: keys[s] for u, s in zip(sents["unit_id"], sents["segment_id"])}
-        else:
-            from hcrisis.coding.suggest import unit_documents
-            units = segments["segment_id"].astype(str).tolist()
-            split_by = keys
-            docs = unit_documents(tokens) if baseline else None
-        result = agreement(pred, gold, tree, units=units, levels=levels, unit=unit, docs=docs,
+        from hcrisis.coding.suggest import unit_documents
+        units = segments["segment_id"].astype(str).tolist()
+        split_by = keys
+        docs = unit_documents(tokens) if baseline else None
+    return start_agreement(pred, gold, tree, units=units, levels=levels, unit=unit, docs=docs,
                            split_by=split_by, about_gold=about_gold, submit=submit)
-    if out is not None:
-        write_agreement(result, out)
-    return result
 
 
 def headline(summary: pd.DataFrame, level: str, split: str = "held-out",

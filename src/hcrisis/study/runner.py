@@ -116,15 +116,18 @@ class StepContext:
         self.out = run.out / writes if writes else run.out
         self.results: dict[str, Any] = run.results.setdefault(planned.decl.id, {})
         self.deferred: Callable[[], list[Path]] | None = None
+        # the step's own, also those its background work adds: the report lists them in declaration order
+        self.checks: list[Check] = []
+        self.sections: list[tuple[str, str]] = []
 
     def check(self, *args, **kwargs) -> Check:
         c = Check(*args, **kwargs)
-        self.run.checks.append(c)
+        self.checks.append(c)
         return c
 
     def add_section(self, title: str, markdown: str) -> None:
         """Report text (a heading and its body) after the checks table."""
-        self.run.sections.append((title, markdown))
+        self.sections.append((title, markdown))
 
     def wrote(self, paths: list[Path]) -> None:
         self.run.written += paths
@@ -284,49 +287,49 @@ def _run_steps(run: Run, chosen: list[PlannedStep], progress: Callable[[str], No
     for planned in (s for s in chosen if not s.type.final):
         if progress:
             progress(planned.decl.id)
-        marks = len(run.checks), len(run.sections)
-        keys[planned.decl.id] = run_step(run, planned, corpus_hashes, keys)
-        found[planned.decl.id] = run.checks[marks[0]:], run.sections[marks[1]:]
+        keys[planned.decl.id], found[planned.decl.id] = run_step(run, planned, corpus_hashes, keys)
+    run.workers.finish_all()   # background work may add its step's checks and sections
     # in declaration order, whatever order `plan` ran the steps in
     run.checks = [c for d in study.steps if d.id in found for c in found[d.id][0]]
     run.sections = [s for d in study.steps if d.id in found for s in found[d.id][1]]
-    run.workers.finish_all()
     for planned in (s for s in chosen if s.type.final):
         if progress:
             progress(planned.decl.id)
         ctx = StepContext(run, planned)
         planned.type.function()(ctx)
+        run.checks += ctx.checks
+        run.sections += ctx.sections
         if ctx.deferred is not None:
             run.workers.defer(ctx.deferred, ctx.wrote)
     run.workers.finish_all()
     run.written.append(write_atomic(run.out / run.manifest_name, render_manifest(run)))
 
 
-def run_step(run: Run, planned: PlannedStep, corpus_hashes: list, keys: dict[str, str]) -> str:
+def run_step(run: Run, planned: PlannedStep, corpus_hashes: list,
+             keys: dict[str, str]) -> tuple[str, tuple[list[Check], list[tuple[str, str]]]]:
     """Run one step, or replay its record; return what the steps reading it put in their
-    keys: its key and the hashes of the files it read (a changed input file reruns the
-    step, whose results then differ for its readers too)."""
+    keys (its key and the hashes of the files it read: a changed input file reruns the
+    step, whose results then differ for its readers too), and its checks and sections
+    (lists its background work may still add to)."""
     d = planned.decl
     key = step_key(d, run.study, corpus_hashes, [keys.get(r, "") for r in planned.reads.values()],
                    planned.type.module) if run.store else ""
     if run.store is not None:
         record = run.store.load("step", key)
         if isinstance(record, StepRecord) and record.valid(run.store):
-            run.checks += record.checks
-            run.sections += record.sections
             run.written += [Path(p) for p, _ in record.written]
             run.inputs.update({Path(p): h for p, h in record.inputs})
             run.results[d.id] = dict(record.results)
             run.skipped.append(d.id)
-            return digest(key, record.inputs)
+            return digest(key, record.inputs), (list(record.checks), list(record.sections))
     run.workers.start_preloading()   # a step runs: the run is not all replayed
-    marks = len(run.checks), len(run.sections), len(run.written)
+    mark = len(run.written)
     inputs_before = set(run.inputs)
     ctx = StepContext(run, planned)
     planned.type.function()(ctx)
     run.ran.append(d.id)
     # what this step added, taken now: later steps add theirs while its deferred work runs
-    checks, sections, written = run.checks[marks[0]:], run.sections[marks[1]:], run.written[marks[2]:]
+    written = run.written[mark:]
     inputs = [(str(p), h) for p, h in run.inputs.items() if p not in inputs_before]
 
     def record(later: list[Path]) -> None:
@@ -334,14 +337,14 @@ def run_step(run: Run, planned: PlannedStep, corpus_hashes: list, keys: dict[str
         if run.store is None:
             return
         run.store.forget(written + later)
-        run.store.store("step", key, StepRecord(checks, sections, run.store.hashed(written + later),
+        run.store.store("step", key, StepRecord(ctx.checks, ctx.sections, run.store.hashed(written + later),
                                                 inputs, ctx.results), keep_bytes=STEP_BYTES)
 
     if ctx.deferred is None:
         record([])
     else:
         run.workers.defer(ctx.deferred, record)
-    return digest(key, inputs)
+    return digest(key, inputs), (ctx.checks, ctx.sections)
 
 
 def checks_table(checks: list[Check]) -> pd.DataFrame:

@@ -68,7 +68,7 @@ STEP_TYPES = {t.name: t for t in [
     StepType("cooccurrence", f"{_GENERIC}.coding:cooccurrence", "pairs of codes on the same units",
              reads=("coding",), writes="coding"),
     StepType("agreement", f"{_GENERIC}.coding:agreement", "the coding against a gold codings CSV "
-             "(`gold`)", reads=("coding",), writes="coding", preload=_BASELINE),
+             "(`gold`)", reads=("coding",), writes="coding", preload=_BASELINE, background=True),
     StepType("qdpx", f"{_GENERIC}.exchange:qdpx", "the corpus with the coding as a REFI-QDA project "
              "(<study>.qdpx) for NVivo, ATLAS.ti, MAXQDA and QualCoder", reads=("coding",), writes="coding"),
     StepType("checks", f"{_GENERIC}.checks:checks", "declared published numbers and claims "
@@ -89,7 +89,7 @@ STEP_TYPES = {t.name: t for t in [
              "the coding", reads=("coding",), writes="coding"),
     StepType("thesis.agreement", "hcrisis.thesis.coding:agreement", "the coding against the "
              "author's placement of each quotation (its section), with the targets",
-             reads=("coding",), writes="coding", preload=_BASELINE),
+             reads=("coding",), writes="coding", preload=_BASELINE, background=True),
 ]}
 
 

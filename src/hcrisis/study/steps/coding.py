@@ -6,11 +6,17 @@ coding step still feeds the steps that read it).
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
 import numpy as np
 
 from hcrisis.errors import InputError, PrivacyError
 from hcrisis.study.runner import StepContext
 from hcrisis.tables import table_to_markdown, write_table
+
+if TYPE_CHECKING:
+    from hcrisis.coding.agreement import Agreement
 
 
 def codebook_path(ctx: StepContext):
@@ -92,23 +98,24 @@ def participant_rows(ctx: StepContext):
     return segments[keep].reset_index(drop=True), ctx.tokens().subset(np.flatnonzero(keep))
 
 
-def compare_with(ctx: StepContext, gold, thesis_gold: bool = False):
-    """The coding step's codings against `gold` (segment_id, code_id), written beside them."""
-    from hcrisis.coding.agreement import compare_on_corpus, load_code_tree, write_agreement
+def start_compare_with(ctx: StepContext, gold, thesis_gold: bool = False) -> Callable[[], Agreement]:
+    """The coding step's codings against `gold` (segment_id, code_id): the baseline's fits
+    started in the preloaded process (`StepContext.submit`); returns the function that
+    waits for them and gives the result (`write_agreement` writes it beside the codings)."""
+    from hcrisis.coding.agreement import load_code_tree, start_compare_on_corpus
 
     tree = load_code_tree(codebook_path(ctx))
     segments, tokens = participant_rows(ctx)
     gold = gold(segments, tree) if callable(gold) else gold
-    result = compare_on_corpus(ctx.needs("coding")["codings"], gold, tree, segments, level=None,
-                               unit="segment", out=None, baseline=True, thesis_gold=thesis_gold, tokens=tokens,
-                               submit=ctx.submit)
-    ctx.wrote(write_agreement(result, ctx.out))
-    return result
+    return start_compare_on_corpus(ctx.needs("coding")["codings"], gold, tree, segments, level=None,
+                                   unit="segment", baseline=True, thesis_gold=thesis_gold, tokens=tokens,
+                                   submit=ctx.submit)
 
 
 def agreement(ctx: StepContext) -> None:
-    """The coding against a gold codings CSV (`gold`, relative to the study file)."""
-    from hcrisis.coding.agreement import check_codes, load_code_tree
+    """The coding against a gold codings CSV (`gold`, relative to the study file), finished
+    in the background (`StepContext.defer`) while the baseline is fitted."""
+    from hcrisis.coding.agreement import check_codes, load_code_tree, write_agreement
     from hcrisis.coding.codings import load_codings
 
     if "gold" not in ctx.settings:
@@ -117,5 +124,10 @@ def agreement(ctx: StepContext) -> None:
     path = ctx.setting_path("gold")
     gold = load_codings(path)
     check_codes(gold, load_code_tree(codebook_path(ctx)), path)
-    result = compare_with(ctx, gold)
-    ctx.add_section("Agreement with the gold coding", f"Gold: `{path.name}`.\n\n" + table_to_markdown(result.summary))
+    result = start_compare_with(ctx, gold)
+
+    def finish() -> list[Path]:
+        summary = result()
+        ctx.add_section("Agreement with the gold coding", f"Gold: `{path.name}`.\n\n" + table_to_markdown(summary.summary))
+        return write_agreement(summary, ctx.out)
+    ctx.defer(finish)
