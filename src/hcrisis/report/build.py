@@ -326,7 +326,9 @@ def cooccurrence_table(df: pd.DataFrame, labels: Labels, source: str) -> Table:
                        note="Jaccard = units of both / units of either (Jaccard 1912).", row_header=False)
 
 
-def attribution(row: pd.Series, attributes: list[str]) -> str:
+def attribution(row, attributes: list[str]) -> str:
+    """Who said it: the participant and the segment's attribute values (`row`: a segment's
+    values by column, a mapping or a Series)."""
     parts = [str(row["participant_id"])] if str(row.get("participant_id", "")) else []
     parts += [str(row[a]) for a in attributes if str(row.get(a, "")) not in ("", "nan")]
     return ", ".join(parts) or "unattributed"
@@ -334,23 +336,31 @@ def attribution(row: pd.Series, attributes: list[str]) -> str:
 
 def quotations(src: Sources, codings: pd.DataFrame) -> list[CodeQuotes]:
     """Up to three quotations per code: its best-scoring units, each from another segment."""
-    seg = src.corpus.segments.set_index("segment_id", drop=False)
+    seg = src.corpus.segments
     attributes = src.corpus.categorical_attributes()
-    codings = codings[codings["segment_id"].astype(str).isin(seg.index)]
+    position = {sid: i for i, sid in enumerate(seg["segment_id"].astype(str).tolist())}
+    columns = {c: seg[c].tolist() for c in ("participant_id", "text", *attributes) if c in seg.columns}
+    codings = codings[codings["segment_id"].astype(str).isin(position)]
     ranked = codings.sort_values(["score", "segment_id", "start"], ascending=[False, True, True], kind="mergesort")
-    by_code = {c: g.drop_duplicates("segment_id").head(QUOTES_PER_CODE) for c, g in ranked.groupby("code_id")}
+    # each code's first units in rank order, one per segment (lists: a row at a time in pandas
+    # costs more than the rest of the page)
+    by_code: dict[str, list[tuple[str, int, int]]] = {}
+    for code, sid, start, end in zip(ranked["code_id"].tolist(), ranked["segment_id"].astype(str).tolist(),
+                                     ranked["start"].tolist(), ranked["end"].tolist()):
+        units = by_code.setdefault(code, [])
+        if len(units) < QUOTES_PER_CODE and all(sid != s for s, _, _ in units):
+            units.append((sid, start, end))
     out = []
     for code in src.codebook.codes:
-        rows = by_code.get(code.id)
-        if rows is None:
+        if code.id not in by_code:
             continue
         quotes = []
-        for r in rows.itertuples(index=False):
-            s = seg.loc[str(r.segment_id)]
-            text = mask_text(str(s["text"])[int(r.start):int(r.end)], src.scanner)
+        for sid, start, end in by_code[code.id]:
+            row = {c: values[position[sid]] for c, values in columns.items()}
+            text = mask_text(str(row["text"])[int(start):int(end)], src.scanner)
             if len(text) > QUOTE_CHARS:
                 text = text[:QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
-            quotes.append(Quote(text, attribution(s, attributes)))
+            quotes.append(Quote(text, attribution(row, attributes)))
         out.append(CodeQuotes(code.label, quotes))
     return out
 
