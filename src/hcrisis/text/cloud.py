@@ -277,9 +277,9 @@ def render_all(jobs: list[CloudJob], processes: int | None = None) -> list[Rende
 def start_rendering(jobs: list[CloudJob], processes: int | None = None,
                     background: bool = False) -> Callable[[], list[Rendered]]:
     """Start rendering `jobs` in forked worker processes (default: one per CPU, at
-    most `MAX_PROCESSES`) and return a function that waits for them and gives the
-    results in order; without fork (or with one process) the jobs are rendered
-    when it is called. Each cloud has its own seeded layout, so the bytes do not
+    most `MAX_PROCESSES`; `background`: at a lower priority, `hcrisis.workers.background_worker`)
+    and return a function that waits for them and gives the results in order; without
+    fork (or with one process, not `background`) the jobs are rendered when it is called. Each cloud has its own seeded layout, so the bytes do not
     depend on where it was drawn."""
     import multiprocessing
 
@@ -288,7 +288,8 @@ def start_rendering(jobs: list[CloudJob], processes: int | None = None,
     _font_face(font_chars(""))
 
     processes = min(processes or os.cpu_count() or 1, MAX_PROCESSES, len(jobs))
-    if processes <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+    # one job is drawn here when asked for, unless it is background work (the caller goes on)
+    if not processes or (processes == 1 and not background) or "fork" not in multiprocessing.get_all_start_methods():
         return lambda: [render(job) for job in jobs]
     from concurrent.futures import ProcessPoolExecutor
 
@@ -447,16 +448,16 @@ def comparison_text(first: Segment, second: Segment) -> dict[str, object]:
     return {"title": f"Keyness: {names[0]} versus {names[1]}", "names": names}
 
 
-def terms_cloud(table: pd.DataFrame, seg: Segment, folder: Path, style) -> list[Path]:
-    """A cloud of used terms from a `merged_frequency_table`: `<figure stem>_terms.png/.svg/.csv`.
+def terms_cloud_job(table: pd.DataFrame, seg: Segment, folder: Path, style) -> tuple[Path, CloudJob]:
+    """The cloud of used terms from a `merged_frequency_table` (stem `<figure stem>_terms`).
 
-    Drawn like the word clouds (`plot_cloud`), so "social
-    purpose" is one item where the word cloud shows "social" and "purpose".
+    Drawn like the word clouds (`cloud_job`), so "social purpose" is one item
+    where the word cloud shows "social" and "purpose".
     """
     stem = figure_stem(folder, seg)
     title = (f"Figure {seg.figure}, terms as single items: {seg.label}" if seg.figure
              else f"{seg.label}: terms as single items")
-    return plot_cloud(table, stem.with_name(f"{stem.name}_terms"), style, title=title)
+    return stem.with_name(f"{stem.name}_terms"), cloud_job(table, style, title=title)
 
 
 def terms_clouds(counter, segments: Sequence[Segment], folder: Path, style, settings: TermSettings,
@@ -471,4 +472,4 @@ def terms_clouds(counter, segments: Sequence[Segment], folder: Path, style, sett
                       seg, counter.settings) for seg in segments]
     for seg, table in zip(segments, tables):
         guard(top_words(table, "count", style.max_words)["word"], figure_stem(folder, seg))
-    return [p for seg, table in zip(segments, tables) for p in terms_cloud(table, seg, folder, style)]
+    return write_figures([terms_cloud_job(table, seg, folder, style) for seg, table in zip(segments, tables)])

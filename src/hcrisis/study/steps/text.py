@@ -129,7 +129,7 @@ def clouds(ctx: StepContext) -> None:
 def terms(ctx: StepContext) -> None:
     """terms_<segment>.csv/.md of every segment, a report section with the top terms of
     `report` (default: all) and the used-terms cloud of `all`."""
-    from hcrisis.text.cloud import terms_cloud
+    from hcrisis.text.cloud import start_figures, terms_cloud_job
     from hcrisis.text.terms import TermIndex, TermSettings, accepted_terms, merged_frequency_table, write_terms
 
     settings = TermSettings.from_mapping(ctx.study.settings("terms"), ctx.study.path)
@@ -152,11 +152,11 @@ def terms(ctx: StepContext) -> None:
     counter = word_counter(ctx)
     table = merged_frequency_table(counter, seg, accepted, top=counter.settings.top)
     if not table.empty:
-        written = terms_cloud(table, seg, ctx.out / "figures", cloud_style(ctx))
-        ctx.wrote(written)
+        stem, job = terms_cloud_job(table, seg, ctx.out / "figures", cloud_style(ctx))
+        ctx.defer(start_figures([(stem, job)], background=True))   # drawn while the next steps run
         source = ("the study's `settings.terms.accepted`" if settings.accepted is not None else
                   f"the top {settings.merge_top} terms by C-value with G² ≥ {settings.min_g2}")
-        report += (f"\n\nUsed-terms cloud `{written[0].name}` ({seg.label}): words with {len(accepted)} "
+        report += (f"\n\nUsed-terms cloud `{stem.name}.png` ({seg.label}): words with {len(accepted)} "
                    f"multi-word terms counted as single items ({source}): {', '.join(accepted)}; "
                    f"{table.attrs['terms']:,} term occurrences.")
     ctx.add_section("Multi-word terms", report)
