@@ -546,24 +546,28 @@ def _start_matrices(mats, codebook: Codebook, out: Path) -> tuple[list[Path], Ca
 
 
 def start_matrix_figures(data: list[MatrixFigures], codebook: Codebook, out: Path) -> Callable[[], list[Path]]:
-    """Start drawing the attributes' figures (`draw_figures`) in forked processes, one per
-    CPU at most, matplotlib imported here first so that each inherits it (importing it
-    is a quarter of the drawing); return a function that waits for them and gives the
-    paths in the attributes' order. Drawing is most of the time matrices take."""
+    """Start drawing the attributes' figures (`draw_figures`) in a forked process, which
+    imports matplotlib (a quarter of the drawing) and forks one more per CPU to share the
+    attributes; return a function that waits for them and gives the paths in the
+    attributes' order. Drawing is most of the time matrices take; this process goes on."""
     from hcrisis.workers import start_in_background
 
-    if not data:
-        return list
+    return start_in_background(_draw_shared, data, codebook, out) if data else list
+
+
+def _draw_shared(data: list[MatrixFigures], codebook: Codebook, out: Path) -> list[Path]:
+    from hcrisis.workers import start_in_background
+
     import matplotlib
     matplotlib.use("Agg")
-    import matplotlib.pyplot  # noqa: F401
-    processes = min(len(data), os.cpu_count() or 1)
-    drawn = [start_in_background(_draw_share, data[k::processes], codebook, out) for k in range(processes)]
+    import matplotlib.pyplot  # noqa: F401 - before the fork: the other drawing processes inherit it
 
-    def finish() -> list[Path]:
-        by_attribute = {a: paths for wait in drawn for a, paths in wait()}
-        return [p for d in data for p in by_attribute[d.attribute]]
-    return finish
+    processes = min(len(data), os.cpu_count() or 1)
+    others = [start_in_background(_draw_share, data[k::processes], codebook, out) for k in range(1, processes)]
+    by_attribute = dict(_draw_share(data[0::processes], codebook, out))
+    for wait in others:
+        by_attribute.update(wait())
+    return [p for d in data for p in by_attribute[d.attribute]]
 
 
 def _draw_share(share: list[MatrixFigures], codebook: Codebook, out: Path) -> list[tuple[str, list[Path]]]:
