@@ -1,6 +1,6 @@
 """The reproduction's parallel work, behind one interface: `Workers`.
 
-Three tricks keep `hcrisis reproduce` short on a two-core machine; step types
+Four tricks keep `hcrisis reproduce` short on a two-core machine; step types
 reach them only through `ctx.tokens()`, `ctx.with_tokens()`, `ctx.defer()` and
 `ctx.submit()`:
 
@@ -8,12 +8,17 @@ reach them only through `ctx.tokens()`, `ctx.with_tokens()`, `ctx.defer()` and
   is off the critical path, which then runs the work that needs spaCy and
   the tokens (coding) where both already are;
 - work a step leaves running in other processes (clouds, the coding
-  matrices' figures being drawn) while
-  the next steps run, finished before the report (`Workers.defer`);
+  matrices' figures, the agreement baseline's fits) while the next steps
+  run, finished before the report (`Workers.defer`); a deferred finish may
+  add its step's checks and report sections;
 - slow imports a step type declares (`StepType.preload`: scikit-learn for
   the agreement baseline) done in a process forked when the first step runs,
   which then runs the calls the step submits (`Workers.submit`,
-  `hcrisis.workers.Preloaded`).
+  `hcrisis.workers.Preloaded`);
+- that process and the cloud workers at a lower CPU priority
+  (`hcrisis.workers.background_worker`): their results are wanted last, so
+  the tokeniser, the coding and the steps the run waits on get the two CPUs
+  first, and they use what is left.
 
 The tokeniser:
 
