@@ -127,7 +127,8 @@ def agreement(ctx: StepContext) -> None:
     result = start_compare_with(ctx, gold)
 
     def finish() -> list[Path]:
-        summary = result()
-        ctx.add_section("Agreement with the gold coding", f"Gold: `{path.name}`.\n\n" + table_to_markdown(summary.summary))
-        return write_agreement(summary, ctx.out)
+        agreed = result()
+        ctx.add_section("Agreement with the gold coding",
+                        f"Gold: `{path.name}`.\n\n" + table_to_markdown(agreed.summary))
+        return write_agreement(agreed, ctx.out)
     ctx.defer(finish)
