@@ -500,13 +500,10 @@ class Agreement:
     spans: SpanAgreement | None = None     # against a gold of spans (`hcrisis.coding.spans`)
 
 
-def agreement(pred: pd.DataFrame, gold: pd.DataFrame, tree: CodeTree, *, units: list[str],
-              levels: Sequence[str] = LEVELS, unit: str = "segment", docs: list[str] | None = None,
-              split_by: dict[str, str] | None = None, about_gold: dict[str, pd.DataFrame] | None = None,
-              submit: Submit | None = None) -> Agreement:
-    """Compare `pred` with `gold` on `units` at each level (plus the baseline when `docs`)."""
-    return start_agreement(pred, gold, tree, units=units, levels=levels, unit=unit, docs=docs,
-                           split_by=split_by, about_gold=about_gold, submit=submit)()
+def agreement(pred: pd.DataFrame, gold: pd.DataFrame, tree: CodeTree, **options) -> Agreement:
+    """Compare `pred` with `gold` at each level (plus the baseline when `docs`): `start_agreement`,
+    waited for."""
+    return start_agreement(pred, gold, tree, **options)()
 
 
 def start_agreement(pred: pd.DataFrame, gold: pd.DataFrame, tree: CodeTree, *, units: list[str],

@@ -359,6 +359,14 @@ def quotations(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataFrame
 
 
 # ---------------------------------------------------------------- figures
+def _pyplot():
+    """matplotlib's pyplot on the Agg backend (files only, no display)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
 def save_figure(fig, stem: Path) -> list[Path]:
     """PNG and SVG with fixed metadata and hash salt, so reruns give the same bytes."""
     import matplotlib
@@ -421,10 +429,7 @@ def draw_figures(data: MatrixFigures, codebook: Codebook, out: Path) -> list[Pat
     """Theme references by value (bars) and the code × value heatmap, as PNG and SVG;
     axes show the codes' labels, in fonts that stay legible when the figure is printed
     at the width of a page."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     attribute, bars, heat = data.attribute, data.bars, data.heat
     fig, ax = plt.subplots(figsize=(9, max(5.0, 0.35 * len(bars) + 1.5)))
     bars.iloc[::-1].set_axis([figure_label(codebook, c) for c in bars.index[::-1]]).plot.barh(ax=ax, width=0.8)
@@ -558,10 +563,7 @@ def start_matrix_figures(data: list[MatrixFigures], codebook: Codebook, out: Pat
 def _draw_shared(data: list[MatrixFigures], codebook: Codebook, out: Path) -> list[Path]:
     from hcrisis.workers import start_in_background
 
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot  # noqa: F401 - before the fork: the other drawing processes inherit it
-
+    _pyplot()   # before the fork: the other drawing processes inherit it
     processes = min(len(data), os.cpu_count() or 1)
     others = [start_in_background(_draw_share, data[k::processes], codebook, out) for k in range(1, processes)]
     by_attribute = dict(_draw_share(data[0::processes], codebook, out))

@@ -277,10 +277,11 @@ def render_all(jobs: list[CloudJob], processes: int | None = None) -> list[Rende
 def start_rendering(jobs: list[CloudJob], processes: int | None = None,
                     background: bool = False) -> Callable[[], list[Rendered]]:
     """Start rendering `jobs` in forked worker processes (default: one per CPU, at
-    most `MAX_PROCESSES`; `background`: at a lower priority, `hcrisis.workers.background_worker`)
-    and return a function that waits for them and gives the results in order; without
-    fork (or with one process, not `background`) the jobs are rendered when it is called. Each cloud has its own seeded layout, so the bytes do not
-    depend on where it was drawn."""
+    most `MAX_PROCESSES`; with `background`, at a lower CPU priority:
+    `hcrisis.workers.background_worker`) and return a function that waits for
+    them and gives the results in order; without fork, or with one process that
+    is not `background`, the jobs are rendered when it is called. Each cloud has
+    its own seeded layout, so the bytes do not depend on where it was drawn."""
     import multiprocessing
 
     # imported and made once here, inherited by the workers

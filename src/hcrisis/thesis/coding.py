@@ -3,10 +3,8 @@ author's placement of each quotation (its section) against the targets set for i
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from hcrisis.study.runner import DIFFERS, REPRODUCED, StepContext
-from hcrisis.study.steps.coding import start_compare_with
+from hcrisis.study.steps.coding import defer_compare_with
 from hcrisis.tables import table_to_markdown
 
 # The targets set for the codebook against the author's placement.
@@ -28,16 +26,10 @@ def themes(ctx: StepContext) -> None:
 
 def agreement(ctx: StepContext) -> None:
     """The coding against the excerpts' sections (`section_gold`), held-out theme level,
-    finished in the background (`StepContext.defer`) while the baseline is fitted."""
-    from hcrisis.coding.agreement import section_gold, write_agreement
+    finished once the baseline is fitted (`defer_compare_with`)."""
+    from hcrisis.coding.agreement import section_gold
 
-    result = start_compare_with(ctx, section_gold, thesis_gold=True)
-
-    def finish() -> list[Path]:
-        agreed = result()
-        _report_agreement(ctx, agreed)
-        return write_agreement(agreed, ctx.out)
-    ctx.defer(finish)
+    defer_compare_with(ctx, section_gold, lambda agreed: _report_agreement(ctx, agreed), thesis_gold=True)
 
 
 def _report_agreement(ctx: StepContext, result) -> None:

@@ -98,24 +98,32 @@ def participant_rows(ctx: StepContext):
     return segments[keep].reset_index(drop=True), ctx.tokens().subset(np.flatnonzero(keep))
 
 
-def start_compare_with(ctx: StepContext, gold, thesis_gold: bool = False) -> Callable[[], Agreement]:
-    """The coding step's codings against `gold` (segment_id, code_id): the baseline's fits
-    started in the preloaded process (`StepContext.submit`); returns the function that
-    waits for them and gives the result (`write_agreement` writes it beside the codings)."""
-    from hcrisis.coding.agreement import load_code_tree, start_compare_on_corpus
+def defer_compare_with(ctx: StepContext, gold, report: Callable[[Agreement], None],
+                       thesis_gold: bool = False) -> None:
+    """The coding step's codings against `gold` (segment_id, code_id, or a function of the
+    participants' segments and the code tree giving them): compared now, the baseline's
+    fits started in the preloaded process (`StepContext.submit`), and the step finished
+    in the background (`StepContext.defer`) once they are done: `report(result)` adds its
+    checks and sections, and the tables are written beside the codings."""
+    from hcrisis.coding.agreement import load_code_tree, start_compare_on_corpus, write_agreement
 
     tree = load_code_tree(codebook_path(ctx))
     segments, tokens = participant_rows(ctx)
     gold = gold(segments, tree) if callable(gold) else gold
-    return start_compare_on_corpus(ctx.needs("coding")["codings"], gold, tree, segments, level=None,
-                                   unit="segment", baseline=True, thesis_gold=thesis_gold, tokens=tokens,
-                                   submit=ctx.submit)
+    result = start_compare_on_corpus(ctx.needs("coding")["codings"], gold, tree, segments, level=None,
+                                     unit="segment", baseline=True, thesis_gold=thesis_gold, tokens=tokens,
+                                     submit=ctx.submit)
+
+    def finish() -> list[Path]:
+        agreed = result()
+        report(agreed)
+        return write_agreement(agreed, ctx.out)
+    ctx.defer(finish)
 
 
 def agreement(ctx: StepContext) -> None:
-    """The coding against a gold codings CSV (`gold`, relative to the study file), finished
-    in the background (`StepContext.defer`) while the baseline is fitted."""
-    from hcrisis.coding.agreement import check_codes, load_code_tree, write_agreement
+    """The coding against a gold codings CSV (`gold`, relative to the study file)."""
+    from hcrisis.coding.agreement import check_codes, load_code_tree
     from hcrisis.coding.codings import load_codings
 
     if "gold" not in ctx.settings:
@@ -124,11 +132,5 @@ def agreement(ctx: StepContext) -> None:
     path = ctx.setting_path("gold")
     gold = load_codings(path)
     check_codes(gold, load_code_tree(codebook_path(ctx)), path)
-    result = start_compare_with(ctx, gold)
-
-    def finish() -> list[Path]:
-        agreed = result()
-        ctx.add_section("Agreement with the gold coding",
-                        f"Gold: `{path.name}`.\n\n" + table_to_markdown(agreed.summary))
-        return write_agreement(agreed, ctx.out)
-    ctx.defer(finish)
+    defer_compare_with(ctx, gold, lambda agreed: ctx.add_section(
+        "Agreement with the gold coding", f"Gold: `{path.name}`.\n\n" + table_to_markdown(agreed.summary)))
