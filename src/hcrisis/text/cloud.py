@@ -463,7 +463,7 @@ def terms_cloud_job(table: pd.DataFrame, seg: Segment, folder: Path, style) -> t
 
 def terms_clouds(counter, segments: Sequence[Segment], folder: Path, style, settings: TermSettings,
                  guard: Callable[[Sequence[str], Path], None]) -> list[Path]:
-    """`hcrisis cloud --terms`: a used-terms cloud of each segment (`terms_cloud`), each
+    """`hcrisis cloud --terms`: a used-terms cloud of each segment (`terms_cloud_job`), each
     table's items shown to `guard` first."""
     from hcrisis.text.terms import accepted_terms, merge_terms, merged_frequency_table
 
