@@ -52,7 +52,10 @@ MEASURES = ("g2", "log_ratio")
 LAYOUT_TABLES = ["GPOS", "GSUB", "GDEF", "kern", "FFTM"]
 LEGEND_BAND = 0.08    # comparison clouds: legend band height, fraction of the cloud's
 MAX_PROCESSES = 2     # clouds drawn at once (render_all)
-BASE_CHARS = "".join(map(chr, range(0x20, 0x7F)))   # embedded in every SVG
+LEGEND_MARK = "■"     # before each comparison legend's label, in the side's colour
+# embedded in every SVG: printable ASCII and the legend's mark, so that the usual
+# clouds need no font subsetting (fontTools) when they are drawn
+BASE_CHARS = "".join(map(chr, range(0x20, 0x7F))) + LEGEND_MARK
 
 
 @dataclass(frozen=True)
@@ -359,7 +362,7 @@ def comparison_job(keyness: pd.DataFrame, labels: tuple[str, str], measure: str 
     words = comparison_table(keyness, labels, measure, style.max_words)
     side = dict(zip(labels, SIDE_COLOURS))
     colours = {w: side[f] for w, f in zip(words["word"], words["favours"])}
-    legend = [(f"■ more frequent in {name}", side[label]) for label, name in zip(labels, names or labels)]
+    legend = [(f"{LEGEND_MARK} more frequent in {name}", side[label]) for label, name in zip(labels, names or labels)]
     return CloudJob(words, "score", colours, style, title, legend)
 
 
