@@ -252,6 +252,22 @@ def test_figures_drawn_in_other_processes_are_those_drawn_here(coded, tmp_path):
         assert (tmp_path / "here" / name).read_bytes() == (tmp_path / "forked" / name).read_bytes(), name
 
 
+def test_titles_and_empty_labels_placed_outright_are_where_matplotlib_puts_them(coded, tmp_path, monkeypatch):
+    """`_fixed_positions` spares matplotlib measuring the tick labels to place the title and
+    the empty axis labels: the figures are byte for byte those of matplotlib's own placing."""
+    import hcrisis.coding.apply as apply
+
+    book, segments, codings = coded
+    fixed = write_matrices(codings, book, segments, tmp_path / "fixed", ATTRIBUTES)
+    monkeypatch.setattr(apply, "_fixed_positions", lambda ax, title, *unlabelled: ax.set_title(title, fontsize=12))
+    placed = write_matrices(codings, book, segments, tmp_path / "placed", ATTRIBUTES)
+    figures = sorted(p.relative_to(tmp_path / "fixed") for p in fixed if p.suffix in (".png", ".svg"))
+    assert len(figures) == 8
+    assert figures == sorted(p.relative_to(tmp_path / "placed") for p in placed if p.suffix in (".png", ".svg"))
+    for name in figures:
+        assert (tmp_path / "fixed" / name).read_bytes() == (tmp_path / "placed" / name).read_bytes(), name
+
+
 def test_an_attribute_no_segment_has_gets_its_table_and_no_figure(tmp_path):
     """A declared attribute without any value: the matrix says (none) and nothing is drawn
     (there is nothing to compare), instead of a plotting error."""
