@@ -384,7 +384,7 @@ def save_figure(fig, stem: Path) -> list[Path]:
 def _fixed_positions(ax, title: str, *unlabelled: str) -> None:
     """The title at the top of the axes, and the unlabelled axes' (empty) labels placed,
     so that matplotlib does not measure every tick label at each save to move them
-    clear of the ticks (half the drawing time with a code per row); the title is
+    clear of the ticks (a fifth of the drawing time with a code per row); the title is
     where matplotlib would put it, as no tick labels are above the axes."""
     ax.set_title(title, fontsize=12, y=1.0)
     for name in unlabelled:
