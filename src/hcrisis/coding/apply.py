@@ -467,12 +467,6 @@ def draw_figures(data: MatrixFigures, codebook: Codebook, out: Path) -> list[Pat
     return written
 
 
-def figures(mat: pd.DataFrame, codebook: Codebook, attribute: str, out: Path) -> list[Path]:
-    """An attribute's figures (`draw_figures`) with their data tables (none without values)."""
-    data = figure_data(mat, codebook, attribute)
-    return [] if data is None else write_figure_tables(data, codebook, out) + draw_figures(data, codebook, out)
-
-
 # ---------------------------------------------------------------- outputs
 def guard_quotes(codings: pd.DataFrame, segments: pd.DataFrame, out: Path, allow_identifiers: bool,
                  scanner=None) -> None:
@@ -537,9 +531,9 @@ def write_codings(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataFr
 def write_matrices(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataFrame, out: Path,
                    attributes: Sequence[str]) -> list[Path]:
     """matrix_<attribute> tables and figures for each attribute."""
-    mats, out = _matrices(codings, codebook, segments, attributes), Path(out)
-    return [p for mat, attribute in mats for p in _matrix_table(mat, attribute, out)] + \
-        [p for mat, attribute in mats for p in figures(mat, codebook, attribute, out)]
+    out = Path(out)
+    tables, data = _matrix_tables(_matrices(codings, codebook, segments, attributes), codebook, out)
+    return tables + [p for d in data for p in draw_figures(d, codebook, out)]
 
 
 def start_matrices(codings: pd.DataFrame, codebook: Codebook, segments: pd.DataFrame, out: Path,
@@ -554,10 +548,17 @@ def _matrices(codings, codebook, segments, attributes) -> list[tuple[pd.DataFram
 
 
 def _start_matrices(mats, codebook: Codebook, out: Path) -> tuple[list[Path], Callable[[], list[Path]]]:
-    tables = [p for mat, attribute in mats for p in _matrix_table(mat, attribute, out)]
-    data = [d for mat, attribute in mats if (d := figure_data(mat, codebook, attribute)) is not None]
-    tables += [p for d in data for p in write_figure_tables(d, codebook, out)]
+    tables, data = _matrix_tables(mats, codebook, out)
     return tables, start_matrix_figures(data, codebook, out)
+
+
+def _matrix_tables(mats, codebook: Codebook, out: Path) -> tuple[list[Path], list[MatrixFigures]]:
+    """The matrix tables and the figures' data tables, written; the figures' data (none for
+    an attribute no segment has)."""
+    tables = [p for mat, attribute in mats
+              for p in write_table(mat, out / f"matrix_{attribute}", title=f"Matrix coding: codes by {attribute}")]
+    data = [d for mat, attribute in mats if (d := figure_data(mat, codebook, attribute)) is not None]
+    return tables + [p for d in data for p in write_figure_tables(d, codebook, out)], data
 
 
 def start_matrix_figures(data: list[MatrixFigures], codebook: Codebook, out: Path) -> Callable[[], list[Path]]:
@@ -584,10 +585,6 @@ def _draw_shared(data: list[MatrixFigures], codebook: Codebook, out: Path) -> li
 
 def _draw_share(share: list[MatrixFigures], codebook: Codebook, out: Path) -> list[tuple[str, list[Path]]]:
     return [(d.attribute, draw_figures(d, codebook, out)) for d in share]
-
-
-def _matrix_table(mat: pd.DataFrame, attribute: str, out: Path) -> list[Path]:
-    return write_table(mat, out / f"matrix_{attribute}", title=f"Matrix coding: codes by {attribute}")
 
 
 # ---------------------------------------------------------------- by partition
