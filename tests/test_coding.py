@@ -268,6 +268,28 @@ def test_titles_and_empty_labels_placed_outright_are_where_matplotlib_puts_them(
         assert (tmp_path / "fixed" / name).read_bytes() == (tmp_path / "placed" / name).read_bytes(), name
 
 
+def test_the_widest_code_label_stays_inside_the_figure(excerpts, tmp_path, monkeypatch):
+    """Labels are cut to 42 characters, but 42 bold capitals are wider than 42 small letters:
+    the left margin holds the widest label of each figure, whatever its letters."""
+    import hcrisis.coding.apply as apply
+
+    wide = CODEBOOK.replace("label: People", "label: " + "W" * 60).replace("label: Numbers", "label: " + "M" * 60)
+    book = load_codebook(write(tmp_path / "wide.yaml", wide))
+    segments = load_corpus(excerpts).segments
+    left_edges = {}
+
+    def measure(fig, stem):
+        renderer = fig.canvas.get_renderer()
+        fig.canvas.draw()
+        left_edges[Path(stem).name] = min(t.get_window_extent(renderer).x0 for ax in fig.axes
+                                          for t in ax.get_yticklabels() if t.get_text())
+        return []
+    monkeypatch.setattr(apply, "save_figure", measure)
+    write_matrices(apply_codebook(book, segments), book, segments, tmp_path / "out", ["sector"])
+    assert sorted(left_edges) == ["figure_code_frequencies_sector", "figure_matrix_sector"]
+    assert all(edge >= 2 for edge in left_edges.values()), left_edges
+
+
 def test_an_attribute_no_segment_has_gets_its_table_and_no_figure(tmp_path):
     """A declared attribute without any value: the matrix says (none) and nothing is drawn
     (there is nothing to compare), instead of a plotting error."""

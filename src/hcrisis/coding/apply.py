@@ -84,6 +84,7 @@ CODING_COLUMNS = ["segment_id", "code_id", "code_path", "theme_id", "unit", "sta
                   "matched_terms", "hits", "score", "similarity", "primary"]
 ATTRIBUTION = ("participant_id", "role_label", "sector", "source_type", "section")
 NONE = "(none)"
+LABEL_CLEARANCE = 2   # figures: pixels between the widest code label and the left edge
 
 
 # ---------------------------------------------------------------- coding
@@ -391,6 +392,18 @@ def _fixed_positions(ax, title: str, *unlabelled: str) -> None:
         getattr(ax, f"{name}axis").set_label_coords(0.5, 0.5)
 
 
+def _label_margin(fig, ax, least: float = 0.36) -> float:
+    """The left margin (a fraction of the figure's width, at least `least`) that holds the
+    widest code label beside its tick: labels are cut to 42 characters, but how wide that
+    is depends on the letters and on bold (themes). Measured once, before the margins are
+    set, rather than by matplotlib's layout engines at every save."""
+    renderer = fig.canvas.get_renderer()
+    widest = max((t.get_window_extent(renderer).width for t in ax.get_yticklabels() if t.get_text()), default=0.0)
+    tick = ax.yaxis.get_major_ticks()[0] if ax.get_yticks().size else None
+    pad = (tick.get_tick_padding() + tick.get_pad()) * fig.dpi / 72 if tick is not None else 0.0
+    return max(least, (widest + pad + LABEL_CLEARANCE) / (fig.get_figwidth() * fig.dpi))
+
+
 def figure_label(codebook: Codebook, code_id: str, width: int = 42) -> str:
     """A code's label for a figure axis, cut to `width` characters."""
     text = codebook.by_id[code_id].label
@@ -448,7 +461,7 @@ def draw_figures(data: MatrixFigures, codebook: Codebook, out: Path) -> list[Pat
     ax.tick_params(labelsize=10)
     ax.legend(fontsize=10, title=attribute, title_fontsize=10)
     _fixed_positions(ax, f"Theme frequencies by {attribute}", "y")
-    fig.subplots_adjust(left=0.36, right=0.97, top=0.94, bottom=0.08)   # fixed: no text measuring
+    fig.subplots_adjust(left=_label_margin(fig, ax), right=0.97, top=0.94, bottom=0.08)
     written = save_figure(fig, out / f"figure_code_frequencies_{attribute}")
     plt.close(fig)
 
@@ -460,7 +473,7 @@ def draw_figures(data: MatrixFigures, codebook: Codebook, out: Path) -> list[Pat
         tick.set_fontweight("bold" if codebook.by_id[code_id].depth == 0 else "normal")
     _fixed_positions(ax, f"Segments coded (% of the {attribute}'s segments)", "x", "y")
     fig.colorbar(im, ax=ax, label="% of segments")
-    fig.subplots_adjust(left=0.36, right=0.97, top=1 - 0.5 / fig.get_figheight(),
+    fig.subplots_adjust(left=_label_margin(fig, ax), right=0.97, top=1 - 0.5 / fig.get_figheight(),
                         bottom=1.5 / fig.get_figheight())
     written += save_figure(fig, out / f"figure_matrix_{attribute}")
     plt.close(fig)
