@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 import typer.main
 from typer.testing import CliRunner
 
-from hcrisis.cli import app
+from hcrisis.cli import BLAS_THREADS, app
 
 from conftest import ROOT, write
 from freq_corpus import STUDY, make_study
@@ -99,6 +100,19 @@ def test_console_script_exit_code(tmp_path):
     assert proc.stderr == f"Error: {tmp_path}: no manifest.yaml in the corpus folder " \
                           "(run 'hcrisis corpus init' or add a manifest)\n"
     assert proc.stdout == ""
+
+
+@pytest.mark.parametrize("user_value, threads", [(None, 1), ("2", 2)])
+def test_the_executable_gives_each_process_one_blas_thread_unless_the_user_chose(user_value, threads):
+    # what `main` does before the command imports numpy, and what OpenBLAS then makes of it
+    code = ("import sys\nfrom hcrisis.cli import one_blas_thread\nassert 'numpy' not in sys.modules\n"
+            "one_blas_thread()\nimport numpy, threadpoolctl\n"
+            "print(*[i['num_threads'] for i in threadpoolctl.threadpool_info() if i['user_api'] == 'blas'])")
+    env = {k: v for k, v in os.environ.items() if k not in BLAS_THREADS}
+    if user_value:
+        env["OPENBLAS_NUM_THREADS"] = user_value
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert proc.stdout.split() == [str(threads)]
 
 
 # --- option defaults: no --segment means every participant turn ----------------------
