@@ -48,6 +48,8 @@ def main(argv: list[str]) -> int:
     command, corpus, out = argv[0], Path(argv[1]), Path(argv[2])
     engine_name = argv[argv.index("--engine") + 1] if "--engine" in argv else "local"
     workers = int(argv[argv.index("--workers") + 1]) if "--workers" in argv else None
+    from hcrisis.cli import one_blas_thread
+    one_blas_thread()      # as the executable does, before numpy is imported
     from hcrisis.engine.run import local_processes, open_engine
     from hcrisis.engine.partitions import open_source
 
