@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+from typing import Iterator
 
 # mallopt parameters (malloc.h)
 _MMAP_THRESHOLD, _TRIM_THRESHOLD = -3, -1
@@ -17,13 +18,19 @@ _MMAP_THRESHOLD, _TRIM_THRESHOLD = -3, -1
 
 @functools.cache
 def _library() -> ctypes.CDLL | None:
-    # the soname first: find_library runs ldconfig in a subprocess
-    for name in ("libc.so.6", ctypes.util.find_library("c")):
+    for name in _names():
         try:
             return ctypes.CDLL(name, use_errno=True) if name else None
         except OSError:
             continue
     return None
+
+
+def _names() -> Iterator[str | None]:
+    yield "libc.so.6"
+    # only if the soname fails: find_library runs ldconfig in a subprocess (each forked
+    # worker asks for the library once)
+    yield ctypes.util.find_library("c")
 
 
 def call(function: str, *args) -> int | None:
