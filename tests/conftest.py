@@ -18,6 +18,13 @@ def write(path: Path, text: str | bytes) -> Path:
     return path
 
 
+def png_zlib_class(path: Path) -> int:
+    """The compression class a PNG's image data declares in its zlib header (RFC 1950
+    FLEVEL: 0 for level 1, 1 for levels 2-5, 2 for the default 6, 3 for 7-9)."""
+    data = Path(path).read_bytes()
+    return data[data.index(b"IDAT") + 5] >> 6
+
+
 @pytest.fixture
 def tiny_corpus(tmp_path: Path) -> Path:
     """Two interviews and a focus group, with a participant registry."""

@@ -21,7 +21,7 @@ from hcrisis.errors import InputError
 from hcrisis.study.runner import NOT_TESTABLE, reproduce
 from hcrisis.text.keyness import keyness
 
-from conftest import step_context, write
+from conftest import png_zlib_class, step_context, write
 
 SMALL = CloudStyle(width=200, height=120, scale=2, dpi=300, max_words=20)
 TABLE = pd.DataFrame({
@@ -38,6 +38,7 @@ def test_cloud_files_size_and_dpi(tmp_path):
     with Image.open(tmp_path / "fig5_1_all.png") as im:
         assert im.size == (400, 240)
         assert [round(d) for d in im.info["dpi"]] == [300, 300]
+    assert png_zlib_class(tmp_path / "fig5_1_all.png") == 1   # PNG_COMPRESS_LEVEL 3, not Pillow's 6
     svg = (tmp_path / "fig5_1_all.svg").read_text()
     ET.fromstring(svg)   # well-formed
     assert '<svg xmlns="http://www.w3.org/2000/svg" width="400" height="240">' in svg

@@ -19,7 +19,7 @@ from hcrisis.errors import InputError
 from hcrisis.study.runner import reproduce
 from hcrisis.tables import table_to_csv
 
-from conftest import ROOT, write
+from conftest import ROOT, png_zlib_class, write
 
 ATTRIBUTES = ["sector", "source_type"]   # the attributes whose matrices these tests read
 
@@ -250,6 +250,7 @@ def test_figures_drawn_in_other_processes_are_those_drawn_here(coded, tmp_path):
     assert {Path(n).suffix for n in names} == {".csv", ".md", ".png", ".svg"}
     for name in names:
         assert (tmp_path / "here" / name).read_bytes() == (tmp_path / "forked" / name).read_bytes(), name
+    assert {png_zlib_class(tmp_path / "here" / n) for n in names if n.endswith(".png")} == {1}   # level 3
 
 
 def test_titles_and_empty_labels_placed_outright_are_where_matplotlib_puts_them(coded, tmp_path, monkeypatch):

@@ -73,7 +73,7 @@ from hcrisis.coding.codebook import Codebook, load_codebook
 from hcrisis.coding.codings import Pieces, Run, Spill
 from hcrisis.coding.matcher import compile_codebook
 from hcrisis.errors import CorpusError, InputError
-from hcrisis.files import atomic_path
+from hcrisis.files import PNG_COMPRESS_LEVEL, atomic_path
 from hcrisis.coding.similarity import score_by_description
 from hcrisis.tables import csv_rows, table_to_csv, write_table
 
@@ -374,10 +374,11 @@ def save_figure(fig, stem: Path) -> list[Path]:
 
     written = []
     with matplotlib.rc_context({"svg.hashsalt": "hcrisis", "svg.fonttype": "none"}):
-        for ext, meta in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
+        for ext, meta, more in (("png", {"Software": None}, {"pil_kwargs": {"compress_level": PNG_COMPRESS_LEVEL}}),
+                                ("svg", {"Date": None, "Creator": None}, {})):
             path = stem.with_suffix(f".{ext}")
             with atomic_path(path) as tmp:
-                fig.savefig(tmp, format=ext, metadata=meta, dpi=100)
+                fig.savefig(tmp, format=ext, metadata=meta, dpi=100, **more)
             written.append(path)
     return written
 

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 import pandas as pd
 
 from hcrisis.errors import InputError
-from hcrisis.files import write_atomic
+from hcrisis.files import PNG_COMPRESS_LEVEL, write_atomic
 from hcrisis.ingest.segments import Segment
 from hcrisis.tables import write_table
 from hcrisis.text.freq import FreqSettings
@@ -170,7 +170,7 @@ def render(job: CloudJob) -> Rendered:
         image, svg = _legend_band(image, svg, legend, style)
         chars |= {ch for text, _ in legend for ch in text}
     buf = io.BytesIO()
-    image.save(buf, format="PNG", dpi=(style.dpi, style.dpi))
+    image.save(buf, format="PNG", dpi=(style.dpi, style.dpi), compress_level=PNG_COMPRESS_LEVEL)
     return Rendered(buf.getvalue(), _finish_svg(svg, "".join(sorted(chars)), title), table)
 
 
