@@ -28,4 +28,4 @@ def test_the_soname_is_tried_before_find_library(fresh_library, monkeypatch):
 def test_without_a_c_library_each_call_does_nothing(fresh_library, monkeypatch):
     monkeypatch.setattr(libc, "_names", lambda: iter(["no-such-libc.so.0", None]))
     assert libc.call("getpid") is None
-    assert libc.reuse_freed_memory() is None
+    libc.reuse_freed_memory()   # and the allocator's tuning is skipped, not an error

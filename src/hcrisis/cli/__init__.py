@@ -37,8 +37,8 @@ app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=False,
 
 # hcrisis works in parallel by processes (forked workers, Dask workers) on arrays too
 # small for BLAS threads to pay, so a BLAS thread pool in each process only takes CPU
-# from the others: OpenBLAS's idle threads spin after each call (~0.4 of the thesis
-# study's 7.7 CPU-s). Dask's nanny sets the same for its workers; a user's value is kept.
+# from the others: OpenBLAS's idle threads spin after each call (~0.24 of the thesis
+# study's ~7.7 CPU-s). Dask's nanny sets the same for its workers; a user's value is kept.
 BLAS_THREADS = {"OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 

@@ -374,13 +374,16 @@ def save_figure(fig, stem: Path) -> list[Path]:
 
     written = []
     with matplotlib.rc_context({"svg.hashsalt": "hcrisis", "svg.fonttype": "none"}):
-        for ext, meta, more in (("png", {"Software": None}, {"pil_kwargs": {"compress_level": PNG_COMPRESS_LEVEL}}),
-                                ("svg", {"Date": None, "Creator": None}, {})):
+        for ext, options in _SAVE_OPTIONS.items():
             path = stem.with_suffix(f".{ext}")
             with atomic_path(path) as tmp:
-                fig.savefig(tmp, format=ext, metadata=meta, dpi=100, **more)
+                fig.savefig(tmp, format=ext, dpi=100, **options)
             written.append(path)
     return written
+
+
+_SAVE_OPTIONS = {"png": {"metadata": {"Software": None}, "pil_kwargs": {"compress_level": PNG_COMPRESS_LEVEL}},
+                 "svg": {"metadata": {"Date": None, "Creator": None}}}
 
 
 def _fixed_positions(ax, title: str, *unlabelled: str) -> None:
