@@ -102,9 +102,13 @@ def test_console_script_exit_code(tmp_path):
     assert proc.stdout == ""
 
 
-@pytest.mark.parametrize("user_value, threads", [(None, 1), ("2", 2)])
+USABLE_CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+@pytest.mark.parametrize("user_value, threads", [(None, 1), ("2", min(2, USABLE_CPUS))])
 def test_the_executable_gives_each_process_one_blas_thread_unless_the_user_chose(user_value, threads):
     # what `main` does before the command imports numpy, and what OpenBLAS then makes of it
+    # (never more threads than usable CPUs; without the setting, one per usable CPU)
     code = ("import sys\nfrom hcrisis.cli import one_blas_thread\nassert 'numpy' not in sys.modules\n"
             "one_blas_thread()\nimport numpy, threadpoolctl\n"
             "print(*[i['num_threads'] for i in threadpoolctl.threadpool_info() if i['user_api'] == 'blas'])")
